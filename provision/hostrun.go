@@ -1,0 +1,73 @@
+package provision
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/fleetctl/fleetctl/provision/plan"
+)
+
+// Step pairs a resource with the changes it decided on.
+type Step struct {
+	Res     Resource
+	Changes []plan.Change
+}
+
+// PlanHost reads every resource of one host in order and diffs it. The first read error stops the host: planning
+// the rest against an unknown state would be a guess.
+func PlanHost(ctx context.Context, host string, rs []Resource) (plan.HostPlan, []Step, error) {
+	hp := plan.HostPlan{Host: host}
+	var steps []Step
+	for _, r := range rs {
+		if err := ctx.Err(); err != nil {
+			return hp, steps, err
+		}
+		if err := r.Read(ctx); err != nil {
+			return hp, steps, fmt.Errorf("read %s %q: %w", r.Kind(), r.Name(), err)
+		}
+		chs := r.Diff(hp.Changes)
+		for i := range chs {
+			chs[i].Host = host
+			if chs[i].Kind == "" {
+				chs[i].Kind = r.Kind()
+			}
+			if chs[i].Name == "" {
+				chs[i].Name = r.Name()
+			}
+			if chs[i].Address == "" {
+				chs[i].Address = Address(host, chs[i].Kind, chs[i].Name)
+			}
+		}
+		hp.Changes = append(hp.Changes, chs...)
+		steps = append(steps, Step{Res: r, Changes: chs})
+	}
+	return hp, steps, nil
+}
+
+// Address is the canonical address of a resource: HOST/KIND/NAME.
+func Address(host, kind, name string) string { return host + "/" + kind + "/" + name }
+
+// ApplyHost carries out the pending changes of a Step host in order and returns the changes it applied. It stops
+// at the first failure: later resources may depend on the failed one (a file on its package, a restart on a file).
+func ApplyHost(ctx context.Context, steps []Step) ([]plan.Change, error) {
+	var done []plan.Change
+	for _, s := range steps {
+		var pending []plan.Change
+		for _, c := range s.Changes {
+			if c.Action.Changes() {
+				pending = append(pending, c)
+			}
+		}
+		if len(pending) == 0 {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return done, err
+		}
+		if err := s.Res.Apply(ctx, pending); err != nil {
+			return done, fmt.Errorf("apply %s %q: %w", s.Res.Kind(), s.Res.Name(), err)
+		}
+		done = append(done, pending...)
+	}
+	return done, nil
+}
