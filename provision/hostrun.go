@@ -34,9 +34,7 @@ func PlanHost(ctx context.Context, host string, rs []Resource) (plan.HostPlan, [
 			if chs[i].Name == "" {
 				chs[i].Name = r.Name()
 			}
-			if chs[i].Address == "" {
-				chs[i].Address = Address(host, chs[i].Kind, chs[i].Name)
-			}
+			chs[i].Address = Address(host, chs[i].Kind, chs[i].Name)
 		}
 		hp.Changes = append(hp.Changes, chs...)
 		steps = append(steps, Step{Res: r, Changes: chs})
@@ -44,8 +42,9 @@ func PlanHost(ctx context.Context, host string, rs []Resource) (plan.HostPlan, [
 	return hp, steps, nil
 }
 
-// Address is the canonical address of a resource: HOST/KIND/NAME.
-func Address(host, kind, name string) string { return host + "/" + kind + "/" + name }
+// Address is the canonical address of a resource, HOST/KIND:NAME, for example
+// "web1/file:/etc/telegraf/telegraf.d/fleetctl-outputs.conf" or "web1/kapacitor.task:web1-cpu".
+func Address(host, kind, name string) string { return host + "/" + kind + ":" + name }
 
 // ApplyHost carries out the pending changes of a Step host in order and returns the changes it applied. It stops
 // at the first failure: later resources may depend on the failed one (a file on its package, a restart on a file).

@@ -32,14 +32,13 @@ type Field struct {
 	Sensitive bool   `json:"sensitive,omitempty"` // Before and After are empty; only the fact of a change is known
 }
 
-// Changed reports whether the field differs (for sensitive fields the resource decided and set Before != After
-// to a marker).
-func (f Field) Changed() bool { return f.Before != f.After }
+// Changed reports whether the field differs. A sensitive field is listed only when it changes.
+func (f Field) Changed() bool { return f.Sensitive || f.Before != f.After }
 
 // Change is one resource's difference between actual and desired state.
 type Change struct {
-	// Address names the resource uniquely within a run: "HOST/KIND/NAME", for example
-	// "web1/file//etc/telegraf/telegraf.d/fleetctl-outputs.conf" or "web1/kapacitor.task/web1-cpu".
+	// Address names the resource uniquely within a run: "HOST/KIND:NAME", for example
+	// "web1/file:/etc/telegraf/telegraf.d/fleetctl-outputs.conf" or "web1/kapacitor.task:web1-cpu".
 	Address string `json:"address"`
 	Host    string `json:"host"`
 	Kind    string `json:"kind"`

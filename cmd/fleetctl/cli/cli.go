@@ -1,0 +1,132 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+)
+
+// Exit codes, documented in README.md.
+const (
+	ExitOK      = 0
+	ExitError   = 1 // bad input, a failed host, a refused apply
+	ExitChanges = 2 // plan --detailed-exitcode: changes present
+	ExitUsage   = 64
+)
+
+// IO is everything a command reads from or writes to outside its arguments, passed in so tests drive it.
+type IO struct {
+	Stdin    io.Reader
+	Stdout   io.Writer
+	Stderr   io.Writer
+	Getenv   func(string) string
+	Now      func() time.Time
+	Terminal func(io.Reader) bool // whether a reader is an interactive terminal
+}
+
+// StdIO is the process's real IO.
+func StdIO(stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) IO {
+	return IO{Stdin: stdin, Stdout: stdout, Stderr: stderr, Getenv: getenv, Now: time.Now, Terminal: isTerminal}
+}
+
+// exitError carries an exit code through urfave/cli without printing twice.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func withCode(code int, err error) error { return &exitError{code: code, err: err} }
+
+// Run runs fleetctl with args (args[0] is the program name) and returns the process exit code.
+func Run(ctx context.Context, args []string, io IO) int {
+	app := newApp(io)
+	err := app.RunContext(ctx, args)
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil && ee.err.Error() != "" {
+			fmt.Fprintf(io.Stderr, "fleetctl: %v\n", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintf(io.Stderr, "fleetctl: %v\n", err)
+	return ExitError
+}
+
+func newApp(io IO) *ucli.App {
+	return &ucli.App{
+		Name:                 "fleetctl",
+		Usage:                "put TICK-stack monitoring on a fleet of servers",
+		Writer:               io.Stdout,
+		ErrWriter:            io.Stderr,
+		HideVersion:          true,
+		EnableBashCompletion: true,
+		ExitErrHandler:       func(*ucli.Context, error) {}, // Run decides how errors print and exit
+		OnUsageError: func(_ *ucli.Context, err error, _ bool) error {
+			return withCode(ExitUsage, err)
+		},
+		Commands: []*ucli.Command{
+			versionCommand(io),
+		},
+	}
+}
+
+func versionCommand(io IO) *ucli.Command {
+	return &ucli.Command{
+		Name:  "version",
+		Usage: "print fleetctl's version",
+		Action: func(c *ucli.Context) error {
+			fmt.Fprintln(io.Stdout, versionString())
+			return nil
+		},
+	}
+}
+
+// versionString is the module version stamped by the Go toolchain (a VCS revision for local builds).
+func versionString() string {
+	v, rev, dirty := "(devel)", "", false
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if bi.Main.Version != "" {
+			v = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if len(rev) > 12 {
+			rev = rev[:12]
+		}
+		if rev != "" {
+			v += " " + rev
+			if dirty {
+				v += "+dirty"
+			}
+		}
+		return fmt.Sprintf("fleetctl %s (%s)", v, bi.GoVersion)
+	}
+	return "fleetctl " + v
+}
+
+func isTerminal(r io.Reader) bool {
+	f, ok := r.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

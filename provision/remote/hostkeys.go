@@ -1,0 +1,104 @@
+package remote
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+)
+
+// HostKeys verifies host keys against a known_hosts file. An unknown host is refused unless AcceptNew is set, in
+// which case its key is recorded; a changed key is always refused.
+type HostKeys struct {
+	Path      string
+	AcceptNew bool
+
+	mu sync.Mutex // serialises reads and appends of the file across hosts dialed in parallel
+}
+
+// ErrHostKeyChanged and ErrHostUnknown classify host key refusals.
+var (
+	ErrHostKeyChanged = errors.New("host key changed")
+	ErrHostUnknown    = errors.New("host key unknown")
+)
+
+type hostKeyCheck struct {
+	hk   *HostKeys
+	host string
+	err  error // the refusal, kept because the ssh package wraps callback errors in its own text
+}
+
+// Callback returns the verifier for one host (its inventory name is used in messages).
+func (h *HostKeys) Callback(host string) *hostKeyCheck { return &hostKeyCheck{hk: h, host: host} }
+
+func (c *hostKeyCheck) check(addr string, remote net.Addr, key ssh.PublicKey) error {
+	h := c.hk
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if _, err := os.Stat(h.Path); errors.Is(err, os.ErrNotExist) {
+		if !h.AcceptNew {
+			c.err = fmt.Errorf("%w: %s (%s) offers %s %s and %s does not exist; check the fingerprint, then run with --accept-new-host-keys (or ssh.accept_new_host_keys = true) to record it",
+				ErrHostUnknown, c.host, addr, key.Type(), ssh.FingerprintSHA256(key), h.Path)
+			return c.err
+		}
+		if err := os.MkdirAll(filepath.Dir(h.Path), 0o700); err != nil {
+			return fmt.Errorf("create known_hosts folder: %w", err)
+		}
+		return h.record(addr, key)
+	}
+	cb, err := knownhosts.New(h.Path)
+	if err != nil {
+		c.err = fmt.Errorf("read known_hosts %s: %w", h.Path, err)
+		return c.err
+	}
+	err = cb(addr, remote, key)
+	var ke *knownhosts.KeyError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ke) && len(ke.Want) > 0:
+		want := ""
+		for i, k := range ke.Want {
+			if i > 0 {
+				want += ", "
+			}
+			want += fmt.Sprintf("%s %s (%s:%d)", k.Key.Type(), ssh.FingerprintSHA256(k.Key), k.Filename, k.Line)
+		}
+		c.err = fmt.Errorf("%w: %s (%s) now offers %s %s but known_hosts has %s; if the host was really reinstalled, remove the old line (ssh-keygen -R) and run again",
+			ErrHostKeyChanged, c.host, addr, key.Type(), ssh.FingerprintSHA256(key), want)
+		return c.err
+	case errors.As(err, &ke):
+		if !h.AcceptNew {
+			c.err = fmt.Errorf("%w: %s (%s) offers %s %s, not in %s; check the fingerprint, then run with --accept-new-host-keys (or ssh.accept_new_host_keys = true) to record it",
+				ErrHostUnknown, c.host, addr, key.Type(), ssh.FingerprintSHA256(key), h.Path)
+			return c.err
+		}
+		return h.record(addr, key)
+	default:
+		c.err = fmt.Errorf("verify host key of %s: %w", c.host, err)
+		return c.err
+	}
+}
+
+// record appends the key for addr to the known_hosts file.
+func (h *HostKeys) record(addr string, key ssh.PublicKey) error {
+	line := knownhosts.Line([]string{knownhosts.Normalize(addr)}, key)
+	f, err := os.OpenFile(h.Path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("record host key: %w", err)
+	}
+	defer f.Close()
+	var b bytes.Buffer
+	b.WriteString(line)
+	b.WriteByte('\n')
+	if _, err := f.Write(b.Bytes()); err != nil {
+		return fmt.Errorf("record host key: %w", err)
+	}
+	return nil
+}

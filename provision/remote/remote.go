@@ -1,0 +1,275 @@
+package remote
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/fleetctl/fleetctl/provision/secret"
+	"github.com/pkg/sftp"
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+)
+
+// Config is how to reach and authenticate to hosts. One Config serves the whole fleet.
+type Config struct {
+	User           string
+	Auth           []ssh.AuthMethod
+	HostKeys       *HostKeys
+	SudoPassword   secret.Value // empty: sudo must be password-less
+	ConnectTimeout time.Duration
+	CommandTimeout time.Duration
+}
+
+// AuthFromKeys builds authentication from private key files and, when agentSock is set, the ssh-agent behind it.
+// Keys are tried in that order; a key file that cannot be read or parsed is an error naming the file.
+func AuthFromKeys(files []string, agentSock string) ([]ssh.AuthMethod, func(), error) {
+	var signers []ssh.Signer
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, nil, fmt.Errorf("read ssh key: %w", err)
+		}
+		s, err := ssh.ParsePrivateKey(data)
+		if err != nil {
+			var pe *ssh.PassphraseMissingError
+			if errors.As(err, &pe) {
+				return nil, nil, fmt.Errorf("ssh key %s is encrypted: load it into ssh-agent (ssh-add) and set ssh.use_agent", f)
+			}
+			return nil, nil, fmt.Errorf("parse ssh key %s: %w", f, err)
+		}
+		signers = append(signers, s)
+	}
+	closeFn := func() {}
+	if agentSock != "" {
+		conn, err := net.Dial("unix", agentSock)
+		if err != nil {
+			return nil, nil, fmt.Errorf("connect to ssh-agent at %s: %w", agentSock, err)
+		}
+		ag := agent.NewClient(conn)
+		closeFn = func() { conn.Close() }
+		agentSigners, err := ag.Signers()
+		if err != nil {
+			conn.Close()
+			return nil, nil, fmt.Errorf("list ssh-agent keys: %w", err)
+		}
+		signers = append(signers, agentSigners...)
+	}
+	if len(signers) == 0 {
+		return nil, nil, errors.New("no ssh key: set ssh.identity_files or ssh.use_agent in the inventory")
+	}
+	return []ssh.AuthMethod{ssh.PublicKeys(signers...)}, closeFn, nil
+}
+
+// Stats counts what a connection cost.
+type Stats struct {
+	Sessions atomic.Int64 // SSH sessions opened (each a round trip or more)
+	Uploads  atomic.Int64
+}
+
+// Conn is the SSH connection to one host; it carries every step of a run for that host.
+type Conn struct {
+	Host  string // inventory name, for messages
+	Addr  string
+	cfg   Config
+	ssh   *ssh.Client
+	Stats Stats
+
+	sftpOnce sync.Once
+	sftp     *sftp.Client
+	sftpErr  error
+}
+
+// Dial opens the connection to host at addr (host:port), verifying its host key.
+func Dial(ctx context.Context, host, addr string, cfg Config) (*Conn, error) {
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = 10 * time.Second
+	}
+	if cfg.CommandTimeout == 0 {
+		cfg.CommandTimeout = 5 * time.Minute
+	}
+	dctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	var d net.Dialer
+	nc, err := d.DialContext(dctx, "tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", addr, err)
+	}
+	// The handshake has no context: a deadline on the socket bounds it, and closing the socket ends it on cancel.
+	deadline, _ := dctx.Deadline()
+	_ = nc.SetDeadline(deadline)
+	stop := context.AfterFunc(dctx, func() { nc.Close() })
+	hk := cfg.HostKeys.Callback(host)
+	cc, chans, reqs, err := ssh.NewClientConn(nc, addr, &ssh.ClientConfig{
+		User:            cfg.User,
+		Auth:            cfg.Auth,
+		HostKeyCallback: hk.check,
+		Timeout:         cfg.ConnectTimeout,
+	})
+	stop()
+	if err != nil {
+		nc.Close()
+		if hk.err != nil {
+			return nil, hk.err
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("ssh handshake with %s: %w", addr, ctx.Err())
+		}
+		if strings.Contains(err.Error(), "unable to authenticate") {
+			return nil, fmt.Errorf("ssh login as %q on %s refused: is the key in ~%s/.ssh/authorized_keys? (%w)", cfg.User, addr, cfg.User, err)
+		}
+		return nil, fmt.Errorf("ssh handshake with %s: %w", addr, err)
+	}
+	_ = nc.SetDeadline(time.Time{})
+	return &Conn{Host: host, Addr: addr, cfg: cfg, ssh: ssh.NewClient(cc, chans, reqs)}, nil
+}
+
+// Close ends the connection.
+func (c *Conn) Close() error {
+	if c.sftp != nil {
+		c.sftp.Close()
+	}
+	return c.ssh.Close()
+}
+
+// ExitError is a remote command that ran and failed.
+type ExitError struct {
+	Status int
+	Stderr string
+}
+
+func (e *ExitError) Error() string {
+	msg := strings.TrimSpace(e.Stderr)
+	if len(msg) > 2000 {
+		msg = "…" + msg[len(msg)-2000:]
+	}
+	if msg == "" {
+		return "exit status " + strconv.Itoa(e.Status)
+	}
+	return fmt.Sprintf("exit status %d: %s", e.Status, msg)
+}
+
+// Run runs script with sh as the login user and returns its stdout. stdin may be nil.
+func (c *Conn) Run(ctx context.Context, script string, stdin []byte) ([]byte, error) {
+	return c.run(ctx, "sh -c "+Quote(script), stdin)
+}
+
+// Sudo runs script with sh as root through sudo (password-less, or with the configured sudo password).
+func (c *Conn) Sudo(ctx context.Context, script string, stdin []byte) ([]byte, error) {
+	cmd := "sudo -n -- sh -c " + Quote(script)
+	if !c.cfg.SudoPassword.IsZero() {
+		// sudo -S reads the password line from stdin byte by byte, so the script's own stdin follows it intact.
+		cmd = "sudo -S -p '' -- sh -c " + Quote(script)
+		stdin = append([]byte(c.cfg.SudoPassword.Reveal()+"\n"), stdin...)
+	}
+	out, err := c.run(ctx, cmd, stdin)
+	var ee *ExitError
+	if errors.As(err, &ee) && strings.Contains(ee.Stderr, "a password is required") {
+		return out, fmt.Errorf("sudo on %s needs a password: allow %s password-less sudo or set ssh.sudo_password (%w)", c.Host, c.cfg.User, err)
+	}
+	if errors.As(err, &ee) && strings.Contains(ee.Stderr, "incorrect password") {
+		return out, fmt.Errorf("sudo on %s refused the sudo password from ssh.sudo_password", c.Host)
+	}
+	return out, err
+}
+
+func (c *Conn) run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.CommandTimeout)
+	defer cancel()
+	sess, err := c.ssh.NewSession()
+	if err != nil {
+		return nil, fmt.Errorf("open ssh session on %s: %w", c.Host, err)
+	}
+	c.Stats.Sessions.Add(1)
+	defer sess.Close()
+	var stdout, stderr bytes.Buffer
+	sess.Stdout, sess.Stderr = &stdout, &stderr
+	if stdin != nil {
+		sess.Stdin = bytes.NewReader(stdin)
+	}
+	done := make(chan error, 1)
+	go func() { done <- sess.Run(cmd) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		_ = sess.Signal(ssh.SIGKILL)
+		sess.Close()
+		<-done
+		return stdout.Bytes(), fmt.Errorf("remote command on %s: %w", c.Host, ctx.Err())
+	}
+	if err != nil {
+		var xe *ssh.ExitError
+		if errors.As(err, &xe) {
+			return stdout.Bytes(), &ExitError{Status: xe.ExitStatus(), Stderr: stderr.String()}
+		}
+		return stdout.Bytes(), fmt.Errorf("remote command on %s: %w", c.Host, err)
+	}
+	return stdout.Bytes(), nil
+}
+
+// sftpClient opens the sftp subsystem once per connection.
+func (c *Conn) sftpClient() (*sftp.Client, error) {
+	c.sftpOnce.Do(func() {
+		c.sftp, c.sftpErr = sftp.NewClient(c.ssh)
+		if c.sftpErr != nil {
+			c.sftpErr = fmt.Errorf("open sftp on %s: %w", c.Host, c.sftpErr)
+		}
+	})
+	return c.sftp, c.sftpErr
+}
+
+// StageDir creates a private temporary directory on the host for uploads and returns its path. The caller removes it
+// (a later sudo script usually does, after moving the files into place).
+func (c *Conn) StageDir(ctx context.Context) (string, error) {
+	out, err := c.Run(ctx, "umask 077 && mktemp -d /tmp/fleetctl.XXXXXXXX", nil)
+	if err != nil {
+		return "", fmt.Errorf("create staging directory on %s: %w", c.Host, err)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// Upload writes data to dir/name by sftp (mode 0600, owned by the login user). Files reach their final place only
+// through a later atomic rename, so a broken upload never leaves a truncated managed file.
+func (c *Conn) Upload(ctx context.Context, dir, name string, data []byte) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	cl, err := c.sftpClient()
+	if err != nil {
+		return "", err
+	}
+	p := path.Join(dir, name)
+	f, err := cl.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	if err != nil {
+		return "", fmt.Errorf("upload %s to %s: %w", name, c.Host, err)
+	}
+	stop := context.AfterFunc(ctx, func() { f.Close() })
+	defer stop()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return "", fmt.Errorf("upload %s to %s: %w", name, c.Host, err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return "", fmt.Errorf("upload %s to %s: %w", name, c.Host, err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("upload %s to %s: %w", name, c.Host, err)
+	}
+	c.Stats.Uploads.Add(1)
+	return p, nil
+}
+
+// Quote quotes s for a POSIX shell.
+func Quote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

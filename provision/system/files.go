@@ -1,0 +1,229 @@
+package system
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/remote"
+	"github.com/fleetctl/fleetctl/provision/secret"
+)
+
+// FileSpec is a file as it should be.
+type FileSpec struct {
+	Path    string
+	Content []byte
+	Mode    uint32
+	Owner   string
+	Group   string
+}
+
+// FileSet manages files that take effect together: they are installed in one step, an optional check runs against
+// the result, and when the check fails every file is put back as it was. A watched directory's other entries are
+// reported; entries carrying the owned prefix that are no longer wanted are deleted (fleetctl wrote them).
+type FileSet struct {
+	Label       string     // what the set is, for messages ("telegraf config")
+	Files       []FileSpec // in install order
+	Watch       string     // directory to report unmanaged entries of; "" for none
+	OwnedPrefix string     // entries of Watch with this prefix belong to fleetctl
+	Check       string     // shell command run as root after install; non-zero exit restores the previous files
+	Masker      *secret.Masker
+
+	runner Runner
+	facts  *Facts
+}
+
+// NewFileSet binds a file set to a host's connection and facts.
+func NewFileSet(r Runner, f *Facts, fs FileSet) *FileSet {
+	fs.runner, fs.facts = r, f
+	return &fs
+}
+
+// Query lists what the set needs read.
+func (s *FileSet) Query() Query {
+	q := Query{}
+	for _, f := range s.Files {
+		q.Files = append(q.Files, f.Path)
+	}
+	if s.Watch != "" {
+		q.Dirs = append(q.Dirs, s.Watch)
+	}
+	return q
+}
+
+func (s *FileSet) Kind() string { return "files" }
+func (s *FileSet) Name() string { return s.Label }
+
+// Read checks the host facts hold every file; they were read in the host's one batched command.
+func (s *FileSet) Read(ctx context.Context) error {
+	for _, f := range s.Files {
+		if _, ok := s.facts.Files[f.Path]; !ok {
+			return fmt.Errorf("file %s was not read from the host", f.Path)
+		}
+	}
+	return nil
+}
+
+// Diff compares each file and the watched directory.
+func (s *FileSet) Diff(prior []plan.Change) []plan.Change {
+	var out []plan.Change
+	managed := map[string]bool{}
+	for _, want := range s.Files {
+		managed[want.Path] = true
+		out = append(out, s.diffFile(want, s.facts.Files[want.Path]))
+	}
+	if s.Watch == "" {
+		return out
+	}
+	for _, name := range s.facts.Dirs[s.Watch] {
+		p := path.Join(s.Watch, name)
+		if managed[p] || strings.Contains(name, ".fleetctl-") {
+			continue
+		}
+		if s.OwnedPrefix != "" && strings.HasPrefix(name, s.OwnedPrefix) {
+			out = append(out, plan.Change{Kind: "file", Name: p, Action: plan.Delete,
+				Reason: "written by fleetctl and no longer wanted"})
+			continue
+		}
+		reason := "not managed by fleetctl: left untouched"
+		if strings.HasSuffix(name, ".conf") {
+			reason += "; telegraf loads it"
+		}
+		out = append(out, plan.Change{Kind: "file", Name: p, Action: plan.Report, Reason: reason})
+	}
+	return out
+}
+
+func (s *FileSet) diffFile(want FileSpec, got FileFact) plan.Change {
+	ch := plan.Change{Kind: "file", Name: want.Path, ReadDigest: digestFile(got)}
+	afterText := s.Masker.Mask(string(want.Content))
+	mode := func(m uint32) string { return fmt.Sprintf("%04o", m) }
+	if !got.Exists {
+		ch.Action = plan.Create
+		ch.AfterText = &afterText
+		ch.Fields = []plan.Field{{Name: "mode", After: mode(want.Mode)}, {Name: "owner", After: want.Owner}, {Name: "group", After: want.Group}}
+		return ch
+	}
+	for _, f := range []plan.Field{
+		{Name: "mode", Before: mode(got.Mode), After: mode(want.Mode)},
+		{Name: "owner", Before: got.Owner, After: want.Owner},
+		{Name: "group", Before: got.Group, After: want.Group},
+	} {
+		if f.Changed() {
+			ch.Fields = append(ch.Fields, f)
+		}
+	}
+	if !bytes.Equal(got.Content, want.Content) {
+		beforeText := s.Masker.Mask(string(got.Content))
+		if beforeText == afterText {
+			// Only a secret differs: say so without showing either value.
+			ch.Fields = append(ch.Fields, plan.Field{Name: "content", Sensitive: true})
+		} else {
+			ch.BeforeText, ch.AfterText = &beforeText, &afterText
+		}
+	}
+	if len(ch.Fields) == 0 && ch.BeforeText == nil {
+		ch.Action = plan.NoOp
+	} else {
+		ch.Action = plan.Update
+	}
+	return ch
+}
+
+// digestFile fingerprints what was read of a file without keeping its content (which may hold a secret).
+func digestFile(f FileFact) string {
+	if !f.Exists {
+		return "absent"
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "%o %s %s\n", f.Mode, f.Owner, f.Group)
+	h.Write(f.Content)
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// ErrCheckFailed means the check rejected the new files; they were restored and nothing took effect.
+var ErrCheckFailed = errors.New("configuration check failed")
+
+// Apply installs the changed files atomically (upload to a private staging directory, install beside the target,
+// rename over it), runs the check, and restores every file if the check fails.
+func (s *FileSet) Apply(ctx context.Context, changes []plan.Change) error {
+	specs := map[string]FileSpec{}
+	for _, f := range s.Files {
+		specs[f.Path] = f
+	}
+	stage, err := s.runner.StageDir(ctx)
+	if err != nil {
+		return err
+	}
+	var script strings.Builder
+	// The script is all-or-nothing: any failure before the check's verdict restores what was replaced.
+	fmt.Fprintf(&script, "S=%s\nrestore() {\n:\n", remote.Quote(stage))
+	var body strings.Builder
+	var restoreBody strings.Builder
+	contentChanged := false
+	for i, ch := range changes {
+		p := remote.Quote(ch.Name)
+		bak := remote.Quote(fmt.Sprintf("%s/bak-%d", stage, i))
+		tmp := remote.Quote(ch.Name + ".fleetctl-new")
+		switch ch.Action {
+		case plan.Create, plan.Update:
+			spec := specs[ch.Name]
+			own := fmt.Sprintf("-m %04o -o %s -g %s", spec.Mode, remote.Quote(spec.Owner), remote.Quote(spec.Group))
+			if ch.Action == plan.Update && ch.BeforeText == nil && !hasField(ch, "content") {
+				// Only ownership or mode drifted: fix in place, no new content.
+				fmt.Fprintf(&body, "cp -p %s %s\nchown %s:%s %s\nchmod %04o %s\n", p, bak, remote.Quote(spec.Owner), remote.Quote(spec.Group), p, spec.Mode, p)
+				fmt.Fprintf(&restoreBody, "[ -e %s ] && cp -p %s %s && mv -f %s %s\n", bak, bak, tmp, tmp, p)
+				continue
+			}
+			contentChanged = true
+			up, err := s.runner.Upload(ctx, stage, fmt.Sprintf("new-%d", i), spec.Content)
+			if err != nil {
+				s.cleanup(ctx, stage)
+				return fmt.Errorf("stage %s: %w", ch.Name, err)
+			}
+			fmt.Fprintf(&body, "install -d -m 0755 %s\n", remote.Quote(path.Dir(ch.Name)))
+			fmt.Fprintf(&body, "if [ -e %s ]; then cp -p %s %s; fi\n", p, p, bak)
+			fmt.Fprintf(&body, "install %s %s %s\nmv -f %s %s\n", own, remote.Quote(up), tmp, tmp, p)
+			fmt.Fprintf(&restoreBody, "if [ -e %s ]; then cp -p %s %s && mv -f %s %s; else rm -f %s; fi\n", bak, bak, tmp, tmp, p, p)
+		case plan.Delete:
+			contentChanged = true
+			fmt.Fprintf(&body, "if [ -e %s ]; then cp -p %s %s && rm -f %s; fi\n", p, p, bak, p)
+			fmt.Fprintf(&restoreBody, "if [ -e %s ]; then cp -p %s %s && mv -f %s %s; fi\n", bak, bak, tmp, tmp, p)
+		}
+	}
+	script.WriteString(restoreBody.String())
+	script.WriteString("}\nfail() { restore; rm -rf \"$S\"; exit \"$1\"; }\n")
+	for _, line := range strings.Split(strings.TrimRight(body.String(), "\n"), "\n") {
+		fmt.Fprintf(&script, "%s || fail 70\n", line)
+	}
+	if s.Check != "" && contentChanged {
+		fmt.Fprintf(&script, "if ! out=$( (%s) 2>&1 ); then restore; rm -rf \"$S\"; printf '%%s\\n' \"$out\" >&2; exit 65; fi\n", s.Check)
+	}
+	script.WriteString("rm -rf \"$S\"\n")
+	_, err = s.runner.Sudo(ctx, script.String(), nil)
+	var ee *remote.ExitError
+	if errors.As(err, &ee) && ee.Status == 65 {
+		msg := s.Masker.Mask(strings.TrimSpace(ee.Stderr))
+		return fmt.Errorf("%w for %s: the previous files were restored and nothing was restarted: %s", ErrCheckFailed, s.Label, msg)
+	}
+	if err != nil {
+		s.cleanup(ctx, stage)
+		return fmt.Errorf("install %s: %s", s.Label, s.Masker.Mask(err.Error()))
+	}
+	return nil
+}
+
+func (s *FileSet) cleanup(ctx context.Context, stage string) {
+	_, _ = s.runner.Run(ctx, "rm -rf "+remote.Quote(stage), nil)
+}
+
+func hasField(ch plan.Change, name string) bool {
+	return slices.ContainsFunc(ch.Fields, func(f plan.Field) bool { return f.Name == name })
+}

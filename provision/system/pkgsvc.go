@@ -1,0 +1,159 @@
+package system
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/remote"
+)
+
+// Package is a package that must be installed (at Version, when pinned).
+type Package struct {
+	Pkg     string
+	Version string
+	Variant *Variant
+
+	runner Runner
+	facts  *Facts
+}
+
+// NewPackage binds a package to a host.
+func NewPackage(r Runner, f *Facts, p Package) *Package {
+	p.runner, p.facts = r, f
+	return &p
+}
+
+func (p *Package) Kind() string { return "package" }
+func (p *Package) Name() string { return p.Pkg }
+
+func (p *Package) Read(ctx context.Context) error {
+	if _, ok := p.facts.Packages[p.Pkg]; !ok {
+		return fmt.Errorf("package %s was not read from the host", p.Pkg)
+	}
+	return nil
+}
+
+func (p *Package) Diff(prior []plan.Change) []plan.Change {
+	got := p.facts.Packages[p.Pkg]
+	want := p.Version
+	if want == "" {
+		want = "any"
+	}
+	ch := plan.Change{ReadDigest: fmt.Sprintf("%t %s", got.Installed, got.Version)}
+	switch {
+	case !got.Installed:
+		ch.Action = plan.Create
+		ch.Fields = []plan.Field{{Name: "version", After: want}, {Name: "manager", After: p.Variant.Family}}
+	case p.Version != "" && !strings.HasPrefix(got.Version, p.Version):
+		ch.Action = plan.Update
+		ch.Fields = []plan.Field{{Name: "version", Before: got.Version, After: p.Version}}
+	default:
+		ch.Action = plan.NoOp
+	}
+	return []plan.Change{ch}
+}
+
+func (p *Package) Apply(ctx context.Context, _ []plan.Change) error {
+	if _, err := p.runner.Sudo(ctx, "set -e\n"+p.Variant.Install(p.Pkg, p.Version), nil); err != nil {
+		return fmt.Errorf("install package %s with %s: %w", p.Pkg, p.Variant.Family, err)
+	}
+	return nil
+}
+
+// Service is a service that must be enabled and running, restarted when something it reads changed.
+type Service struct {
+	Unit string
+	Init string // "systemd", "openrc", "sysv"
+	// RestartOn says which earlier changes make a restart necessary (their addresses' kinds and name prefixes).
+	RestartOn func(plan.Change) bool
+
+	runner Runner
+	facts  *Facts
+}
+
+// NewService binds a service to a host.
+func NewService(r Runner, f *Facts, s Service) *Service {
+	s.runner, s.facts = r, f
+	return &s
+}
+
+func (s *Service) Kind() string { return "service" }
+func (s *Service) Name() string { return s.Unit }
+
+func (s *Service) Read(ctx context.Context) error {
+	if _, ok := s.facts.Services[s.Unit]; !ok {
+		return fmt.Errorf("service %s was not read from the host", s.Unit)
+	}
+	return nil
+}
+
+func (s *Service) Diff(prior []plan.Change) []plan.Change {
+	got := s.facts.Services[s.Unit]
+	enabled, active := got.Enabled, got.Active
+	if !got.Exists {
+		enabled, active = "absent", "absent"
+	}
+	ch := plan.Change{ReadDigest: enabled + " " + active, Action: plan.NoOp}
+	if enabled != "enabled" {
+		ch.Action = plan.Update
+		ch.Fields = append(ch.Fields, plan.Field{Name: "enabled", Before: enabled, After: "enabled"})
+	}
+	var because []string
+	for _, c := range prior {
+		if c.Action.Changes() && s.RestartOn != nil && s.RestartOn(c) {
+			because = append(because, c.Kind+":"+c.Name)
+		}
+	}
+	out := []plan.Change{}
+	if len(because) == 0 && active != "active" {
+		ch.Action = plan.Update
+		ch.Fields = append(ch.Fields, plan.Field{Name: "active", Before: active, After: "active"})
+	}
+	out = append(out, ch)
+	if len(because) > 0 {
+		out = append(out, plan.Change{Name: s.Unit, Action: plan.Restart, ReadDigest: ch.ReadDigest,
+			Reason: "changed: " + strings.Join(because, ", ")})
+	}
+	return out
+}
+
+func (s *Service) Apply(ctx context.Context, changes []plan.Change) error {
+	restart := false
+	for _, c := range changes {
+		if c.Action == plan.Restart {
+			restart = true
+		}
+	}
+	u := remote.Quote(s.Unit)
+	var script string
+	switch s.Init {
+	case "openrc":
+		script = "rc-update add " + u + " default >/dev/null\n"
+		if restart {
+			script += "rc-service " + u + " restart\n"
+		} else {
+			script += "rc-service " + u + " status >/dev/null 2>&1 || rc-service " + u + " start\n"
+		}
+	case "sysv":
+		script = "if command -v update-rc.d >/dev/null; then update-rc.d " + u + " defaults >/dev/null; else chkconfig " + u + " on; fi\n"
+		if restart {
+			script += "service " + u + " restart\n"
+		} else {
+			script += "service " + u + " status >/dev/null 2>&1 || service " + u + " start\n"
+		}
+	default:
+		script = "systemctl daemon-reload\nsystemctl enable -q " + u + "\n"
+		if restart {
+			script += "systemctl restart " + u + "\n"
+		} else {
+			script += "systemctl start " + u + "\n"
+		}
+		script += "systemctl is-active -q " + u + "\n"
+	}
+	if _, err := s.runner.Sudo(ctx, "set -e\n"+script, nil); err != nil {
+		return fmt.Errorf("start service %s: %w", s.Unit, err)
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+package templates
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"io/fs"
+	"slices"
+	"sort"
+	"strings"
+	"text/template"
+	"unicode/utf8"
+)
+
+//go:embed telegraf/*.tmpl inputs/*.conf
+var files embed.FS
+
+// DefaultInputs is the reference fleet's input list, in the order its inputs file had them.
+func DefaultInputs() []string {
+	return []string{"cpu", "disk", "diskio", "net", "kernel", "mem", "processes", "swap", "system", "procstat"}
+}
+
+// KnownInputs lists every input plugin snippet shipped, sorted.
+func KnownInputs() []string {
+	ents, _ := fs.ReadDir(files, "inputs")
+	var out []string
+	for _, e := range ents {
+		out = append(out, strings.TrimSuffix(e.Name(), ".conf"))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Agent is what the agent file needs.
+type Agent struct {
+	Hostname      string
+	Interval      string
+	FlushInterval string
+	GlobalTags    map[string]string
+}
+
+// Outputs is what the outputs file needs. Password is the only secret; callers mask it in anything they show.
+type Outputs struct {
+	InfluxURL       string
+	Database        string
+	RetentionPolicy string
+	Username        string
+	Password        string
+}
+
+// RenderAgent renders telegraf.conf.
+func RenderAgent(a Agent) (string, error) {
+	if a.Interval == "" {
+		a.Interval = "10s"
+	}
+	if a.FlushInterval == "" {
+		a.FlushInterval = a.Interval
+	}
+	return render("telegraf/telegraf.conf.tmpl", a)
+}
+
+// RenderOutputs renders the outputs file.
+func RenderOutputs(o Outputs) (string, error) { return render("telegraf/outputs.conf.tmpl", o) }
+
+// RenderInputs renders the inputs file from input names, in the given order. An unknown name is an error listing
+// the known ones.
+func RenderInputs(inputs []string) (string, error) {
+	var snippets []string
+	for _, name := range inputs {
+		b, err := files.ReadFile("inputs/" + name + ".conf")
+		if err != nil {
+			return "", fmt.Errorf("unknown telegraf input %q: known inputs are %s", name, strings.Join(KnownInputs(), ", "))
+		}
+		snippets = append(snippets, strings.TrimRight(string(b), "\n"))
+	}
+	return render("telegraf/inputs.conf.tmpl", struct {
+		Inputs   []string
+		Snippets []string
+	}{inputs, snippets})
+}
+
+// ResolveInputs applies drops and adds to a base list: drops first, then adds not already present, in order.
+func ResolveInputs(base, add, drop []string) []string {
+	var out []string
+	for _, in := range base {
+		if !slices.Contains(drop, in) && !slices.Contains(out, in) {
+			out = append(out, in)
+		}
+	}
+	for _, in := range add {
+		if !slices.Contains(drop, in) && !slices.Contains(out, in) {
+			out = append(out, in)
+		}
+	}
+	return out
+}
+
+func render(name string, data any) (string, error) {
+	src, err := files.ReadFile(name)
+	if err != nil {
+		return "", fmt.Errorf("template %s: %w", name, err)
+	}
+	t, err := template.New(name).Option("missingkey=error").Funcs(template.FuncMap{
+		"toml": TOMLString,
+		"join": strings.Join,
+	}).Parse(string(src))
+	if err != nil {
+		return "", fmt.Errorf("parse template %s: %w", name, err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, data); err != nil {
+		return "", fmt.Errorf("render template %s: %w", name, err)
+	}
+	return b.String(), nil
+}
+
+// TOMLString returns s as a TOML basic string, escaping what TOML requires. Invalid UTF-8 is replaced, since a
+// TOML file must be valid UTF-8 and Telegraf would refuse it.
+func TOMLString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range strings.ToValidUTF8(s, string(utf8.RuneError)) {
+		switch {
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\u%04X`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
