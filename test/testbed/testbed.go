@@ -55,6 +55,9 @@ type Repo struct {
 	KeyFile         string `json:"key_file"`
 	KeyFingerprint  string `json:"key_fingerprint"`
 	TelegrafVersion string `json:"telegraf_version"`
+	// A second, unrelated key for negative tests: a client pinned to it must refuse the repository.
+	WrongKeyURL  string `json:"wrong_key_url"`
+	WrongKeyFile string `json:"wrong_key_file"`
 }
 
 // SSH holds what a client needs to log in to every host.
