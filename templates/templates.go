@@ -10,14 +10,70 @@ import (
 	"strings"
 	"text/template"
 	"unicode/utf8"
+
+	"github.com/BurntSushi/toml"
 )
 
-//go:embed telegraf/*.tmpl inputs/*.conf
+//go:embed telegraf/*.tmpl inputs/*.conf profiles/*.toml
 var files embed.FS
 
-// DefaultInputs is the reference fleet's input list, in the order its inputs file had them.
+// DefaultProfile is the profile of a host that names none.
+const DefaultProfile = "base"
+
+// Profile is a named set of inputs, shipped in profiles/NAME.toml.
+type Profile struct {
+	Name        string
+	Description string   `toml:"description"`
+	Inputs      []string `toml:"inputs"`
+}
+
+// Profiles lists the shipped profiles, sorted by name.
+func Profiles() []Profile {
+	ents, _ := fs.ReadDir(files, "profiles")
+	var out []Profile
+	for _, e := range ents {
+		p, err := LoadProfile(strings.TrimSuffix(e.Name(), ".toml"))
+		if err == nil {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// LoadProfile returns a shipped profile; an unknown name is an error listing the known ones.
+func LoadProfile(name string) (Profile, error) {
+	b, err := files.ReadFile("profiles/" + name + ".toml")
+	if err != nil {
+		var names []string
+		ents, _ := fs.ReadDir(files, "profiles")
+		for _, e := range ents {
+			names = append(names, strings.TrimSuffix(e.Name(), ".toml"))
+		}
+		return Profile{}, fmt.Errorf("unknown input profile %q: known profiles are %s", name, strings.Join(names, ", "))
+	}
+	p := Profile{Name: name}
+	md, err := toml.Decode(string(b), &p)
+	if err != nil {
+		return Profile{}, fmt.Errorf("profile %s: %w", name, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return Profile{}, fmt.Errorf("profile %s: unknown key %s", name, und[0])
+	}
+	for _, in := range p.Inputs {
+		if !slices.Contains(KnownInputs(), in) {
+			return Profile{}, fmt.Errorf("profile %s: unknown telegraf input %q", name, in)
+		}
+	}
+	return p, nil
+}
+
+// DefaultInputs is the default profile's input list.
 func DefaultInputs() []string {
-	return []string{"cpu", "disk", "diskio", "net", "kernel", "mem", "processes", "swap", "system", "procstat"}
+	p, err := LoadProfile(DefaultProfile)
+	if err != nil {
+		panic("templates: the default profile does not load: " + err.Error())
+	}
+	return p.Inputs
 }
 
 // KnownInputs lists every input plugin snippet shipped, sorted.

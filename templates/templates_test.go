@@ -99,3 +99,18 @@ func TestTOMLStringControlChars(t *testing.T) {
 		t.Fatalf("round trip: %q %v", m.V, err)
 	}
 }
+
+func TestShippedProfilesLoad(t *testing.T) {
+	ps := Profiles()
+	if len(ps) == 0 || ps[0].Description == "" {
+		t.Fatalf("no profiles: %+v", ps)
+	}
+	for _, p := range ps {
+		if _, err := RenderInputs(p.Inputs); err != nil {
+			t.Errorf("profile %s: %v", p.Name, err)
+		}
+	}
+	if _, err := LoadProfile("nosuch"); err == nil || !strings.Contains(err.Error(), "known profiles are base") {
+		t.Fatalf("unknown profile: %v", err)
+	}
+}

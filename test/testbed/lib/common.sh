@@ -58,20 +58,22 @@ tb_start() {
 tb_alive() {
 	local f=$TESTBED_DIR/pids/$1 pid
 	[ -s "$f" ] || return 1
-	pid=$(cat "$f")
-	[ -d "/proc/$pid" ] && ! grep -q '^State:.*Z' "/proc/$pid/status" 2>/dev/null
+	tb_running "$(cat "$f")"
 }
+
+# tb_running PID: true while PID exists and is not a zombie (PID 1 may reap late; a zombie has already stopped).
+tb_running() { [ -d "/proc/$1" ] && ! grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null; }
 
 # tb_stop NAME: stop the process recorded under NAME (TERM, then KILL after 10 s) and forget it.
 tb_stop() {
 	local f=$TESTBED_DIR/pids/$1 pid i
 	[ -s "$f" ] || return 0
 	pid=$(cat "$f")
-	if [ -d "/proc/$pid" ]; then
+	if tb_running "$pid"; then
 		kill "$pid" 2>/dev/null
-		for i in $(seq 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
-		[ -d "/proc/$pid" ] && kill -9 "$pid" 2>/dev/null
-		for i in $(seq 50); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+		for i in $(seq 100); do tb_running "$pid" || break; sleep 0.05; done
+		tb_running "$pid" && kill -9 "$pid" 2>/dev/null
+		for i in $(seq 50); do tb_running "$pid" || break; sleep 0.05; done
 	fi
 	rm -f "$f"
 }

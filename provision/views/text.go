@@ -1,0 +1,162 @@
+package views
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/pmezard/go-difflib/difflib"
+)
+
+// TextOptions tune the text view.
+type TextOptions struct {
+	Color bool // ANSI colours; the caller decides (a terminal, and NO_COLOR unset)
+}
+
+type palette struct{ add, del, mod, dim, bold, reset string }
+
+func (o TextOptions) palette() palette {
+	if !o.Color {
+		return palette{}
+	}
+	return palette{add: "\x1b[32m", del: "\x1b[31m", mod: "\x1b[33m", dim: "\x1b[2m", bold: "\x1b[1m", reset: "\x1b[0m"}
+}
+
+var symbols = map[plan.Action]string{
+	plan.Create: "+", plan.Update: "~", plan.Delete: "-", plan.Restart: "↻", plan.Reload: "↻", plan.Report: "?",
+}
+
+// Text writes the plan for a terminal: per host, every change that alters something (and every report), with
+// unified diffs for file contents and before → after for fields, then a summary.
+func Text(w io.Writer, p *plan.Plan, o TextOptions) error {
+	c := o.palette()
+	var b strings.Builder
+	for _, h := range p.Hosts {
+		if h.Error != "" {
+			fmt.Fprintf(&b, "%s%s%s: %serror%s: %s\n\n", c.bold, h.Host, c.reset, c.del, c.reset, h.Error)
+			continue
+		}
+		var shown []plan.Change
+		for _, ch := range h.Changes {
+			if ch.Action != plan.NoOp {
+				shown = append(shown, ch)
+			}
+		}
+		if len(shown) == 0 {
+			continue
+		}
+		n := h.Counts()
+		fmt.Fprintf(&b, "%s%s%s: %s\n", c.bold, h.Host, c.reset, summary(n))
+		for _, ch := range shown {
+			writeChange(&b, ch, c)
+		}
+		b.WriteString("\n")
+	}
+	n := p.Counts()
+	failed := len(p.Failed())
+	switch {
+	case n.Total() == 0 && failed == 0:
+		fmt.Fprintf(&b, "No changes on %d %s.\n", len(p.Hosts), plural(len(p.Hosts), "host", "hosts"))
+	default:
+		fmt.Fprintf(&b, "Plan: %s on %d of %d %s", summary(n), p.HostsChanging(), len(p.Hosts), plural(len(p.Hosts), "host", "hosts"))
+		if failed > 0 {
+			fmt.Fprintf(&b, "; %s%d failed%s", c.del, failed, c.reset)
+		}
+		b.WriteString(".\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func writeChange(b *strings.Builder, ch plan.Change, c palette) {
+	col := map[plan.Action]string{plan.Create: c.add, plan.Delete: c.del, plan.Update: c.mod, plan.Restart: c.mod, plan.Reload: c.mod, plan.Report: c.dim}[ch.Action]
+	fmt.Fprintf(b, "  %s%s %s %s:%s%s", col, symbols[ch.Action], ch.Action, ch.Kind, ch.Name, c.reset)
+	if ch.Reason != "" {
+		fmt.Fprintf(b, " %s(%s)%s", c.dim, ch.Reason, c.reset)
+	}
+	b.WriteString("\n")
+	for _, f := range ch.Fields {
+		switch {
+		case f.Sensitive:
+			fmt.Fprintf(b, "      %s: (sensitive value changed)\n", f.Name)
+		case ch.Action == plan.Create:
+			fmt.Fprintf(b, "      %s: %s\n", f.Name, quoteIfNeeded(f.After))
+		default:
+			fmt.Fprintf(b, "      %s: %s → %s\n", f.Name, quoteIfNeeded(f.Before), quoteIfNeeded(f.After))
+		}
+	}
+	if ch.AfterText != nil || ch.BeforeText != nil {
+		for _, line := range strings.Split(strings.TrimRight(UnifiedDiff(ch), "\n"), "\n") {
+			if line == "" {
+				continue
+			}
+			lc := ""
+			switch {
+			case strings.HasPrefix(line, "+"):
+				lc = c.add
+			case strings.HasPrefix(line, "-"):
+				lc = c.del
+			case strings.HasPrefix(line, "@@"):
+				lc = c.dim
+			}
+			fmt.Fprintf(b, "      %s%s%s\n", lc, line, c.reset)
+		}
+	}
+}
+
+// UnifiedDiff is the change's text diff with 3 lines of context, without the file header lines.
+func UnifiedDiff(ch plan.Change) string {
+	var before, after string
+	if ch.BeforeText != nil {
+		before = *ch.BeforeText
+	}
+	if ch.AfterText != nil {
+		after = *ch.AfterText
+	}
+	d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: difflib.SplitLines(ensureNewline(before)), B: difflib.SplitLines(ensureNewline(after)), Context: 3,
+	})
+	if err != nil {
+		return ""
+	}
+	return d
+}
+
+func ensureNewline(s string) string {
+	if s != "" && !strings.HasSuffix(s, "\n") {
+		return s + "\n"
+	}
+	return s
+}
+
+func quoteIfNeeded(s string) string {
+	if s == "" {
+		return `""`
+	}
+	if strings.ContainsAny(s, " \t\n\"") {
+		return fmt.Sprintf("%q", s)
+	}
+	return s
+}
+
+func summary(n plan.Counts) string {
+	parts := []string{fmt.Sprintf("%d to create", n.Create), fmt.Sprintf("%d to update", n.Update), fmt.Sprintf("%d to delete", n.Delete)}
+	if n.Restart > 0 {
+		parts = append(parts, fmt.Sprintf("%d to restart", n.Restart))
+	}
+	if n.Reload > 0 {
+		parts = append(parts, fmt.Sprintf("%d to reload", n.Reload))
+	}
+	if n.Report > 0 {
+		parts = append(parts, fmt.Sprintf("%d reported", n.Report))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
