@@ -106,32 +106,32 @@ func TestExample(t *testing.T) {
 	want := []Host{
 		{Name: "web1", Address: "10.0.0.5", Port: 22, User: "deploy", Groups: []string{"web", "eu"}, Profile: "base",
 			InputsAdd:  []string{"nginx"},
-			AlertPacks: []string{"cpu", "memory", "disk", "swap", "load", "deadman", "nginx"},
+			AlertPacks: []string{"cpu", "memory", "disk", "swap", "load", "deadman"},
 			Vars:       map[string]any{"cpu_crit": int64(90), "cpu_crit_time": "15m", "disk_crit": int64(90), "region": "eu-west"},
-			Database:   "web1", Index: 0, Line: 90, file: file},
+			Database:   "web1", Index: 0, Line: 88, file: file},
 		{Name: "web2", Address: "web2.example.com", Port: 22, User: "deploy", Groups: []string{"tiny", "web", "eu"}, Profile: "base",
 			InputsAdd: []string{"nginx"}, InputsDrop: []string{"swap"},
 			// tiny replaced the list, then web added nginx.
-			AlertPacks: []string{"cpu", "memory", "disk", "deadman", "nginx"},
+			AlertPacks: []string{"cpu", "memory", "disk", "deadman"},
 			Vars:       map[string]any{"cpu_crit": int64(95), "cpu_crit_time": "15m", "disk_crit": int64(90), "region": "eu-west"},
-			Database:   "web2", Index: 1, Line: 95, file: file},
+			Database:   "web2", Index: 1, Line: 93, file: file},
 		{Name: "db-1", Address: "2001:db8::10", Port: 2222, User: "admin", Groups: []string{"db"}, Profile: "base",
 			InputsAdd:  []string{"postgresql"},
-			AlertPacks: []string{"cpu", "memory", "disk", "swap", "deadman", "postgresql"},
+			AlertPacks: []string{"cpu", "memory", "disk", "swap", "deadman"},
 			Vars:       map[string]any{"cpu_crit": int64(80), "cpu_crit_time": "15m", "disk_crit": int64(80)},
-			Database:   "db_primary", Index: 2, Line: 102, file: file},
+			Database:   "db_primary", Index: 2, Line: 100, file: file},
 		{Name: "backup.lon", Address: "backup.lon.example.com", Port: 22, User: "deploy", Profile: "minimal",
 			InputsAdd:  []string{"smart"},
 			AlertPacks: []string{"cpu", "memory", "disk", "swap", "load", "deadman"},
 			Vars:       map[string]any{"cpu_crit": int64(80), "cpu_crit_time": "15m", "disk_crit": int64(90)},
-			Database:   "backup_lon", Index: 3, Line: 111, file: file},
+			Database:   "backup_lon", Index: 3, Line: 109, file: file},
 	}
 	for i := range want {
 		if !equalHost(hosts[i], want[i]) {
 			t.Errorf("host %d:\n got %+v\nwant %+v", i, hosts[i], want[i])
 		}
 	}
-	if got := hosts[3].Where(); got != "testdata/example.toml:111" {
+	if got := hosts[3].Where(); got != "testdata/example.toml:109" {
 		t.Errorf("Where() = %q", got)
 	}
 }

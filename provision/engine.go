@@ -13,6 +13,7 @@ import (
 	"github.com/fleetctl/fleetctl/provision/remote"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/fleetctl/fleetctl/provision/system"
+	"github.com/fleetctl/fleetctl/provision/views"
 )
 
 // HostSpec is one host as the engine needs it: where it is and everything desired of it, already merged from the
@@ -132,12 +133,7 @@ func (e *Engine) planHost(ctx context.Context, h HostSpec) (*hostRun, plan.HostP
 }
 
 // HostResult is what applying one host did.
-type HostResult struct {
-	Host     string        `json:"host"`
-	Applied  []plan.Change `json:"applied"`
-	Error    string        `json:"error,omitempty"`
-	Duration time.Duration `json:"duration_ns"`
-}
+type HostResult = views.HostOutcome
 
 // Report is what an apply did, host by host.
 type Report struct {

@@ -10,6 +10,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/remote"
@@ -23,6 +24,20 @@ type FileSpec struct {
 	Mode    uint32
 	Owner   string
 	Group   string
+	// Summary describes binary content in plans (a key's fingerprints); nil shows a digest. Text files show a diff.
+	Summary func([]byte) string
+}
+
+// describe is how content appears in a plan: masked text, or for binary content a one-line summary.
+func (f FileSpec) describe(content []byte, m *secret.Masker) (text string, binary bool) {
+	if utf8.Valid(content) && !bytes.ContainsRune(content, 0) {
+		return m.Mask(string(content)), false
+	}
+	if f.Summary != nil {
+		return f.Summary(content), true
+	}
+	sum := sha256.Sum256(content)
+	return fmt.Sprintf("binary, %d bytes, sha256 %s", len(content), hex.EncodeToString(sum[:8])), true
 }
 
 // FileSet manages files that take effect together: they are installed in one step, an optional check runs against
@@ -103,12 +118,16 @@ func (s *FileSet) Diff(prior []plan.Change) []plan.Change {
 
 func (s *FileSet) diffFile(want FileSpec, got FileFact) plan.Change {
 	ch := plan.Change{Kind: "file", Name: want.Path, ReadDigest: digestFile(got)}
-	afterText := s.Masker.Mask(string(want.Content))
+	afterText, afterBinary := want.describe(want.Content, s.Masker)
 	mode := func(m uint32) string { return fmt.Sprintf("%04o", m) }
 	if !got.Exists {
 		ch.Action = plan.Create
-		ch.AfterText = &afterText
 		ch.Fields = []plan.Field{{Name: "mode", After: mode(want.Mode)}, {Name: "owner", After: want.Owner}, {Name: "group", After: want.Group}}
+		if afterBinary {
+			ch.Fields = append(ch.Fields, plan.Field{Name: "content", After: afterText})
+		} else {
+			ch.AfterText = &afterText
+		}
 		return ch
 	}
 	for _, f := range []plan.Field{
@@ -121,8 +140,10 @@ func (s *FileSet) diffFile(want FileSpec, got FileFact) plan.Change {
 		}
 	}
 	if !bytes.Equal(got.Content, want.Content) {
-		beforeText := s.Masker.Mask(string(got.Content))
-		if beforeText == afterText {
+		beforeText, beforeBinary := want.describe(got.Content, s.Masker)
+		if beforeBinary || afterBinary {
+			ch.Fields = append(ch.Fields, plan.Field{Name: "content", Before: beforeText, After: afterText})
+		} else if beforeText == afterText {
 			// Only a secret differs: say so without showing either value.
 			ch.Fields = append(ch.Fields, plan.Field{Name: "content", Sensitive: true})
 		} else {
@@ -176,7 +197,7 @@ func (s *FileSet) Apply(ctx context.Context, changes []plan.Change) error {
 		case plan.Create, plan.Update:
 			spec := specs[ch.Name]
 			own := fmt.Sprintf("-m %04o -o %s -g %s", spec.Mode, remote.Quote(spec.Owner), remote.Quote(spec.Group))
-			if ch.Action == plan.Update && ch.BeforeText == nil && !hasField(ch, "content") {
+			if ch.Action == plan.Update && ch.BeforeText == nil && !hasField(ch, "content") && ch.AfterText == nil {
 				// Only ownership or mode drifted: fix in place, no new content.
 				fmt.Fprintf(&body, "cp -p %s %s\nchown %s:%s %s\nchmod %04o %s\n", p, bak, remote.Quote(spec.Owner), remote.Quote(spec.Group), p, spec.Mode, p)
 				fmt.Fprintf(&restoreBody, "[ -e %s ] && cp -p %s %s && mv -f %s %s\n", bak, bak, tmp, tmp, p)

@@ -2,6 +2,8 @@ package system
 
 import (
 	"fmt"
+
+	"github.com/fleetctl/fleetctl/provision/repokey"
 	"slices"
 	"sort"
 	"strings"
@@ -52,7 +54,7 @@ func aptVariant() *Variant {
 		Versions: "Debian 10–13, Ubuntu 20.04–24.04",
 		RepoFiles: func(r Repo) []FileSpec {
 			return []FileSpec{
-				{Path: AptKeyring, Content: r.Key, Mode: 0o644, Owner: "root", Group: "root"},
+				{Path: AptKeyring, Content: r.Key, Mode: 0o644, Owner: "root", Group: "root", Summary: keySummary},
 				{Path: list, Content: []byte(fmt.Sprintf("# Managed by fleetctl.\ndeb [signed-by=%s] %s stable main\n", AptKeyring, r.AptURL)),
 					Mode: 0o644, Owner: "root", Group: "root"},
 			}
@@ -72,6 +74,15 @@ func aptVariant() *Variant {
 			return "DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq " + pkg + " >/dev/null"
 		},
 	}
+}
+
+// keySummary shows a keyring by its primary fingerprints, which is what the pin is about.
+func keySummary(b []byte) string {
+	fps := repokey.FingerprintOf(b)
+	if len(fps) == 0 {
+		return fmt.Sprintf("not an OpenPGP key (%d bytes)", len(b))
+	}
+	return "OpenPGP key " + strings.Join(fps, ", ")
 }
 
 // RepoFilePaths lists the repository files of every variant, so one batched read covers whichever OS the host runs.

@@ -105,8 +105,24 @@ func writeChange(b *strings.Builder, ch plan.Change, c palette) {
 	}
 }
 
-// UnifiedDiff is the change's text diff with 3 lines of context, without the file header lines.
+// UnifiedDiff is the change's text diff with 3 lines of context, without the file header lines. A created or
+// deleted text is shown whole, every line marked.
 func UnifiedDiff(ch plan.Change) string {
+	if ch.BeforeText == nil || ch.AfterText == nil {
+		text, mark := "", "+"
+		if ch.AfterText != nil {
+			text = *ch.AfterText
+		} else if ch.BeforeText != nil {
+			text, mark = *ch.BeforeText, "-"
+		}
+		var b strings.Builder
+		for _, line := range strings.SplitAfter(ensureNewline(text), "\n") {
+			if line != "" {
+				b.WriteString(mark + line)
+			}
+		}
+		return b.String()
+	}
 	var before, after string
 	if ch.BeforeText != nil {
 		before = *ch.BeforeText
@@ -134,7 +150,7 @@ func quoteIfNeeded(s string) string {
 	if s == "" {
 		return `""`
 	}
-	if strings.ContainsAny(s, " \t\n\"") {
+	if strings.ContainsAny(s, "\t\n") || strings.TrimSpace(s) != s {
 		return fmt.Sprintf("%q", s)
 	}
 	return s

@@ -76,10 +76,25 @@ func newApp(io IO) *ucli.App {
 		OnUsageError: func(_ *ucli.Context, err error, _ bool) error {
 			return withCode(ExitUsage, err)
 		},
-		Commands: []*ucli.Command{
-			versionCommand(io),
+		CommandNotFound: func(c *ucli.Context, name string) {
+			fmt.Fprintf(io.Stderr, "fleetctl: unknown command %q; run fleetctl help\n", name)
 		},
+		Commands: withUsageCodes([]*ucli.Command{
+			planCommand(io),
+			applyCommand(io),
+			renderCommand(io),
+			validateCommand(io),
+			versionCommand(io),
+		}),
 	}
+}
+
+// withUsageCodes makes flag errors of every command exit with ExitUsage.
+func withUsageCodes(cmds []*ucli.Command) []*ucli.Command {
+	for _, c := range cmds {
+		c.OnUsageError = func(_ *ucli.Context, err error, _ bool) error { return withCode(ExitUsage, err) }
+	}
+	return cmds
 }
 
 func versionCommand(io IO) *ucli.Command {

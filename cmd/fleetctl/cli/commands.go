@@ -1,0 +1,205 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/fleetctl/fleetctl/provision"
+	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/views"
+	ucli "github.com/urfave/cli/v2"
+)
+
+func inventoryFlag() ucli.Flag {
+	return &ucli.StringFlag{Name: "inventory", Aliases: []string{"i"}, Value: "inventory.toml", EnvVars: []string{"FLEETCTL_INVENTORY"},
+		Usage: "the inventory file"}
+}
+
+func runFlags() []ucli.Flag {
+	return []ucli.Flag{
+		inventoryFlag(),
+		&ucli.StringSliceFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only hosts matching a name glob or group (repeatable, or comma-separated)"},
+		&ucli.IntFlag{Name: "forks", Aliases: []string{"f"}, Value: 10, Usage: "hosts in flight at once"},
+		&ucli.BoolFlag{Name: "accept-new-host-keys", Usage: "trust and record the host key of a host not in known_hosts (never a changed key)"},
+		&ucli.StringFlag{Name: "format", Value: "text", Usage: "output: text, json"},
+		&ucli.BoolFlag{Name: "no-color", Usage: "no colours even on a terminal (NO_COLOR is honoured too)"},
+		&ucli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log each host's steps to stderr"},
+	}
+}
+
+// open makes the one engine session a command works with.
+func open(ctx context.Context, c *ucli.Context, io IO) (*provision.Session, error) {
+	lvl := slog.LevelWarn
+	if c.Bool("verbose") {
+		lvl = slog.LevelDebug
+	}
+	return provision.Open(ctx, provision.Options{
+		InventoryPath:     c.String("inventory"),
+		Limit:             splitList(c.StringSlice("limit")),
+		Forks:             c.Int("forks"),
+		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
+		Getenv:            io.Getenv,
+		Now:               io.Now,
+		Log:               slog.New(slog.NewTextHandler(io.Stderr, &slog.HandlerOptions{Level: lvl})),
+	})
+}
+
+func splitList(items []string) []string {
+	var out []string
+	for _, it := range items {
+		for _, p := range strings.Split(it, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func renderPlan(c *ucli.Context, io IO, w io.Writer, p *plan.Plan) error {
+	switch c.String("format") {
+	case "json":
+		return views.JSON(w, p)
+	case "text", "":
+		return views.Text(w, p, views.TextOptions{Color: useColor(c, io, w)})
+	default:
+		return withCode(ExitUsage, fmt.Errorf("unknown --format %q: use text or json", c.String("format")))
+	}
+}
+
+func useColor(c *ucli.Context, io IO, w io.Writer) bool {
+	if c.Bool("no-color") || io.Getenv("NO_COLOR") != "" || io.Getenv("TERM") == "dumb" {
+		return false
+	}
+	return io.Terminal != nil && io.Terminal(asReader(w))
+}
+
+// asReader lets the terminal check look at an output stream (an *os.File is both).
+func asReader(w io.Writer) io.Reader {
+	if r, ok := w.(io.Reader); ok {
+		return r
+	}
+	return nil
+}
+
+func planCommand(io IO) *ucli.Command {
+	return &ucli.Command{
+		Name:  "plan",
+		Usage: "show what apply would change, changing nothing",
+		Flags: append(runFlags(),
+			&ucli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when nothing would change, 2 when something would, 1 on error"}),
+		Action: func(c *ucli.Context) error {
+			s, err := open(c.Context, c, io)
+			if err != nil {
+				return withCode(ExitError, err)
+			}
+			defer s.Close()
+			run := s.Plan(c.Context)
+			defer run.Close()
+			out := s.MaskWriter(io.Stdout)
+			if err := renderPlan(c, io, out, run.Plan); err != nil {
+				return err
+			}
+			if failed := run.Plan.Failed(); len(failed) > 0 {
+				return withCode(ExitError, fmt.Errorf("%d of %d hosts could not be planned", len(failed), len(run.Plan.Hosts)))
+			}
+			if c.Bool("detailed-exitcode") && !run.Plan.Empty() {
+				return withCode(ExitChanges, errors.New(""))
+			}
+			return nil
+		},
+	}
+}
+
+func applyCommand(io IO) *ucli.Command {
+	return &ucli.Command{
+		Name:  "apply",
+		Usage: "show the plan, ask, then make the changes",
+		Flags: append(runFlags(),
+			&ucli.BoolFlag{Name: "auto-approve", Usage: "apply without asking (required when stdin is not a terminal)"}),
+		Action: func(c *ucli.Context) error {
+			interactive := io.Terminal != nil && io.Terminal(io.Stdin)
+			if !c.Bool("auto-approve") && !interactive {
+				return withCode(ExitError, errors.New("apply asks for confirmation and stdin is not a terminal: review with `fleetctl plan`, then run apply --auto-approve"))
+			}
+			s, err := open(c.Context, c, io)
+			if err != nil {
+				return withCode(ExitError, err)
+			}
+			defer s.Close()
+			run := s.Plan(c.Context)
+			defer run.Close()
+			out := s.MaskWriter(io.Stdout)
+			if err := renderPlan(c, io, out, run.Plan); err != nil {
+				return err
+			}
+			if run.Plan.Counts().Total() == 0 {
+				if failed := run.Plan.Failed(); len(failed) > 0 {
+					return withCode(ExitError, fmt.Errorf("%d of %d hosts could not be planned", len(failed), len(run.Plan.Hosts)))
+				}
+				return nil
+			}
+			if !c.Bool("auto-approve") {
+				fmt.Fprint(out, "\nApply these changes? Only 'yes' is accepted: ")
+				line, _ := bufio.NewReader(io.Stdin).ReadString('\n')
+				if strings.TrimSpace(line) != "yes" {
+					return withCode(ExitError, errors.New("apply cancelled"))
+				}
+			}
+			rep := run.Apply(c.Context)
+			if err := renderReport(c, out, run.Plan, rep); err != nil {
+				return err
+			}
+			if failed := rep.Failed(); len(failed) > 0 {
+				return withCode(ExitError, fmt.Errorf("%d of %d hosts failed", len(failed), len(rep.Hosts)))
+			}
+			return c.Context.Err()
+		},
+	}
+}
+
+func renderReport(c *ucli.Context, w io.Writer, p *plan.Plan, rep *provision.Report) error {
+	if c.String("format") == "json" {
+		return views.JSONReport(w, p, rep.Hosts)
+	}
+	return views.TextReport(w, p, rep.Hosts)
+}
+
+func renderCommand(io IO) *ucli.Command {
+	return &ucli.Command{
+		Name:  "render",
+		Usage: "print every file and TICK script a host would get, secrets masked; contacts no server",
+		Flags: []ucli.Flag{inventoryFlag(), &ucli.StringFlag{Name: "host", Required: true, Usage: "the inventory host"}},
+		Action: func(c *ucli.Context) error {
+			out, err := provision.Render(provision.Options{InventoryPath: c.String("inventory"), Getenv: io.Getenv}, c.String("host"))
+			if err != nil {
+				return withCode(ExitError, err)
+			}
+			for _, f := range out {
+				fmt.Fprintf(io.Stdout, "### %s\n%s\n", f.Name, strings.TrimRight(f.Content, "\n"))
+			}
+			return nil
+		},
+	}
+}
+
+func validateCommand(io IO) *ucli.Command {
+	return &ucli.Command{
+		Name:  "validate",
+		Usage: "check the inventory, templates and alert packs without contacting any server",
+		Flags: []ucli.Flag{inventoryFlag()},
+		Action: func(c *ucli.Context) error {
+			n, err := provision.Validate(provision.Options{InventoryPath: c.String("inventory"), Getenv: io.Getenv})
+			if err != nil {
+				return withCode(ExitError, err)
+			}
+			fmt.Fprintf(io.Stdout, "%s: valid (%d hosts; every template and TICK script renders and parses)\n", c.String("inventory"), n)
+			return nil
+		},
+	}
+}
