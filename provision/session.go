@@ -124,7 +124,7 @@ func loadChecked(o Options) (*inventory.Inventory, *alertpacks.Set, error) {
 		if !contains(known, ref.Name) {
 			fix := "known: " + strings.Join(known, ", ")
 			if dym := inventory.DidYouMean(ref.Name, known); dym != "" {
-				fix = "did you mean " + dym + "? " + fix
+				fix = dym + "; " + fix
 			}
 			errs = append(errs, ref.Err(fmt.Sprintf("unknown %s %q", strings.ReplaceAll(ref.Kind, "_", " "), ref.Name), fix))
 		}
@@ -367,7 +367,7 @@ func renderHost(inv *inventory.Inventory, packs *alertpacks.Set, host string) ([
 		}
 		msg := fmt.Sprintf("%s has no host %q", inv.File, host)
 		if dym := inventory.DidYouMean(host, names); dym != "" {
-			msg += "; did you mean " + dym + "?"
+			msg += "; " + dym
 		}
 		return nil, errors.New(msg)
 	}

@@ -27,7 +27,7 @@ type IO struct {
 	Stderr   io.Writer
 	Getenv   func(string) string
 	Now      func() time.Time
-	Terminal func(io.Reader) bool // whether a reader is an interactive terminal
+	Terminal func(interface{ Read([]byte) (int, error) }) bool // whether a stream is an interactive terminal
 }
 
 // StdIO is the process's real IO.
@@ -76,8 +76,11 @@ func newApp(io IO) *ucli.App {
 		OnUsageError: func(_ *ucli.Context, err error, _ bool) error {
 			return withCode(ExitUsage, err)
 		},
-		CommandNotFound: func(c *ucli.Context, name string) {
-			fmt.Fprintf(io.Stderr, "fleetctl: unknown command %q; run fleetctl help\n", name)
+		Action: func(c *ucli.Context) error {
+			if c.NArg() > 0 {
+				return withCode(ExitUsage, fmt.Errorf("unknown command %q; run fleetctl help", c.Args().First()))
+			}
+			return ucli.ShowAppHelp(c)
 		},
 		Commands: withUsageCodes([]*ucli.Command{
 			planCommand(io),
@@ -137,7 +140,7 @@ func versionString() string {
 	return "fleetctl " + v
 }
 
-func isTerminal(r io.Reader) bool {
+func isTerminal(r interface{ Read([]byte) (int, error) }) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false

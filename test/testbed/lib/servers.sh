@@ -418,11 +418,13 @@ servers_describe() {
 
 # ----------------------------------------------------------------------------------------------------------- stop ---
 
-# servers_stop: stop what servers_start started, dependents first; keeps data dirs and the cache.
+# servers_stop: stop what servers_start started, dependents first, and drop their data so the next up starts from
+# empty servers (as the hosts do); keeps the cache.
 servers_stop() {
 	rm -f "$TESTBED_DIR/desc/servers.json"
 	tb_stop grafana
 	tb_stop kapacitor
 	tb_stop fwd-influxdb
 	tb_stop influxdb
+	rm -rf "$SERVERS_STATE"
 }
