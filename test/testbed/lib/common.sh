@@ -3,9 +3,9 @@
 
 TESTBED_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 # Runtime state of one bed (pids, data dirs, keys, host roots, the description). Private to this checkout by default.
-TESTBED_DIR=${TESTBED_DIR:-$TESTBED_REPO/.testbed}
+TESTBED_DIR=$(realpath -m "${TESTBED_DIR:-$TESTBED_REPO/.testbed}")
 # Built servers and OS roots, reused across beds and clones. Keys inside it name version and toolchain.
-TESTBED_CACHE=${TESTBED_CACHE:-$TESTBED_REPO/.cache/testbed}
+TESTBED_CACHE=$(realpath -m "${TESTBED_CACHE:-$TESTBED_REPO/.cache/testbed}")
 export TESTBED_REPO TESTBED_DIR TESTBED_CACHE
 
 # Addresses. Servers listen on loopback; the bridge gateway is where hosts in network namespaces reach the bed.
