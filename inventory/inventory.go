@@ -110,6 +110,8 @@ type Alerts struct {
 	Log     string   // absolute path of Kapacitor's alert log; "" means no log handler
 	Email   []string // addresses; empty means no email handler
 	Webhook string   // URL for a post handler; "" means none
+	// PacksDir is a folder of the team's own alert packs (absolute), used beside the shipped ones; "" for none.
+	PacksDir string
 }
 
 // Host is one [[hosts]] entry with defaults and groups merged in (see the package doc for the rules). Treat it as a
@@ -549,6 +551,13 @@ func (b *builder) alerts(t *table) {
 			t.errorf("webhook", "percent-encode quotes and backslashes", "would break the TICK string literal it is written into")
 		}
 		a.Webhook = u
+	}
+	if s, ok := t.str("packs_dir"); ok && s != "" {
+		p, err := expandPath(s, b.inv.Dir, b.inv.home)
+		if err != nil {
+			t.errorf("packs_dir", "write a folder path, relative to the inventory's folder or absolute", "%v", err)
+		}
+		a.PacksDir = p
 	}
 	t.done()
 }

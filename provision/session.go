@@ -106,6 +106,18 @@ func loadChecked(o Options) (*inventory.Inventory, *alertpacks.Set, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("load shipped alert packs: %w", err)
 	}
+	if dir := inv.Alerts.PacksDir; dir != "" {
+		own, err := alertpacks.LoadDir(dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("alerts.packs_dir in %s: %w", inv.File, err)
+		}
+		if packs, err = alertpacks.Merge(packs, own); err != nil {
+			return nil, nil, fmt.Errorf("alerts.packs_dir in %s: %w", inv.File, err)
+		}
+		if err := own.Validate(); err != nil {
+			return nil, nil, fmt.Errorf("alerts.packs_dir in %s: %w", inv.File, err)
+		}
+	}
 	var errs inventory.Errors
 	for _, ref := range inv.Refs() {
 		var known []string
@@ -209,7 +221,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	}
 	m.Add(sshCfg.SudoPassword)
 	for _, h := range specs {
-		m.Add(secret.Derive(b.master, h.Name, roleWrite), secret.Derive(b.master, h.Name, roleRead))
+		m.Add(secret.Derive(b.master, h.Name, RoleWrite), secret.Derive(b.master, h.Name, RoleRead))
 	}
 	return &Session{
 		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH,
@@ -217,9 +229,10 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	}, nil
 }
 
+// Roles of the per-host InfluxDB users; each user's password is secret.Derive(master, host, role).
 const (
-	roleWrite = "telegraf"
-	roleRead  = "grafana"
+	RoleWrite = "telegraf" // write-only, Telegraf's
+	RoleRead  = "grafana"  // read-only, Grafana's
 )
 
 // fleetBuilder knows the fleet's endpoints and turns each host into its resources.
@@ -238,8 +251,12 @@ type fleetBuilder struct {
 func (b *fleetBuilder) Query(h HostSpec) system.Query { return TelegrafQuery(b.settings.Package) }
 
 // Users are named after the database and their purpose, so an operator reading SHOW USERS knows each one.
-func writeUser(h HostSpec) string { return h.Database + "_telegraf" }
-func readUser(h HostSpec) string  { return h.Database + "_grafana" }
+func writeUser(h HostSpec) string { return WriteUser(h.Database) }
+func readUser(h HostSpec) string  { return ReadUser(h.Database) }
+
+// WriteUser and ReadUser name a database's InfluxDB users.
+func WriteUser(db string) string { return db + "_" + RoleWrite }
+func ReadUser(db string) string  { return db + "_" + RoleRead }
 
 func (b *fleetBuilder) rp(h HostSpec) string {
 	if h.RetentionPolicy != nil {
@@ -250,7 +267,7 @@ func (b *fleetBuilder) rp(h HostSpec) string {
 
 // apiResources are the host's resources on the fleet's servers, in dependency order.
 func (b *fleetBuilder) apiResources(h HostSpec, scripts []alertpacks.Script) ([]Resource, error) {
-	wpass, rpass := secret.Derive(b.master, h.Name, roleWrite), secret.Derive(b.master, h.Name, roleRead)
+	wpass, rpass := secret.Derive(b.master, h.Name, RoleWrite), secret.Derive(b.master, h.Name, RoleRead)
 	rs := []Resource{influx.NewDatabase(b.influx, h.Database)}
 	if p := h.RetentionPolicy; p != nil {
 		rp, err := influx.NewRetentionPolicy(b.influx, influx.RetentionPolicySpec{Database: h.Database, Name: p.Name,
@@ -309,7 +326,7 @@ func (b *fleetBuilder) Resources(ctx context.Context, h HostSpec, conn *remote.C
 	if err != nil {
 		return nil, err
 	}
-	files, err := TelegrafFiles(h, b.settings.AgentURL, b.rpForAgent(h), writeUser(h), secret.Derive(b.master, h.Name, roleWrite), b.settings.Interval)
+	files, err := TelegrafFiles(h, b.settings.AgentURL, b.rpForAgent(h), writeUser(h), secret.Derive(b.master, h.Name, RoleWrite), b.settings.Interval)
 	if err != nil {
 		return nil, err
 	}

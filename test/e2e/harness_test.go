@@ -1,0 +1,236 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fleetctl/fleetctl/cmd/fleetctl/cli"
+	"github.com/fleetctl/fleetctl/provision"
+	"github.com/fleetctl/fleetctl/provision/secret"
+	"github.com/fleetctl/fleetctl/test/testbed"
+)
+
+// Hosts this package owns on the bed; no other test package touches them.
+const (
+	hostFresh   = "sd1-debian12" // onboarded from scratch, then re-planned and re-applied
+	hostAlert   = "c6-debian12"  // receives test points that must raise and reset an alert
+	hostOther   = "c11-debian12" // onboarded beside hosts that fail, to prove it is unaffected
+	hostSudo    = "c16-debian12" // reached as a user whose sudo needs a password
+	hostAgent   = "c1-debian12"  // reached with a key held by ssh-agent only
+	unreachable = "10.210.0.250" // in the bed's subnet, no host behind it
+)
+
+// env is one test's view of the bed: its inventory, and every output fleetctl printed.
+type env struct {
+	t       *testing.T
+	bed     *testbed.Bed
+	dir     string
+	inv     string
+	outputs []string
+}
+
+// newEnv writes an inventory for the named bed hosts into a temporary folder. extra is appended TOML (sections
+// the base does not have, such as [alerts]); hostExtra is added to every host entry.
+func newEnv(t *testing.T, hosts []string, extra, hostExtra string) *env {
+	t.Helper()
+	b := testbed.Require(t)
+	e := &env{t: t, bed: b, dir: t.TempDir()}
+	if err := os.Symlink(filepath.Join(b.Dir, "secrets"), filepath.Join(e.dir, "secrets")); err != nil {
+		t.Fatal(err)
+	}
+	var inv strings.Builder
+	fmt.Fprintf(&inv, `[influxdb]
+url = %q
+agent_url = %q
+admin_user = %q
+admin_password = { file = "secrets/influxdb-admin" }
+[grafana]
+url = %q
+user = %q
+password = { file = "secrets/grafana-admin" }
+[kapacitor]
+url = %q
+[secrets]
+master = { file = "secrets/fleet-master" }
+[telegraf]
+apt_url = %q
+rpm_url = %q
+key_url = %q
+key_fingerprint = %q
+[ssh]
+user = %q
+identity_files = [%q]
+use_agent = false
+known_hosts = %q
+[defaults]
+alert_packs = ["cpu", "memory", "disk", "swap", "load", "deadman"]
+%s
+`, b.InfluxDB.URL, b.InfluxDB.HostURL, b.InfluxDB.AdminUser, b.Grafana.URL, b.Grafana.AdminUser, b.Kapacitor.URL,
+		b.Repo.AptURL, b.Repo.RPMURL, b.Repo.KeyURL, b.Repo.KeyFingerprint, b.SSH.User, b.SSH.ClientKey, b.SSH.KnownHosts, extra)
+	for _, name := range hosts {
+		h := b.Host(t, name)
+		fmt.Fprintf(&inv, "[[hosts]]\nname = %q\naddress = %q\nport = %d\n%s\n", h.Name, h.Address, h.Port, hostExtra)
+	}
+	e.inv = filepath.Join(e.dir, "inventory.toml")
+	if err := os.WriteFile(e.inv, []byte(inv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.checkNoSecrets)
+	return e
+}
+
+// addHost appends a raw [[hosts]] entry.
+func (e *env) addHost(entry string) {
+	f, err := os.OpenFile(e.inv, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "[[hosts]]\n%s\n", entry)
+}
+
+// run runs fleetctl in process with the inventory and returns stdout, stderr and the exit code.
+func (e *env) run(args ...string) (string, string, int) {
+	e.t.Helper()
+	var stdout, stderr bytes.Buffer
+	io := cli.IO{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: os.Getenv, Now: time.Now}
+	argv := append([]string{"fleetctl", args[0], "-i", e.inv}, args[1:]...)
+	code := cli.Run(context.Background(), argv, io)
+	e.outputs = append(e.outputs, stdout.String(), stderr.String())
+	return stdout.String(), stderr.String(), code
+}
+
+// must runs fleetctl and fails the test unless it exits 0.
+func (e *env) must(args ...string) string {
+	e.t.Helper()
+	out, errOut, code := e.run(args...)
+	if code != 0 {
+		e.t.Fatalf("fleetctl %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+// secrets lists every secret the bed and fleetctl know for the hosts of this test.
+func (e *env) secrets(hosts ...string) []string {
+	read := func(name string) string {
+		b, err := os.ReadFile(filepath.Join(e.bed.Dir, "secrets", name))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		return strings.TrimSpace(string(b))
+	}
+	master := read("fleet-master")
+	out := []string{master, read("influxdb-admin"), read("grafana-admin")}
+	for _, h := range hosts {
+		out = append(out, secret.Derive(secret.New(master), h, provision.RoleWrite).Reveal(),
+			secret.Derive(secret.New(master), h, provision.RoleRead).Reveal())
+	}
+	return out
+}
+
+// checkNoSecrets fails the test if any output of any command held a secret.
+func (e *env) checkNoSecrets() {
+	var hosts []string
+	for _, h := range e.bed.Hosts {
+		hosts = append(hosts, h.Name)
+	}
+	for _, s := range e.secrets(hosts...) {
+		for _, out := range e.outputs {
+			if strings.Contains(out, s) {
+				e.t.Errorf("a secret appeared in fleetctl's output:\n%s", strings.ReplaceAll(out, s, "<THE SECRET>"))
+			}
+		}
+	}
+}
+
+func (e *env) password(host, role string) string {
+	b, err := os.ReadFile(filepath.Join(e.bed.Dir, "secrets", "fleet-master"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return secret.Derive(secret.New(strings.TrimSpace(string(b))), host, role).Reveal()
+}
+
+// influxQuery runs q against db as user; it returns the HTTP status and the decoded body.
+func (e *env) influxQuery(db, user, pass, q string) (int, map[string]any) {
+	e.t.Helper()
+	form := url.Values{"db": {db}, "q": {q}}
+	req, _ := http.NewRequest(http.MethodPost, e.bed.InfluxDB.URL+"/query", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(user, pass)
+	return e.doJSON(req)
+}
+
+// influxWrite writes line protocol into db as the admin.
+func (e *env) influxWrite(db, lines string) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, e.bed.InfluxDB.URL+"/write?db="+url.QueryEscape(db), strings.NewReader(lines))
+	req.SetBasicAuth(e.bed.InfluxDB.AdminUser, e.bed.InfluxDB.AdminPassword)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		body, _ := io.ReadAll(resp.Body)
+		e.t.Fatalf("write to %s: %s %s", db, resp.Status, body)
+	}
+}
+
+func (e *env) get(base, path, user, pass string) (int, map[string]any) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+path, nil)
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	return e.doJSON(req)
+}
+
+func (e *env) doJSON(req *http.Request) (int, map[string]any) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	body, _ := io.ReadAll(resp.Body)
+	_ = json.Unmarshal(body, &m)
+	return resp.StatusCode, m
+}
+
+// ssh runs a command on a bed host.
+func (e *env) ssh(host, cmd string) string {
+	e.t.Helper()
+	return e.bed.Run(e.t, e.bed.Host(e.t, host), cmd)
+}
+
+// eventually polls cond every 200 ms until it holds or the timeout passes.
+func eventually(t *testing.T, timeout time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	last := ""
+	for {
+		ok, state := cond()
+		if ok {
+			return
+		}
+		last = state
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %s (last: %s)", what, timeout, last)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
