@@ -27,6 +27,8 @@ const (
 	hostOther   = "c11-debian12" // onboarded beside hosts that fail, to prove it is unaffected
 	hostSudo    = "c16-debian12" // reached as a user whose sudo needs a password
 	hostAgent   = "c1-debian12"  // reached with a key held by ssh-agent only
+	hostRekeyed = "c12-debian11" // presented to fleetctl with a known_hosts line of another key
+	hostNew     = "c17-debian11" // missing from known_hosts until fleetctl is told to accept it
 	unreachable = "10.210.0.250" // in the bed's subnet, no host behind it
 )
 
@@ -97,6 +99,18 @@ func (e *env) addHost(entry string) {
 	}
 	defer f.Close()
 	fmt.Fprintf(f, "[[hosts]]\n%s\n", entry)
+}
+
+// edit rewrites the inventory with old replaced by new (which must occur).
+func (e *env) edit(old, new string) {
+	e.t.Helper()
+	b, err := os.ReadFile(e.inv)
+	if err != nil || !strings.Contains(string(b), old) {
+		e.t.Fatalf("inventory lacks %q (%v)", old, err)
+	}
+	if err := os.WriteFile(e.inv, []byte(strings.Replace(string(b), old, new, 1)), 0o600); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 // run runs fleetctl in process with the inventory and returns stdout, stderr and the exit code.
