@@ -184,6 +184,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	}
 	b := &fleetBuilder{
 		masker: m, packs: packs, inv: inv,
+		influxLimit: NewLimit(8, 4), grafanaLimit: NewLimit(4, 1), kapacitorLimit: NewLimit(8, 4),
 		master: resolve(inv.Secrets.Master),
 		settings: TelegrafSettings{
 			Package: inv.Telegraf.Package, Version: inv.Telegraf.Version, AgentURL: inv.InfluxDB.AgentURL,
@@ -246,6 +247,8 @@ type fleetBuilder struct {
 	influx    *influx.Client
 	grafana   *grafana.Client
 	kapacitor *kapacitor.Client
+	// One limit per server, shared by every host in flight.
+	influxLimit, grafanaLimit, kapacitorLimit *Limit
 }
 
 func (b *fleetBuilder) Query(h HostSpec) system.Query { return TelegrafQuery(b.settings.Package) }
@@ -268,41 +271,42 @@ func (b *fleetBuilder) rp(h HostSpec) string {
 // apiResources are the host's resources on the fleet's servers, in dependency order.
 func (b *fleetBuilder) apiResources(h HostSpec, scripts []alertpacks.Script) ([]Resource, error) {
 	wpass, rpass := secret.Derive(b.master, h.Name, RoleWrite), secret.Derive(b.master, h.Name, RoleRead)
-	rs := []Resource{influx.NewDatabase(b.influx, h.Database)}
+	var rs []Resource
+	wrap := func(l *Limit, r Resource) { rs = append(rs, l.Wrap(r)) }
+	wrap(b.influxLimit, influx.NewDatabase(b.influx, h.Database))
 	if p := h.RetentionPolicy; p != nil {
 		rp, err := influx.NewRetentionPolicy(b.influx, influx.RetentionPolicySpec{Database: h.Database, Name: p.Name,
 			Duration: p.Duration, Replication: p.Replication, Default: p.Default})
 		if err != nil {
 			return nil, err
 		}
-		rs = append(rs, rp)
+		wrap(b.influxLimit, rp)
 	}
-	rs = append(rs,
-		influx.NewUser(b.influx, influx.UserSpec{Name: writeUser(h), Password: wpass}),
-		influx.NewGrant(b.influx, influx.GrantSpec{User: writeUser(h), Database: h.Database, Privilege: influx.Write}),
-		influx.NewUser(b.influx, influx.UserSpec{Name: readUser(h), Password: rpass}),
-		influx.NewGrant(b.influx, influx.GrantSpec{User: readUser(h), Database: h.Database, Privilege: influx.Read}),
-	)
+	wrap(b.influxLimit, influx.NewUser(b.influx, influx.UserSpec{Name: writeUser(h), Password: wpass}))
+	wrap(b.influxLimit, influx.NewGrant(b.influx, influx.GrantSpec{User: writeUser(h), Database: h.Database, Privilege: influx.Write}))
+	wrap(b.influxLimit, influx.NewUser(b.influx, influx.UserSpec{Name: readUser(h), Password: rpass}))
+	wrap(b.influxLimit, influx.NewGrant(b.influx, influx.GrantSpec{User: readUser(h), Database: h.Database, Privilege: influx.Read}))
 	ds, err := grafana.NewDatasource(b.grafana, grafana.DatasourceSpec{UID: DatasourceUID(h.Name), Name: "InfluxDB " + h.Name,
 		URL: b.inv.InfluxDB.GrafanaURL, Database: h.Database, User: readUser(h), Password: rpass, Master: b.master})
 	if err != nil {
 		return nil, err
 	}
-	rs = append(rs, ds)
+	wrap(b.grafanaLimit, ds)
 	var keep []string
 	for _, sc := range scripts {
 		t, err := kapacitor.NewTask(b.kapacitor, h.Name, sc.Alert, []kapacitor.DBRP{{DB: h.Database, RP: b.rp(h)}}, sc.Text)
 		if err != nil {
 			return nil, err
 		}
-		rs = append(rs, t)
+		wrap(b.kapacitorLimit, t)
 		keep = append(keep, t.Name())
 	}
 	prune, err := kapacitor.NewPrune(b.kapacitor, h.Name, keep)
 	if err != nil {
 		return nil, err
 	}
-	return append(rs, prune), nil
+	wrap(b.kapacitorLimit, prune)
+	return rs, nil
 }
 
 func (b *fleetBuilder) scripts(h HostSpec) ([]alertpacks.Script, error) {

@@ -1,0 +1,313 @@
+package grafana
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/fleetctl/fleetctl/provision/secret"
+	"github.com/grafana-tools/sdk"
+)
+
+// Config is how to reach Grafana's HTTP API.
+type Config struct {
+	// URL is Grafana's root, for example "http://grafana:3000". It must not carry credentials.
+	URL string
+	// Token is a service-account token, sent as Bearer. When empty, User and Password are sent as basic auth.
+	Token    secret.Value
+	User     string
+	Password secret.Value
+	// HTTPClient is used for every request; nil means a client with a 30 s timeout.
+	HTTPClient *http.Client
+}
+
+// Client calls Grafana's datasource API.
+//
+// The SDK (github.com/grafana-tools/sdk) addresses datasources only by numeric id (deprecated since Grafana 9.0)
+// or name, and its CreateDatasource/UpdateDatasource ignore the HTTP status (a 409 comes back as a nil error), so
+// the uid endpoints (GET, POST, PUT, DELETE /api/datasources[/uid/:uid] and …/health) are plain net/http calls
+// here. Datasources are decoded into the SDK's sdk.Datasource, and Ping uses the SDK's GetHealth.
+type Client struct {
+	base  *url.URL
+	token secret.Value
+	user  string
+	pass  secret.Value
+	hc    *http.Client
+	sdk   *sdk.Client // unauthenticated: only /api/health
+}
+
+// NewClient checks cfg and returns a client.
+func NewClient(cfg Config) (*Client, error) {
+	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
+	if err != nil {
+		return nil, fmt.Errorf("grafana url: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+		return nil, fmt.Errorf("grafana url %q: want http(s)://host:port", u.Redacted())
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("grafana url %q: put credentials in the token or user and password settings, not the url", u.Redacted())
+	}
+	if cfg.Token.IsZero() && cfg.User == "" {
+		return nil, errors.New("grafana: no credentials: set a service-account token or a user and password")
+	}
+	hc := cfg.HTTPClient
+	if hc == nil {
+		hc = &http.Client{Timeout: 30 * time.Second}
+	}
+	// /api/health needs no authentication: the SDK client gets no credentials at all (it would put basic auth
+	// into the URL).
+	sc, err := sdk.NewClient(u.String(), "", hc)
+	if err != nil {
+		return nil, fmt.Errorf("grafana url: %w", err)
+	}
+	return &Client{base: u, token: cfg.Token, user: cfg.User, pass: cfg.Password, hc: hc, sdk: sc}, nil
+}
+
+// Ping checks that Grafana answers and its database is ok, and returns its version.
+func (c *Client) Ping(ctx context.Context) (string, error) {
+	h, err := c.sdk.GetHealth(ctx)
+	if err != nil {
+		return "", fmt.Errorf("ping grafana: %w", err)
+	}
+	if h.Database != "ok" {
+		return h.Version, fmt.Errorf("ping grafana: database %q", h.Database)
+	}
+	return h.Version, nil
+}
+
+// APIError is a non-success HTTP answer from Grafana.
+type APIError struct {
+	StatusCode int
+	Message    string // Grafana's "message", secrets masked
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("grafana: %s (HTTP %d)", e.Message, e.StatusCode)
+}
+
+// IsNotFound reports whether err is an HTTP 404 from Grafana.
+func IsNotFound(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound
+}
+
+// IsConflict reports whether err is an HTTP 409 from Grafana (for datasources: the name is taken).
+func IsConflict(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.StatusCode == http.StatusConflict
+}
+
+// ValidUID reports whether uid is acceptable to Grafana as a datasource uid: 1 to 40 of [A-Za-z0-9_-].
+func ValidUID(uid string) bool {
+	if len(uid) == 0 || len(uid) > 40 {
+		return false
+	}
+	for _, r := range uid {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// RemoteDatasource is a datasource as Grafana returns it.
+type RemoteDatasource struct {
+	sdk.Datasource
+	Version          int             `json:"version"`
+	SecureJSONFields map[string]bool `json:"secureJsonFields"`
+	// Raw is the whole object, so an update can send back what fleetctl does not manage.
+	Raw map[string]any `json:"-"`
+}
+
+// JSONString returns jsonData[key] as a string ("" if absent or not a string).
+func (d *RemoteDatasource) JSONString(key string) string {
+	m, _ := d.JSONData.(map[string]any)
+	s, _ := m[key].(string)
+	return s
+}
+
+// GetDatasource reads the datasource with uid; found is false on HTTP 404.
+func (c *Client) GetDatasource(ctx context.Context, uid string) (ds *RemoteDatasource, found bool, err error) {
+	body, err := c.do(ctx, http.MethodGet, "api/datasources/uid/"+url.PathEscape(uid), nil)
+	if IsNotFound(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	ds = &RemoteDatasource{}
+	if err := json.Unmarshal(body, ds); err != nil {
+		return nil, false, fmt.Errorf("decode grafana datasource: %w", err)
+	}
+	if err := json.Unmarshal(body, &ds.Raw); err != nil {
+		return nil, false, fmt.Errorf("decode grafana datasource: %w", err)
+	}
+	return ds, true, nil
+}
+
+// CreateDatasource posts body (a datasource object, uid included) to /api/datasources. secrets are masked in any
+// error text.
+func (c *Client) CreateDatasource(ctx context.Context, body any, secrets ...secret.Value) error {
+	_, err := c.doJSON(ctx, http.MethodPost, "api/datasources", body, secrets)
+	return err
+}
+
+// UpdateDatasource puts body to /api/datasources/uid/:uid. A "version" in body makes Grafana refuse the update if
+// the datasource changed since it was read.
+func (c *Client) UpdateDatasource(ctx context.Context, uid string, body any, secrets ...secret.Value) error {
+	_, err := c.doJSON(ctx, http.MethodPut, "api/datasources/uid/"+url.PathEscape(uid), body, secrets)
+	return err
+}
+
+// DeleteDatasource deletes the datasource with uid; a missing one is not an error.
+func (c *Client) DeleteDatasource(ctx context.Context, uid string) error {
+	_, err := c.do(ctx, http.MethodDelete, "api/datasources/uid/"+url.PathEscape(uid), nil)
+	if err != nil && !IsNotFound(err) {
+		return fmt.Errorf("delete grafana datasource %q: %w", uid, err)
+	}
+	return nil
+}
+
+// HealthResult is Grafana's verdict on a datasource: it queries the datasource's server with the stored
+// credentials.
+type HealthResult struct {
+	Status  string `json:"status"` // "OK" or "ERROR"
+	Message string `json:"message"`
+}
+
+// Health asks Grafana to test the datasource with uid (GET /api/datasources/uid/:uid/health, the check behind
+// "Save & test"). It returns an error unless the status is OK. When the health endpoint is missing or the plugin
+// implements no health check, it falls back to running a query through /api/ds/query.
+func (c *Client) Health(ctx context.Context, uid string) (HealthResult, error) {
+	body, err := c.do(ctx, http.MethodGet, "api/datasources/uid/"+url.PathEscape(uid)+"/health", nil)
+	var h HealthResult
+	var ae *APIError
+	switch {
+	case err == nil:
+		if jerr := json.Unmarshal(body, &h); jerr != nil {
+			return h, fmt.Errorf("health of grafana datasource %q: decode: %w", uid, jerr)
+		}
+	case errors.As(err, &ae) && ae.StatusCode == http.StatusBadRequest:
+		// A failed check is HTTP 400 with the same body.
+		h = HealthResult{Status: "ERROR", Message: ae.Message}
+	case errors.As(err, &ae) && (ae.StatusCode == http.StatusNotImplemented || ae.StatusCode == http.StatusNotFound && !strings.Contains(strings.ToLower(ae.Message), "data source not found")):
+		return c.queryHealth(ctx, uid)
+	default:
+		return h, fmt.Errorf("health of grafana datasource %q: %w", uid, err)
+	}
+	if h.Status != "OK" {
+		return h, fmt.Errorf("health of grafana datasource %q: %s: %s", uid, h.Status, h.Message)
+	}
+	return h, nil
+}
+
+// queryHealth runs SHOW MEASUREMENTS through Grafana's query API with the datasource's own credentials.
+func (c *Client) queryHealth(ctx context.Context, uid string) (HealthResult, error) {
+	q := map[string]any{
+		"from": "now-5m", "to": "now",
+		"queries": []map[string]any{{
+			"refId": "A", "datasource": map[string]string{"uid": uid},
+			"rawQuery": true, "query": "SHOW MEASUREMENTS LIMIT 1", "resultFormat": "table",
+		}},
+	}
+	body, err := c.doJSON(ctx, http.MethodPost, "api/ds/query", q, nil)
+	if err != nil {
+		return HealthResult{Status: "ERROR", Message: err.Error()}, fmt.Errorf("health of grafana datasource %q: query: %w", uid, err)
+	}
+	var r struct {
+		Results map[string]struct {
+			Error string `json:"error"`
+		} `json:"results"`
+	}
+	if err := json.Unmarshal(body, &r); err != nil {
+		return HealthResult{}, fmt.Errorf("health of grafana datasource %q: decode query: %w", uid, err)
+	}
+	if e := r.Results["A"].Error; e != "" {
+		return HealthResult{Status: "ERROR", Message: e}, fmt.Errorf("health of grafana datasource %q: query: %s", uid, e)
+	}
+	return HealthResult{Status: "OK", Message: "query through /api/ds/query succeeded"}, nil
+}
+
+func (c *Client) doJSON(ctx context.Context, method, p string, v any, secrets []secret.Value) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode grafana request: %w", err)
+	}
+	body, err := c.do(ctx, method, p, b)
+	return body, maskErr(err, secrets)
+}
+
+// do sends one authenticated request and returns the body of a 2xx answer, or an *APIError.
+func (c *Client) do(ctx context.Context, method, p string, body []byte) ([]byte, error) {
+	u := *c.base
+	u.Path = strings.TrimRight(u.Path, "/") + "/" + p
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if !c.token.IsZero() {
+		req.Header.Set("Authorization", "Bearer "+c.token.Reveal())
+	} else {
+		req.SetBasicAuth(c.user, c.pass.Reveal())
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return nil, fmt.Errorf("read grafana response: %w", err)
+	}
+	if resp.StatusCode/100 != 2 {
+		msg := strings.TrimSpace(string(data))
+		var e struct {
+			Message string `json:"message"`
+			Error   string `json:"error"`
+		}
+		if json.Unmarshal(data, &e) == nil && (e.Message != "" || e.Error != "") {
+			msg = e.Message
+			if e.Error != "" && e.Error != e.Message {
+				msg = strings.TrimSpace(msg + ": " + e.Error)
+			}
+		}
+		if len(msg) > 512 {
+			msg = msg[:512] + "…"
+		}
+		if msg == "" {
+			msg = http.StatusText(resp.StatusCode)
+		}
+		return data, &APIError{StatusCode: resp.StatusCode, Message: msg}
+	}
+	return data, nil
+}
+
+func maskErr(err error, secrets []secret.Value) error {
+	var ae *APIError
+	if err == nil || len(secrets) == 0 || !errors.As(err, &ae) {
+		return err
+	}
+	msg := ae.Message
+	for _, s := range secrets {
+		if !s.IsZero() {
+			msg = strings.ReplaceAll(msg, s.Reveal(), secret.Mask)
+		}
+	}
+	return &APIError{StatusCode: ae.StatusCode, Message: msg}
+}
