@@ -10,9 +10,9 @@ import (
 	"github.com/fleetctl/fleetctl/provision/plan"
 )
 
-// probe records how many of its calls overlap.
+// probe records how many of its reads, and of its writes, overlap.
 type probe struct {
-	in, peakRead, peakWrite *atomic.Int32
+	inRead, inWrite, peakRead, peakWrite *atomic.Int32
 }
 
 func (p probe) Kind() string                                     { return "probe" }
@@ -30,19 +30,19 @@ func (p probe) hold(peak *atomic.Int32) error {
 		}
 	}
 	time.Sleep(5 * time.Millisecond)
-	p.in.Add(-1)
+	in.Add(-1)
 	return nil
 }
 
 func TestLimitBoundsReadsAndWritesSeparately(t *testing.T) {
-	var in, pr, pw atomic.Int32
+	var ir, iw, pr, pw atomic.Int32
 	l := NewLimit(3, 1)
 	var wg sync.WaitGroup
 	for i := 0; i < 20; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := l.Wrap(probe{&in, &pr, &pw})
+			r := l.Wrap(probe{&ir, &iw, &pr, &pw})
 			_ = r.Read(context.Background())
 			_ = r.Apply(context.Background(), nil)
 		}()
@@ -58,8 +58,8 @@ func TestLimitHonoursCancellation(t *testing.T) {
 	l.writes <- struct{}{} // the one write slot is taken
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	var in, pr, pw atomic.Int32
-	if err := l.Wrap(probe{&in, &pr, &pw}).Apply(ctx, nil); err == nil {
+	var ir, iw, pr, pw atomic.Int32
+	if err := l.Wrap(probe{&ir, &iw, &pr, &pw}).Apply(ctx, nil); err == nil {
 		t.Fatal("a cancelled wait for a slot did not return an error")
 	}
 }
