@@ -18,11 +18,11 @@ type probe struct {
 func (p probe) Kind() string                                     { return "probe" }
 func (p probe) Name() string                                     { return "p" }
 func (p probe) Diff([]plan.Change) []plan.Change                 { return nil }
-func (p probe) Read(ctx context.Context) error                   { return p.hold(p.peakRead) }
-func (p probe) Apply(ctx context.Context, _ []plan.Change) error { return p.hold(p.peakWrite) }
+func (p probe) Read(ctx context.Context) error                   { return hold(p.inRead, p.peakRead) }
+func (p probe) Apply(ctx context.Context, _ []plan.Change) error { return hold(p.inWrite, p.peakWrite) }
 
-func (p probe) hold(peak *atomic.Int32) error {
-	n := p.in.Add(1)
+func hold(in, peak *atomic.Int32) error {
+	n := in.Add(1)
 	for {
 		old := peak.Load()
 		if n <= old || peak.CompareAndSwap(old, n) {
