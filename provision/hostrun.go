@@ -2,7 +2,6 @@ package provision
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
 )
@@ -22,8 +21,9 @@ func PlanHost(ctx context.Context, host string, rs []Resource) (plan.HostPlan, [
 		if err := ctx.Err(); err != nil {
 			return hp, steps, err
 		}
+		// Resources name themselves in their errors ("read influxdb user \"x\": ..."), so no prefix here.
 		if err := r.Read(ctx); err != nil {
-			return hp, steps, fmt.Errorf("read %s %q: %w", r.Kind(), r.Name(), err)
+			return hp, steps, err
 		}
 		chs := r.Diff(hp.Changes)
 		for i := range chs {
@@ -64,7 +64,7 @@ func ApplyHost(ctx context.Context, steps []Step) ([]plan.Change, error) {
 			return done, err
 		}
 		if err := s.Res.Apply(ctx, pending); err != nil {
-			return done, fmt.Errorf("apply %s %q: %w", s.Res.Kind(), s.Res.Name(), err)
+			return done, err
 		}
 		done = append(done, pending...)
 	}

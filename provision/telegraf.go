@@ -58,7 +58,7 @@ func TelegrafFiles(h HostSpec, agentURL, rp, user string, password secret.Value,
 	return []system.FileSpec{
 		{Path: TelegrafMain, Content: []byte(agent), Mode: 0o644, Owner: "root", Group: "root"},
 		// The password is in here: readable by root and the agent's group only.
-		{Path: TelegrafOutputs, Content: []byte(outputs), Mode: 0o640, Owner: "root", Group: "telegraf"},
+		{Path: TelegrafOutputs, Content: []byte(outputs), Mode: 0o640, Owner: "root", Group: "telegraf", SecretKeys: []string{"password"}},
 		{Path: TelegrafInputs, Content: []byte(inputs), Mode: 0o644, Owner: "root", Group: "root"},
 	}, nil
 }

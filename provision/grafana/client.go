@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/fleetctl/fleetctl/provision/secret"
@@ -34,6 +35,13 @@ type Config struct {
 // or name, and its CreateDatasource/UpdateDatasource ignore the HTTP status (a 409 comes back as a nil error), so
 // the uid endpoints (GET, POST, PUT, DELETE /api/datasources[/uid/:uid] and …/health) are plain net/http calls
 // here. Datasources are decoded into the SDK's sdk.Datasource, and Ping uses the SDK's GetHealth.
+//
+// Grafana keys its datasource caches (decrypted secrets, plugin instances) on the datasource's "updated" time,
+// which has one-second resolution: a second write to a datasource within the same second as the previous one is
+// stored but never seen by queries or health checks until a later write (measured on Grafana 10.0). The client
+// therefore keeps at least a second between its own writes to one uid. Independently, reads through the
+// datasource (queries, Health) may see the previous settings for about 5 s after a write; WaitHealthy waits that
+// out.
 type Client struct {
 	base  *url.URL
 	token secret.Value
@@ -41,6 +49,14 @@ type Client struct {
 	pass  secret.Value
 	hc    *http.Client
 	sdk   *sdk.Client // unauthenticated: only /api/health
+
+	writes *writeLog
+}
+
+// writeLog remembers when a client last wrote each datasource uid.
+type writeLog struct {
+	mu   sync.Mutex
+	last map[string]time.Time
 }
 
 // NewClient checks cfg and returns a client.
@@ -68,7 +84,28 @@ func NewClient(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("grafana url: %w", err)
 	}
-	return &Client{base: u, token: cfg.Token, user: cfg.User, pass: cfg.Password, hc: hc, sdk: sc}, nil
+	return &Client{base: u, token: cfg.Token, user: cfg.User, pass: cfg.Password, hc: hc, sdk: sc,
+		writes: &writeLog{last: map[string]time.Time{}}}, nil
+}
+
+// spaceWrite waits until at least a second has passed since this client last wrote uid (see Client), then
+// records the write about to happen.
+func (c *Client) spaceWrite(ctx context.Context, uid string) error {
+	c.writes.mu.Lock()
+	wait := time.Until(c.writes.last[uid].Add(time.Second + 10*time.Millisecond))
+	c.writes.last[uid] = time.Now().Add(max(wait, 0))
+	c.writes.mu.Unlock()
+	if wait <= 0 {
+		return nil
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // Ping checks that Grafana answers and its database is ok, and returns its version.
@@ -153,9 +190,12 @@ func (c *Client) GetDatasource(ctx context.Context, uid string) (ds *RemoteDatas
 	return ds, true, nil
 }
 
-// CreateDatasource posts body (a datasource object, uid included) to /api/datasources. secrets are masked in any
+// CreateDatasource posts body (a datasource object whose uid is uid) to /api/datasources. secrets are masked in any
 // error text.
-func (c *Client) CreateDatasource(ctx context.Context, body any, secrets ...secret.Value) error {
+func (c *Client) CreateDatasource(ctx context.Context, uid string, body any, secrets ...secret.Value) error {
+	if err := c.spaceWrite(ctx, uid); err != nil {
+		return err
+	}
 	_, err := c.doJSON(ctx, http.MethodPost, "api/datasources", body, secrets)
 	return err
 }
@@ -163,12 +203,18 @@ func (c *Client) CreateDatasource(ctx context.Context, body any, secrets ...secr
 // UpdateDatasource puts body to /api/datasources/uid/:uid. A "version" in body makes Grafana refuse the update if
 // the datasource changed since it was read.
 func (c *Client) UpdateDatasource(ctx context.Context, uid string, body any, secrets ...secret.Value) error {
+	if err := c.spaceWrite(ctx, uid); err != nil {
+		return err
+	}
 	_, err := c.doJSON(ctx, http.MethodPut, "api/datasources/uid/"+url.PathEscape(uid), body, secrets)
 	return err
 }
 
 // DeleteDatasource deletes the datasource with uid; a missing one is not an error.
 func (c *Client) DeleteDatasource(ctx context.Context, uid string) error {
+	if err := c.spaceWrite(ctx, uid); err != nil {
+		return fmt.Errorf("delete grafana datasource %q: %w", uid, err)
+	}
 	_, err := c.do(ctx, http.MethodDelete, "api/datasources/uid/"+url.PathEscape(uid), nil)
 	if err != nil && !IsNotFound(err) {
 		return fmt.Errorf("delete grafana datasource %q: %w", uid, err)
@@ -199,7 +245,7 @@ func (c *Client) Health(ctx context.Context, uid string) (HealthResult, error) {
 		// A failed check is HTTP 400 with the same body.
 		h = HealthResult{Status: "ERROR", Message: ae.Message}
 	case errors.As(err, &ae) && (ae.StatusCode == http.StatusNotImplemented || ae.StatusCode == http.StatusNotFound && !strings.Contains(strings.ToLower(ae.Message), "data source not found")):
-		return c.queryHealth(ctx, uid)
+		return c.QueryHealth(ctx, uid)
 	default:
 		return h, fmt.Errorf("health of grafana datasource %q: %w", uid, err)
 	}
@@ -209,8 +255,26 @@ func (c *Client) Health(ctx context.Context, uid string) (HealthResult, error) {
 	return h, nil
 }
 
-// queryHealth runs SHOW MEASUREMENTS through Grafana's query API with the datasource's own credentials.
-func (c *Client) queryHealth(ctx context.Context, uid string) (HealthResult, error) {
+// WaitHealthy calls Health until it passes or within has elapsed (then it returns the last failure). Right after a
+// write Grafana may still test the previous settings for about 5 s (see Client).
+func (c *Client) WaitHealthy(ctx context.Context, uid string, within time.Duration) (HealthResult, error) {
+	deadline := time.Now().Add(within)
+	for {
+		h, err := c.Health(ctx, uid)
+		if err == nil || time.Now().After(deadline) || IsNotFound(err) {
+			return h, err
+		}
+		select {
+		case <-ctx.Done():
+			return h, err
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+// QueryHealth runs SHOW MEASUREMENTS LIMIT 1 through Grafana's query API (/api/ds/query) with the datasource's own
+// credentials: Health's fallback where the health endpoint is missing, usable on its own.
+func (c *Client) QueryHealth(ctx context.Context, uid string) (HealthResult, error) {
 	q := map[string]any{
 		"from": "now-5m", "to": "now",
 		"queries": []map[string]any{{
@@ -310,4 +374,10 @@ func maskErr(err error, secrets []secret.Value) error {
 		}
 	}
 	return &APIError{StatusCode: ae.StatusCode, Message: msg}
+}
+
+// Format prints the client without its credentials: fmt cannot reach the secret.Value's own masking through an
+// unexported field, so a plain %+v of the struct would show the token or password.
+func (c Client) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "grafana.Client{url: %s, user: %q}", c.base.Redacted(), c.user)
 }

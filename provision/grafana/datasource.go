@@ -169,7 +169,7 @@ func (d *Datasource) Apply(ctx context.Context, changes []plan.Change) error {
 	for _, ch := range changes {
 		switch ch.Action {
 		case plan.Create:
-			if err := d.c.CreateDatasource(ctx, d.createBody(), d.spec.Password); err != nil {
+			if err := d.c.CreateDatasource(ctx, d.spec.UID, d.createBody(), d.spec.Password); err != nil {
 				if IsConflict(err) {
 					return fmt.Errorf("create grafana datasource %q: a datasource named %q already exists with another uid: rename or delete it: %w", d.spec.UID, d.spec.Name, err)
 				}
@@ -240,4 +240,10 @@ func (d *Datasource) updateBody() map[string]any {
 // Health asks Grafana to test this datasource with the credentials it stores (see Client.Health).
 func (d *Datasource) Health(ctx context.Context) (HealthResult, error) {
 	return d.c.Health(ctx, d.spec.UID)
+}
+
+// Format prints the resource without its password or master secret (see Client.Format).
+func (d Datasource) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "grafana.Datasource{uid: %q, name: %q, url: %s, database: %q, user: %q}",
+		d.spec.UID, d.spec.Name, d.spec.URL, d.spec.Database, d.spec.User)
 }

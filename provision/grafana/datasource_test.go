@@ -1,10 +1,13 @@
 package grafana
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/secret"
@@ -223,5 +226,46 @@ func TestMaskErr(t *testing.T) {
 	err := maskErr(&APIError{StatusCode: 400, Message: "bad value " + testPassword}, []secret.Value{secret.New(testPassword)})
 	if strings.Contains(err.Error(), testPassword) {
 		t.Fatal(err)
+	}
+}
+
+func TestClientSpacesWritesToOneDatasource(t *testing.T) {
+	c, err := NewClient(Config{URL: "http://grafana:3000", Token: secret.New("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	start := time.Now()
+	for _, uid := range []string{"a", "b", "a"} {
+		if err := c.spaceWrite(ctx, uid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d < time.Second {
+		t.Fatalf("second write to one uid after %v: want at least 1s (Grafana's updated time has one-second resolution)", d)
+	}
+	// A waiting write gives up with its context.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := c.spaceWrite(cctx, "a"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled wait: %v", err)
+	}
+}
+
+func TestClientAndDatasourceNeverPrintSecrets(t *testing.T) {
+	c, err := NewClient(Config{URL: "http://grafana:3000", User: "admin", Password: secret.New("admin-hunter2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := NewDatasource(c, testSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.actual = remote(testSpec(), nil)
+	for _, v := range []any{c, *c, d, *d, testSpec()} {
+		out := fmt.Sprintf("%v %+v %#v %s %d", v, v, v, v, v)
+		if strings.Contains(out, "hunter2") || strings.Contains(out, testPassword) || strings.Contains(out, "master") {
+			t.Fatalf("secret printed: %s", out)
+		}
 	}
 }

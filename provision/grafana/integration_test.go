@@ -176,6 +176,9 @@ func TestIntegrationDatasourceConvergeAndHealth(t *testing.T) {
 	} else if strings.Contains(err.Error(), e.readPW.Reveal()) {
 		t.Fatal("health error leaks the password")
 	}
+	if _, err := e.g.QueryHealth(ctx, spec.UID); err == nil {
+		t.Fatal("query health passed with a wrong password")
+	}
 	spec.Password = newPW
 	d2, err := grafana.NewDatasource(e.g, spec)
 	if err != nil {
@@ -186,18 +189,15 @@ func TestIntegrationDatasourceConvergeAndHealth(t *testing.T) {
 		t.Fatalf("password change: %s", got)
 	}
 	assertNoSecret(t, chs, newPW.Reveal(), e.readPW.Reveal())
+	// Grafana may test the previous settings for ~5 s after a write.
 	start := time.Now()
-	for {
-		_, err := e.g.Health(ctx, spec.UID)
-		if err == nil {
-			break
-		}
-		if time.Since(start) > 5*time.Second {
-			t.Fatalf("health after password update: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
+	if _, err := e.g.WaitHealthy(ctx, spec.UID, 10*time.Second); err != nil {
+		t.Fatalf("health after password update: %v", err)
 	}
-	t.Logf("health passed %v after the update", time.Since(start))
+	t.Logf("health passed %v after the update", time.Since(start).Round(100*time.Millisecond))
+	if _, err := e.g.QueryHealth(ctx, spec.UID); err != nil {
+		t.Fatalf("query through /api/ds/query: %v", err)
+	}
 }
 
 func TestIntegrationDatasourceDrift(t *testing.T) {
@@ -236,7 +236,7 @@ func TestIntegrationDatasourceDrift(t *testing.T) {
 	if ds.JSONString("timeInterval") != "30s" || ds.URL != e.influx {
 		t.Fatalf("after update: url %q, jsonData %+v", ds.URL, ds.JSONData)
 	}
-	if _, err := e.g.Health(ctx, spec.UID); err != nil {
+	if _, err := e.g.WaitHealthy(ctx, spec.UID, 10*time.Second); err != nil {
 		t.Fatalf("health after repair: %v", err)
 	}
 
@@ -248,7 +248,7 @@ func TestIntegrationDatasourceDrift(t *testing.T) {
 	if len(chs) != 1 || chs[0].Action != plan.Create {
 		t.Fatalf("after delete: %s", summary(chs))
 	}
-	if _, err := e.g.Health(ctx, spec.UID); err != nil {
+	if _, err := e.g.WaitHealthy(ctx, spec.UID, 10*time.Second); err != nil {
 		t.Fatalf("health after re-create: %v", err)
 	}
 }

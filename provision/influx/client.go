@@ -121,9 +121,10 @@ func (c *Client) Ping(ctx context.Context) (string, error) {
 	return resp.Header.Get("X-Influxdb-Version"), nil
 }
 
-// Query runs command (one or more statements separated by ';') with db as the default database ("" for none) and
-// returns one result per statement. An error anywhere in the response, including HTTP 200 bodies carrying
-// results[i].error, is returned as a *ServerError.
+// Query runs command with db as the default database ("" for none) and returns one result per statement. An error
+// anywhere in the response, including HTTP 200 bodies carrying results[i].error, is returned as a *ServerError.
+// Send one statement per call where errors matter: when the first of several statements fails, InfluxDB 1.6
+// reports only "not executed" and the real error is lost (this package never batches statements).
 func (c *Client) Query(ctx context.Context, db, command string) ([]client.Result, error) {
 	return c.query(ctx, db, command)
 }
@@ -306,4 +307,10 @@ func cell(row []interface{}, col int) string {
 	default:
 		return fmt.Sprint(v)
 	}
+}
+
+// Format prints the client without its credentials: fmt cannot reach the secret.Value's own masking through an
+// unexported field, so a plain %+v of the struct would show the password.
+func (c Client) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "influx.Client{url: %s, user: %q}", c.base.Redacted(), c.user)
 }

@@ -108,3 +108,6 @@ func (c *Client) DropDatabase(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// Format prints the resource without the client's credentials (see Client.Format).
+func (d Database) Format(f fmt.State, verb rune) { fmt.Fprintf(f, "influx.Database{name: %q}", d.name) }

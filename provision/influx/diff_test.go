@@ -271,3 +271,38 @@ func TestMaskErrHidesSecretsInServerErrors(t *testing.T) {
 		t.Fatalf("secret survived masking: %v", err)
 	}
 }
+
+func TestNewClientChecksURL(t *testing.T) {
+	for _, u := range []string{"", "influx:8086", "ftp://influx", "http://admin:hunter2@influx:8086"} {
+		_, err := NewClient(Config{URL: u, Username: "admin", Password: secret.New("hunter2")})
+		if err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("%q: err = %v", u, err)
+		}
+	}
+	c, err := NewClient(Config{URL: "http://influx:8086/", Username: "admin", Password: secret.New("hunter2")})
+	if err != nil || c.URL() != "http://influx:8086" || c.endpoint("query", nil) != "http://influx:8086/query" {
+		t.Fatalf("%v %v", c, err)
+	}
+	if strings.Contains(fmt.Sprintf("%+v %#v", c, c), "hunter2") {
+		t.Fatal("client prints its password")
+	}
+}
+
+func TestResourcesAndClientNeverPrintSecrets(t *testing.T) {
+	c, err := NewClient(Config{URL: "http://influx:8086", Username: "admin", Password: secret.New("admin-hunter2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := NewUser(c, UserSpec{Name: "u", Password: secret.New("user-hunter2")})
+	rp, err := NewRetentionPolicy(c, RetentionPolicySpec{Database: "db", Name: "rp", Duration: "30d"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, g := NewDatabase(c, "db"), NewGrant(c, GrantSpec{User: "u", Database: "db", Privilege: Read})
+	for _, v := range []any{c, *c, u, *u, rp, *rp, d, *d, g, *g, UserSpec{Name: "u", Password: secret.New("user-hunter2")}} {
+		out := fmt.Sprintf("%v %+v %#v %s %d", v, v, v, v, v)
+		if strings.Contains(out, "hunter2") {
+			t.Fatalf("secret printed: %s", out)
+		}
+	}
+}

@@ -127,3 +127,8 @@ func (c *Client) Grants(ctx context.Context, user string) (map[string]Privilege,
 	}
 	return out, nil
 }
+
+// Format prints the resource without the client's credentials (see Client.Format).
+func (g Grant) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "influx.Grant{user: %q, database: %q, privilege: %q}", g.spec.User, g.spec.Database, g.spec.Privilege)
+}

@@ -230,3 +230,8 @@ func (c *Client) RetentionPolicies(ctx context.Context, db string) ([]RetentionP
 	}
 	return out, nil
 }
+
+// Format prints the resource without the client's credentials (see Client.Format).
+func (r RetentionPolicy) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "influx.RetentionPolicy{%+v}", r.spec)
+}

@@ -155,3 +155,8 @@ func (c *Client) DropUser(ctx context.Context, name string) error {
 	}
 	return nil
 }
+
+// Format prints the resource without its password (see Client.Format).
+func (u User) Format(f fmt.State, verb rune) {
+	fmt.Fprintf(f, "influx.User{name: %q, admin: %t}", u.spec.Name, u.spec.Admin)
+}

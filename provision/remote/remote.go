@@ -133,6 +133,12 @@ func Dial(ctx context.Context, host, addr string, cfg Config) (*Conn, error) {
 	return &Conn{Host: host, Addr: addr, cfg: cfg, ssh: ssh.NewClient(cc, chans, reqs)}, nil
 }
 
+// String names the connection; the config (which may hold the sudo password) is never printed.
+func (c *Conn) String() string { return fmt.Sprintf("ssh %s@%s (%s)", c.cfg.User, c.Addr, c.Host) }
+
+// Format prints what String does, for every verb, so %+v cannot reach the config through reflection.
+func (c *Conn) Format(st fmt.State, _ rune) { _, _ = st.Write([]byte(c.String())) }
+
 // Close ends the connection.
 func (c *Conn) Close() error {
 	if c.sftp != nil {

@@ -32,6 +32,11 @@ type FileFact struct {
 	Content []byte
 }
 
+// Format never shows the content, which may hold a secret.
+func (f FileFact) Format(st fmt.State, _ rune) {
+	fmt.Fprintf(st, "FileFact{exists=%t %04o %s:%s, %d bytes}", f.Exists, f.Mode, f.Owner, f.Group, len(f.Content))
+}
+
 // ServiceFact is a service as found on the host.
 type ServiceFact struct {
 	Exists  bool   // a unit (or init script) is known

@@ -26,12 +26,23 @@ type FileSpec struct {
 	Group   string
 	// Summary describes binary content in plans (a key's fingerprints); nil shows a digest. Text files show a diff.
 	Summary func([]byte) string
+	// SecretKeys are TOML keys whose values are secrets: masked in plans whatever the value, so a password on the
+	// host that fleetctl does not know (an old one) is never shown either.
+	SecretKeys []string
 }
+
+// Format never shows the content, which may hold a secret (the outputs file holds the agent's password).
+func (f FileSpec) Format(st fmt.State, _ rune) {
+	fmt.Fprintf(st, "FileSpec{%s %04o %s:%s, %d bytes}", f.Path, f.Mode, f.Owner, f.Group, len(f.Content))
+}
+
+// Format never shows the files' content.
+func (s *FileSet) Format(st fmt.State, _ rune) { fmt.Fprintf(st, "FileSet{%s, %d files}", s.Label, len(s.Files)) }
 
 // describe is how content appears in a plan: masked text, or for binary content a one-line summary.
 func (f FileSpec) describe(content []byte, m *secret.Masker) (text string, binary bool) {
 	if utf8.Valid(content) && !bytes.ContainsRune(content, 0) {
-		return m.Mask(string(content)), false
+		return maskKeys(m.Mask(string(content)), f.SecretKeys), false
 	}
 	if f.Summary != nil {
 		return f.Summary(content), true
@@ -156,6 +167,25 @@ func (s *FileSet) diffFile(want FileSpec, got FileFact) plan.Change {
 		ch.Action = plan.Update
 	}
 	return ch
+}
+
+// maskKeys replaces the value of every `key = "…"` (or '…') line whose key is listed.
+func maskKeys(text string, keys []string) string {
+	if len(keys) == 0 {
+		return text
+	}
+	lines := strings.SplitAfter(text, "\n")
+	for i, line := range lines {
+		k, _, ok := strings.Cut(line, "=")
+		if ok && slices.Contains(keys, strings.TrimSpace(k)) {
+			nl := ""
+			if strings.HasSuffix(line, "\n") {
+				nl = "\n"
+			}
+			lines[i] = k + `= "` + secret.Mask + `"` + nl
+		}
+	}
+	return strings.Join(lines, "")
 }
 
 // digestFile fingerprints what was read of a file without keeping its content (which may hold a secret).

@@ -1,0 +1,204 @@
+package system
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/secret"
+)
+
+func TestParseFacts(t *testing.T) {
+	content := "a = 1\n"
+	out := strings.Join([]string{
+		"", marker + "os-release", `ID=debian`, `VERSION_ID="12"`, `PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"`,
+		"", marker + "init", "systemd",
+		"", marker + "file /etc/a.conf", "640 root telegraf", base64.StdEncoding.EncodeToString([]byte(content)),
+		"", marker + "file /etc/missing",
+		"", marker + "file /etc/empty", "644 root root",
+		"", marker + "dir /etc/telegraf/telegraf.d", "z.conf", "a.conf",
+		"", marker + "pkg telegraf", "installed 1.37.2-1",
+		"", marker + "pkg other",
+		"", marker + "svc telegraf", "E enabled", "A active",
+		"", marker + "svc gone", "E ", "A inactive",
+		"", marker + "end", "",
+	}, "\n")
+	f, err := ParseFacts([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.OSRelease["ID"] != "debian" || f.OSRelease["VERSION_ID"] != "12" || f.Init != "systemd" {
+		t.Errorf("os: %v %s", f.OSRelease, f.Init)
+	}
+	if a := f.Files["/etc/a.conf"]; !a.Exists || a.Mode != 0o640 || a.Group != "telegraf" || string(a.Content) != content {
+		t.Errorf("file: %+v", a)
+	}
+	if f.Files["/etc/missing"].Exists || !f.Files["/etc/empty"].Exists || len(f.Files["/etc/empty"].Content) != 0 {
+		t.Errorf("missing/empty files: %+v %+v", f.Files["/etc/missing"], f.Files["/etc/empty"])
+	}
+	if got := strings.Join(f.Dirs["/etc/telegraf/telegraf.d"], ","); got != "a.conf,z.conf" {
+		t.Errorf("dir: %s", got)
+	}
+	if p := f.Packages["telegraf"]; !p.Installed || p.Version != "1.37.2-1" || f.Packages["other"].Installed {
+		t.Errorf("packages: %+v", f.Packages)
+	}
+	if s := f.Services["telegraf"]; !s.Exists || s.Enabled != "enabled" || s.Active != "active" || f.Services["gone"].Exists {
+		t.Errorf("services: %+v", f.Services)
+	}
+	if _, err := ParseFacts([]byte(marker + "os-release\nID=x\n")); err == nil {
+		t.Error("output cut short was accepted")
+	}
+}
+
+func TestQueryScriptQuotesPaths(t *testing.T) {
+	s := Query{Files: []string{"/etc/it's here"}}.Script()
+	if !strings.Contains(s, `'/etc/it'\''s here'`) {
+		t.Fatalf("path not shell-quoted:\n%s", s)
+	}
+}
+
+func TestFileSetDiff(t *testing.T) {
+	m := secret.NewMasker()
+	m.Add(secret.New("s3cret-pass"))
+	want := FileSpec{Path: "/etc/telegraf/telegraf.d/fleetctl-outputs.conf", Content: []byte("password = \"s3cret-pass\"\nx = 1\n"),
+		Mode: 0o640, Owner: "root", Group: "telegraf", SecretKeys: []string{"password"}}
+	same := FileFact{Exists: true, Mode: 0o640, Owner: "root", Group: "telegraf", Content: want.Content}
+	cases := []struct {
+		name   string
+		got    FileFact
+		action plan.Action
+		fields string // changed field names
+		diff   bool   // a text diff is shown
+	}{
+		{"missing", FileFact{}, plan.Create, "mode,owner,group", true},
+		{"same", same, plan.NoOp, "", false},
+		{"mode drift", FileFact{Exists: true, Mode: 0o644, Owner: "root", Group: "telegraf", Content: want.Content}, plan.Update, "mode", false},
+		{"group drift", FileFact{Exists: true, Mode: 0o640, Owner: "root", Group: "root", Content: want.Content}, plan.Update, "group", false},
+		{"edited", FileFact{Exists: true, Mode: 0o640, Owner: "root", Group: "telegraf", Content: []byte("password = \"s3cret-pass\"\nx = 2\n")}, plan.Update, "", true},
+		{"only the secret differs, the old one unknown to fleetctl", FileFact{Exists: true, Mode: 0o640, Owner: "root", Group: "telegraf", Content: []byte("password = \"other-pass\"\nx = 1\n")}, plan.Update, "content", false},
+		{"trailing newline", FileFact{Exists: true, Mode: 0o640, Owner: "root", Group: "telegraf", Content: []byte("password = \"s3cret-pass\"\nx = 1")}, plan.Update, "", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fs := NewFileSet(nil, &Facts{Files: map[string]FileFact{want.Path: c.got}}, FileSet{Files: []FileSpec{want}, Masker: m})
+			chs := fs.Diff(nil)
+			if len(chs) != 1 {
+				t.Fatalf("want 1 change, got %+v", chs)
+			}
+			ch := chs[0]
+			var names []string
+			for _, f := range ch.Fields {
+				if ch.Action == plan.Create || f.Changed() {
+					names = append(names, f.Name)
+				}
+			}
+			if ch.Action != c.action || strings.Join(names, ",") != c.fields || (ch.AfterText != nil) != c.diff {
+				t.Fatalf("got %s fields %v diff %t", ch.Action, names, ch.AfterText != nil)
+			}
+			if s := fmt.Sprintf("%+v %s %s", ch, deref(ch.BeforeText), deref(ch.AfterText)); strings.Contains(s, "s3cret-pass") || strings.Contains(s, "other-pass") {
+				t.Fatalf("secret in change: %s", s)
+			}
+		})
+	}
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func TestFileSetWatchedDirectory(t *testing.T) {
+	dir := "/etc/telegraf/telegraf.d"
+	managed := FileSpec{Path: dir + "/fleetctl-inputs.conf", Content: []byte("x"), Mode: 0o644, Owner: "root", Group: "root"}
+	facts := &Facts{Files: map[string]FileFact{managed.Path: {Exists: true, Mode: 0o644, Owner: "root", Group: "root", Content: []byte("x")}},
+		Dirs: map[string][]string{dir: {"fleetctl-inputs.conf", "fleetctl-old.conf", "local.conf", "fleetctl-inputs.conf.fleetctl-new"}}}
+	fs := NewFileSet(nil, facts, FileSet{Files: []FileSpec{managed}, Watch: dir, OwnedPrefix: "fleetctl-", Masker: secret.NewMasker()})
+	var got []string
+	for _, ch := range fs.Diff(nil) {
+		got = append(got, string(ch.Action)+" "+ch.Name)
+	}
+	want := "no-op " + dir + "/fleetctl-inputs.conf|delete " + dir + "/fleetctl-old.conf|report " + dir + "/local.conf"
+	if strings.Join(got, "|") != want {
+		t.Fatalf("got  %s\nwant %s", strings.Join(got, "|"), want)
+	}
+}
+
+func TestPackageDiff(t *testing.T) {
+	v := Variants()[0]
+	for _, c := range []struct {
+		fact    PackageFact
+		version string
+		action  plan.Action
+	}{
+		{PackageFact{}, "", plan.Create},
+		{PackageFact{Installed: true, Version: "1.37.2-1"}, "", plan.NoOp},
+		{PackageFact{Installed: true, Version: "1.37.2-1"}, "1.37.2", plan.NoOp},
+		{PackageFact{Installed: true, Version: "1.36.0-1"}, "1.37.2", plan.Update},
+	} {
+		p := NewPackage(nil, &Facts{Packages: map[string]PackageFact{"telegraf": c.fact}}, Package{Pkg: "telegraf", Version: c.version, Variant: v})
+		if got := p.Diff(nil)[0].Action; got != c.action {
+			t.Errorf("%+v pin %q: got %s want %s", c.fact, c.version, got, c.action)
+		}
+	}
+}
+
+func TestServiceDiff(t *testing.T) {
+	restartOn := func(c plan.Change) bool { return c.Kind == "file" }
+	fileChanged := []plan.Change{{Kind: "file", Name: "/etc/telegraf/telegraf.conf", Action: plan.Update}}
+	for _, c := range []struct {
+		name  string
+		fact  ServiceFact
+		prior []plan.Change
+		want  string
+	}{
+		{"running, nothing changed", ServiceFact{Exists: true, Enabled: "enabled", Active: "active"}, nil, "no-op"},
+		{"stopped", ServiceFact{Exists: true, Enabled: "enabled", Active: "inactive"}, nil, "update[active]"},
+		{"disabled", ServiceFact{Exists: true, Enabled: "disabled", Active: "active"}, nil, "update[enabled]"},
+		{"config changed", ServiceFact{Exists: true, Enabled: "enabled", Active: "active"}, fileChanged, "no-op restart"},
+		{"stopped and config changed: one restart starts it", ServiceFact{Exists: true, Enabled: "enabled", Active: "failed"}, fileChanged, "no-op restart"},
+		{"not installed yet", ServiceFact{}, fileChanged, "update[enabled] restart"},
+		{"a reported file does not restart", ServiceFact{Exists: true, Enabled: "enabled", Active: "active"},
+			[]plan.Change{{Kind: "file", Action: plan.Report}}, "no-op"},
+	} {
+		s := NewService(nil, &Facts{Services: map[string]ServiceFact{"telegraf": c.fact}}, Service{Unit: "telegraf", RestartOn: restartOn})
+		var got []string
+		for _, ch := range s.Diff(c.prior) {
+			g := string(ch.Action)
+			if len(ch.Fields) > 0 {
+				var f []string
+				for _, x := range ch.Fields {
+					f = append(f, x.Name)
+				}
+				g += "[" + strings.Join(f, ",") + "]"
+			}
+			got = append(got, g)
+		}
+		if strings.Join(got, " ") != c.want {
+			t.Errorf("%s: got %q want %q", c.name, strings.Join(got, " "), c.want)
+		}
+	}
+}
+
+func TestDetect(t *testing.T) {
+	for _, c := range []struct {
+		osr    map[string]string
+		family string
+	}{
+		{map[string]string{"ID": "debian", "VERSION_ID": "12"}, "apt"},
+		{map[string]string{"ID": "ubuntu", "ID_LIKE": "debian", "VERSION_ID": "24.04"}, "apt"},
+		{map[string]string{"ID": "linuxmint", "ID_LIKE": "ubuntu debian"}, "apt"},
+	} {
+		o, err := Detect(c.osr, "systemd")
+		if err != nil || o.Variant.Family != c.family {
+			t.Errorf("%v: %v %v", c.osr, o, err)
+		}
+	}
+	_, err := Detect(map[string]string{"ID": "plan9", "VERSION_ID": "4"}, "rc")
+	if err == nil || !strings.Contains(err.Error(), `ID="plan9"`) || !strings.Contains(err.Error(), "supported: apt") {
+		t.Fatalf("unsupported OS: %v", err)
+	}
+}
