@@ -37,7 +37,9 @@ func (f FileSpec) Format(st fmt.State, _ rune) {
 }
 
 // Format never shows the files' content.
-func (s *FileSet) Format(st fmt.State, _ rune) { fmt.Fprintf(st, "FileSet{%s, %d files}", s.Label, len(s.Files)) }
+func (s *FileSet) Format(st fmt.State, _ rune) {
+	fmt.Fprintf(st, "FileSet{%s, %d files}", s.Label, len(s.Files))
+}
 
 // describe is how content appears in a plan: masked text, or for binary content a one-line summary.
 func (f FileSpec) describe(content []byte, m *secret.Masker) (text string, binary bool) {
