@@ -130,13 +130,21 @@ func UnifiedDiff(ch plan.Change) string {
 	if ch.AfterText != nil {
 		after = *ch.AfterText
 	}
-	d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
-		A: difflib.SplitLines(ensureNewline(before)), B: difflib.SplitLines(ensureNewline(after)), Context: 3,
-	})
+	d, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{A: splitLines(before), B: splitLines(after), Context: 3})
 	if err != nil {
 		return ""
 	}
 	return d
+}
+
+// splitLines keeps each line's newline and, unlike difflib.SplitLines, adds no empty line after the last one. A
+// missing final newline shows as a change of the last line, as it is one.
+func splitLines(s string) []string {
+	lines := strings.SplitAfter(s, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
 }
 
 func ensureNewline(s string) string {

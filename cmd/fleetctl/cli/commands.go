@@ -26,7 +26,7 @@ func runFlags() []ucli.Flag {
 		&ucli.StringSliceFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only hosts matching a name glob or group (repeatable, or comma-separated)"},
 		&ucli.IntFlag{Name: "forks", Aliases: []string{"f"}, Value: 10, Usage: "hosts in flight at once"},
 		&ucli.BoolFlag{Name: "accept-new-host-keys", Usage: "trust and record the host key of a host not in known_hosts (never a changed key)"},
-		&ucli.StringFlag{Name: "format", Value: "text", Usage: "output: text, json"},
+		&ucli.StringFlag{Name: "format", Value: "text", Usage: "output: text, markdown (for a pull-request comment) or json"},
 		&ucli.BoolFlag{Name: "no-color", Usage: "no colours even on a terminal (NO_COLOR is honoured too)"},
 		&ucli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "log each host's steps to stderr"},
 	}
@@ -65,10 +65,12 @@ func renderPlan(c *ucli.Context, io IO, w io.Writer, p *plan.Plan) error {
 	switch c.String("format") {
 	case "json":
 		return views.JSON(w, p)
+	case "markdown", "md":
+		return views.Markdown(w, p)
 	case "text", "":
 		return views.Text(w, p, views.TextOptions{Color: useColor(c, io, w)})
 	default:
-		return withCode(ExitUsage, fmt.Errorf("unknown --format %q: use text or json", c.String("format")))
+		return withCode(ExitUsage, fmt.Errorf("unknown --format %q: use text, markdown or json", c.String("format")))
 	}
 }
 
