@@ -130,7 +130,7 @@ func (s *FileSet) Diff(prior []plan.Change) []plan.Change {
 }
 
 func (s *FileSet) diffFile(want FileSpec, got FileFact) plan.Change {
-	ch := plan.Change{Kind: "file", Name: want.Path, ReadDigest: digestFile(got)}
+	ch := plan.Change{Kind: "file", Name: want.Path, ReadDigest: want.digest(got, s.Masker)}
 	afterText, afterBinary := want.describe(want.Content, s.Masker)
 	mode := func(m uint32) string { return fmt.Sprintf("%04o", m) }
 	if !got.Exists {
@@ -190,14 +190,16 @@ func maskKeys(text string, keys []string) string {
 	return strings.Join(lines, "")
 }
 
-// digestFile fingerprints what was read of a file without keeping its content (which may hold a secret).
-func digestFile(f FileFact) string {
-	if !f.Exists {
+// digest fingerprints what was read of a file for saved plans, from nothing secret: its metadata, its content as
+// a plan shows it (secrets masked), and whether the content is exactly what is wanted (so a secret that drifts
+// still changes the digest).
+func (f FileSpec) digest(got FileFact, m *secret.Masker) string {
+	if !got.Exists {
 		return "absent"
 	}
+	shown, _ := f.describe(got.Content, m)
 	h := sha256.New()
-	fmt.Fprintf(h, "%o %s %s\n", f.Mode, f.Owner, f.Group)
-	h.Write(f.Content)
+	fmt.Fprintf(h, "%o %s %s %t\n%s", got.Mode, got.Owner, got.Group, bytes.Equal(got.Content, f.Content), shown)
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 

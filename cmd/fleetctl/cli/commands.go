@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"strings"
 
 	"github.com/fleetctl/fleetctl/provision"
@@ -94,7 +95,8 @@ func planCommand(io IO) *ucli.Command {
 		Name:  "plan",
 		Usage: "show what apply would change, changing nothing",
 		Flags: append(runFlags(),
-			&ucli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when nothing would change, 2 when something would, 1 on error"}),
+			&ucli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when nothing would change, 2 when something would, 1 on error"},
+			&ucli.StringFlag{Name: "out", Usage: "also save the plan to `FILE` for `fleetctl apply FILE` (it holds no secret)"}),
 		Action: func(c *ucli.Context) error {
 			s, err := open(c.Context, c, io)
 			if err != nil {
@@ -110,6 +112,12 @@ func planCommand(io IO) *ucli.Command {
 			if failed := run.Plan.Failed(); len(failed) > 0 {
 				return withCode(ExitError, fmt.Errorf("%d of %d hosts could not be planned", len(failed), len(run.Plan.Hosts)))
 			}
+			if path := c.String("out"); path != "" {
+				if err := savePlan(path, s, run, splitList(c.StringSlice("limit"))); err != nil {
+					return withCode(ExitError, err)
+				}
+				fmt.Fprintf(io.Stderr, "Saved the plan to %s; apply exactly it with: fleetctl apply %s\n", path, path)
+			}
 			if c.Bool("detailed-exitcode") && !run.Plan.Empty() {
 				return withCode(ExitChanges, errors.New(""))
 			}
@@ -120,11 +128,18 @@ func planCommand(io IO) *ucli.Command {
 
 func applyCommand(io IO) *ucli.Command {
 	return &ucli.Command{
-		Name:  "apply",
-		Usage: "show the plan, ask, then make the changes",
+		Name:      "apply",
+		Usage:     "show the plan, ask, then make the changes; or carry out a saved plan exactly",
+		ArgsUsage: "[SAVED-PLAN]",
 		Flags: append(runFlags(),
 			&ucli.BoolFlag{Name: "auto-approve", Usage: "apply without asking (required when stdin is not a terminal)"}),
 		Action: func(c *ucli.Context) error {
+			if c.NArg() > 1 {
+				return withCode(ExitUsage, errors.New("apply takes at most one argument, a saved plan file"))
+			}
+			if c.NArg() == 1 {
+				return applySaved(c, io, c.Args().First())
+			}
 			interactive := io.Terminal != nil && io.Terminal(io.Stdin)
 			if !c.Bool("auto-approve") && !interactive {
 				return withCode(ExitError, errors.New("apply asks for confirmation and stdin is not a terminal: review with `fleetctl plan`, then run apply --auto-approve"))
@@ -163,6 +178,72 @@ func applyCommand(io IO) *ucli.Command {
 			return c.Context.Err()
 		},
 	}
+}
+
+func savePlan(path string, s *provision.Session, run *provision.Run, limit []string) error {
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("save plan: %w", err)
+	}
+	if err := s.Save(s.MaskWriter(f), run.Plan, limit); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("save plan: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("save plan: %w", err)
+	}
+	return os.Rename(tmp, path)
+}
+
+// applySaved carries out a saved plan: it re-reads every host and refuses, naming host and resource, when anything
+// differs from what the plan was made from. The plan was reviewed already, so it does not ask.
+func applySaved(c *ucli.Context, io IO, path string) error {
+	if c.IsSet("limit") || c.IsSet("inventory") {
+		return withCode(ExitUsage, errors.New("a saved plan carries its own inventory and --limit: give neither"))
+	}
+	saved, err := provision.LoadSaved(path)
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	lvl := slog.LevelWarn
+	if c.Bool("verbose") {
+		lvl = slog.LevelDebug
+	}
+	s, err := provision.Open(c.Context, provision.Options{
+		InventoryPath: saved.Inventory, Limit: saved.Limit, Forks: c.Int("forks"), AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
+		Getenv: io.Getenv, Now: io.Now, Log: slog.New(slog.NewTextHandler(io.Stderr, &slog.HandlerOptions{Level: lvl})),
+	})
+	if err != nil {
+		return withCode(ExitError, err)
+	}
+	defer s.Close()
+	run := s.Plan(c.Context)
+	defer run.Close()
+	out := s.MaskWriter(io.Stdout)
+	if mm := provision.CompareSaved(saved.Plan, run.Plan); len(mm) > 0 {
+		var b strings.Builder
+		for _, m := range mm {
+			b.WriteString("\n  " + m.String())
+		}
+		return withCode(ExitError, fmt.Errorf("%w: nothing was applied; make a new plan. What moved on:%s", provision.ErrStalePlan, b.String()))
+	}
+	if err := renderPlan(c, io, out, run.Plan); err != nil {
+		return err
+	}
+	if run.Plan.Counts().Total() == 0 {
+		return nil
+	}
+	rep := run.Apply(c.Context)
+	if err := renderReport(c, out, run.Plan, rep); err != nil {
+		return err
+	}
+	if failed := rep.Failed(); len(failed) > 0 {
+		return withCode(ExitError, fmt.Errorf("%d of %d hosts failed", len(failed), len(rep.Hosts)))
+	}
+	return c.Context.Err()
 }
 
 func renderReport(c *ucli.Context, w io.Writer, p *plan.Plan, rep *provision.Report) error {
