@@ -215,7 +215,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("telegraf.key_url %s: %w", inv.Telegraf.KeyURL, err)
 	}
-	b.settings.Repo = system.Repo{AptURL: inv.Telegraf.AptURL, RPMURL: inv.Telegraf.RPMURL, Key: key.Binary}
+	b.settings.Repo = system.Repo{AptURL: inv.Telegraf.AptURL, RPMURL: inv.Telegraf.RPMURL, Key: key.Binary, KeyArmored: key.Armored}
 	sshCfg, closeSSH, err := SSHConfig(inv, o.AcceptNewHostKeys, o.Getenv)
 	if err != nil {
 		return nil, err
@@ -330,7 +330,7 @@ func (b *fleetBuilder) Resources(ctx context.Context, h HostSpec, conn *remote.C
 	if err != nil {
 		return nil, err
 	}
-	files, err := TelegrafFiles(h, b.settings.AgentURL, b.rpForAgent(h), writeUser(h), secret.Derive(b.master, h.Name, RoleWrite), b.settings.Interval)
+	files, err := TelegrafFiles(osInfo.Family, h, b.settings.AgentURL, b.rpForAgent(h), writeUser(h), secret.Derive(b.master, h.Name, RoleWrite), b.settings.Interval)
 	if err != nil {
 		return nil, err
 	}
@@ -398,7 +398,8 @@ func renderHost(inv *inventory.Inventory, packs *alertpacks.Set, host string) ([
 	}
 	spec := specs[0]
 	b := &fleetBuilder{inv: inv, packs: packs, handlers: alertpacks.Handlers{LogPath: inv.Alerts.Log, Email: inv.Alerts.Email, Webhook: inv.Alerts.Webhook}}
-	files, err := TelegrafFiles(spec, inv.InfluxDB.AgentURL, b.rpForAgent(spec), writeUser(spec), secret.New(secret.Mask), "")
+	// Render shows the Linux layout most hosts have (apt, dnf, yum, zypper); Alpine's differs only in paths.
+	files, err := TelegrafFiles(system.Families()["apt"], spec, inv.InfluxDB.AgentURL, b.rpForAgent(spec), writeUser(spec), secret.New(secret.Mask), "")
 	if err != nil {
 		return nil, err
 	}

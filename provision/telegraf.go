@@ -10,14 +10,12 @@ import (
 	"github.com/fleetctl/fleetctl/templates"
 )
 
-// Where Telegraf's configuration lives on every supported Linux variant.
+// The files fleetctl writes into the agent's configuration directory; the prefix marks the files it owns there and
+// may delete. The main file and the directory depend on the OS family (system.Family).
 const (
-	TelegrafMain    = "/etc/telegraf/telegraf.conf"
-	TelegrafDir     = "/etc/telegraf/telegraf.d"
-	TelegrafOutputs = TelegrafDir + "/fleetctl-outputs.conf"
-	TelegrafInputs  = TelegrafDir + "/fleetctl-inputs.conf"
-	// ownedPrefix marks files in TelegrafDir that fleetctl wrote and may delete.
-	ownedPrefix = "fleetctl-"
+	ownedPrefix     = "fleetctl-"
+	outputsFileName = ownedPrefix + "outputs.conf"
+	inputsFileName  = ownedPrefix + "inputs.conf"
 )
 
 // TelegrafSettings is the fleet-wide part of the agent's desired state.
@@ -29,19 +27,21 @@ type TelegrafSettings struct {
 	Interval string
 }
 
-// TelegrafQuery is what to read from a host for its Telegraf resources, whatever its OS turns out to be.
+// TelegrafQuery is what to read from a host for its Telegraf resources, whatever its OS turns out to be: the paths
+// of every family, so detection and reading take one round trip.
 func TelegrafQuery(pkg string) system.Query {
-	return system.Query{
-		Files:    append(system.RepoFilePaths(), TelegrafMain, TelegrafOutputs, TelegrafInputs),
-		Dirs:     []string{TelegrafDir},
-		Packages: []string{pkg},
-		Services: []string{"telegraf"},
+	q := system.Query{Files: system.RepoFilePaths(), Packages: []string{pkg}, Services: []string{"telegraf"}}
+	mains, dirs := system.ConfigPaths()
+	for i := range mains {
+		q.Files = append(q.Files, mains[i], dirs[i]+"/"+outputsFileName, dirs[i]+"/"+inputsFileName)
+		q.Dirs = append(q.Dirs, dirs[i])
 	}
+	return q
 }
 
-// TelegrafFiles renders the managed configuration files of a host. The password is inside the outputs file; the
-// caller's masker must know it.
-func TelegrafFiles(h HostSpec, agentURL, rp, user string, password secret.Value, interval string) ([]system.FileSpec, error) {
+// TelegrafFiles renders the managed configuration files of a host into the family's paths. The password is inside
+// the outputs file, whose password key is marked secret.
+func TelegrafFiles(f *system.Family, h HostSpec, agentURL, rp, user string, password secret.Value, interval string) ([]system.FileSpec, error) {
 	agent, err := templates.RenderAgent(templates.Agent{Hostname: h.Name, Interval: interval, GlobalTags: h.GlobalTags})
 	if err != nil {
 		return nil, err
@@ -56,31 +56,38 @@ func TelegrafFiles(h HostSpec, agentURL, rp, user string, password secret.Value,
 		return nil, fmt.Errorf("host %s: %w", h.Name, err)
 	}
 	return []system.FileSpec{
-		{Path: TelegrafMain, Content: []byte(agent), Mode: 0o644, Owner: "root", Group: "root"},
+		{Path: f.ConfigMain, Content: []byte(agent), Mode: 0o644, Owner: "root", Group: "root"},
 		// The password is in here: readable by root and the agent's group only.
-		{Path: TelegrafOutputs, Content: []byte(outputs), Mode: 0o640, Owner: "root", Group: "telegraf", SecretKeys: []string{"password"}},
-		{Path: TelegrafInputs, Content: []byte(inputs), Mode: 0o644, Owner: "root", Group: "root"},
+		{Path: f.ConfigDir + "/" + outputsFileName, Content: []byte(outputs), Mode: 0o640, Owner: "root", Group: "telegraf", SecretKeys: []string{"password"}},
+		{Path: f.ConfigDir + "/" + inputsFileName, Content: []byte(inputs), Mode: 0o644, Owner: "root", Group: "root"},
 	}, nil
 }
 
 // telegrafCheck validates the installed configuration with the agent itself before anything restarts it:
 // `telegraf config check` from 1.32 on, a one-shot `--test` run on older agents.
-const telegrafCheck = `v=$(telegraf --version 2>/dev/null | sed -n 's/^Telegraf v\{0,1\}\([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p')
+func telegrafCheck(f *system.Family) string {
+	args := "--config " + f.ConfigMain + " --config-directory " + f.ConfigDir
+	return `v=$(telegraf --version 2>/dev/null | sed -n 's/^Telegraf v\{0,1\}\([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p')
 set -- $v
 if [ "${1:-0}" -gt 1 ] || [ "${2:-0}" -ge 32 ]; then
-  out=$(telegraf config check --config ` + TelegrafMain + ` --config-directory ` + TelegrafDir + ` 2>&1) || { printf '%s\n' "$out" | grep ' E! ' || printf '%s\n' "$out"; exit 1; }
+  out=$(telegraf config check ` + args + ` 2>&1) || { printf '%s\n' "$out" | grep ' E! ' || printf '%s\n' "$out"; exit 1; }
 else
-  out=$(timeout 60 telegraf --test --config ` + TelegrafMain + ` --config-directory ` + TelegrafDir + ` 2>&1 >/dev/null) || { printf '%s\n' "$out" | grep ' E! ' || printf '%s\n' "$out"; exit 1; }
+  out=$(timeout 60 telegraf --test ` + args + ` 2>&1 >/dev/null) || { printf '%s\n' "$out" | grep ' E! ' || printf '%s\n' "$out"; exit 1; }
 fi`
+}
 
 // telegrafResources returns the host side, in apply order: repository and key, package, configuration, service.
 func telegrafResources(r system.Runner, facts *system.Facts, os *system.OS, files []system.FileSpec, s TelegrafSettings, m *secret.Masker) []Resource {
-	repo := system.NewFileSet(r, facts, system.FileSet{Label: "telegraf repository", Files: os.Variant.RepoFiles(s.Repo), Masker: m})
-	pkg := system.NewPackage(r, facts, system.Package{Pkg: s.Package, Version: s.Version, Variant: os.Variant})
-	conf := system.NewFileSet(r, facts, system.FileSet{Label: "telegraf config", Files: files, Watch: TelegrafDir,
-		OwnedPrefix: ownedPrefix, Check: telegrafCheck, Masker: m})
+	f := os.Family
+	var rs []Resource
+	if repoFiles := f.RepoFiles(s.Repo); len(repoFiles) > 0 {
+		rs = append(rs, system.NewFileSet(r, facts, system.FileSet{Label: "telegraf repository", Files: repoFiles, Masker: m}))
+	}
+	pkg := system.NewPackage(r, facts, system.Package{Pkg: s.Package, Version: s.Version, Family: f})
+	conf := system.NewFileSet(r, facts, system.FileSet{Label: "telegraf config", Files: files, Watch: f.ConfigDir,
+		OwnedPrefix: ownedPrefix, Check: telegrafCheck(f), Masker: m})
 	svc := system.NewService(r, facts, system.Service{Unit: "telegraf", Init: os.Init, RestartOn: func(c plan.Change) bool {
-		return c.Kind == "package" || (c.Kind == "file" && strings.HasPrefix(c.Name, "/etc/telegraf/"))
+		return c.Kind == "package" || (c.Kind == "file" && (c.Name == f.ConfigMain || strings.HasPrefix(c.Name, f.ConfigDir+"/")))
 	}})
-	return []Resource{repo, pkg, conf, svc}
+	return append(rs, pkg, conf, svc)
 }

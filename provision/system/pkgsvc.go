@@ -13,7 +13,7 @@ import (
 type Package struct {
 	Pkg     string
 	Version string
-	Variant *Variant
+	Family  *Family
 
 	runner Runner
 	facts  *Facts
@@ -45,7 +45,7 @@ func (p *Package) Diff(prior []plan.Change) []plan.Change {
 	switch {
 	case !got.Installed:
 		ch.Action = plan.Create
-		ch.Fields = []plan.Field{{Name: "version", After: want}, {Name: "manager", After: p.Variant.Family}}
+		ch.Fields = []plan.Field{{Name: "version", After: want}, {Name: "manager", After: p.Family.Name}}
 	case p.Version != "" && !strings.HasPrefix(got.Version, p.Version):
 		ch.Action = plan.Update
 		ch.Fields = []plan.Field{{Name: "version", Before: got.Version, After: p.Version}}
@@ -56,8 +56,8 @@ func (p *Package) Diff(prior []plan.Change) []plan.Change {
 }
 
 func (p *Package) Apply(ctx context.Context, _ []plan.Change) error {
-	if _, err := p.runner.Sudo(ctx, "set -e\n"+p.Variant.Install(p.Pkg, p.Version), nil); err != nil {
-		return fmt.Errorf("install package %s with %s: %w", p.Pkg, p.Variant.Family, err)
+	if _, err := p.runner.Sudo(ctx, "set -e\n"+p.Family.Install(p.Pkg, p.Version), nil); err != nil {
+		return fmt.Errorf("install package %s with %s: %w", p.Pkg, p.Family.Name, err)
 	}
 	return nil
 }

@@ -2,78 +2,254 @@ package system
 
 import (
 	"fmt"
-
-	"github.com/fleetctl/fleetctl/provision/repokey"
 	"slices"
-	"sort"
 	"strings"
+
+	"github.com/fleetctl/fleetctl/provision/remote"
+	"github.com/fleetctl/fleetctl/provision/repokey"
 )
 
 // Repo is where the telegraf package comes from and the key it must be signed with.
 type Repo struct {
-	AptURL string // e.g. https://repos.influxdata.com/debian
-	RPMURL string // e.g. https://repos.influxdata.com/stable/$basearch/main
-	Key    []byte // verified binary keyring
+	AptURL     string // e.g. https://repos.influxdata.com/debian
+	RPMURL     string // e.g. https://repos.influxdata.com/stable/$basearch/main
+	Key        []byte // verified key, binary (apt's signed-by keyring)
+	KeyArmored []byte // the same key armored (rpm, dnf, yum, zypper)
 }
 
-// Variant is everything that differs between the operating systems fleetctl supports: how the repository and its
-// key are declared, how a package is installed, which service manager runs the agent. One entry per family in
-// Variants; adding a family is adding an entry.
-type Variant struct {
-	Family   string   // package family: "apt", "dnf", "yum", "zypper", "apk"
-	IDs      []string // os-release IDs (and ID_LIKE words) that select it
-	Versions string   // human summary of supported versions, for the README table and refusals
+// Family is a package manager family: how the repository and its key are declared, how the package is installed,
+// where the agent's configuration lives. Every Distro points at one.
+type Family struct {
+	Name        string // "apt", "dnf", "yum", "zypper", "apk"
+	KeyHandling string // how the key is pinned, for the README table
 	// RepoFiles are the files that declare the repository and pin its key.
 	RepoFiles func(r Repo) []FileSpec
-	// Install is the root shell script that installs pkg (version pinned when not empty) from the declared repo.
+	// Install is the root shell script that installs pkg (at version, when pinned) from the declared repository.
 	Install func(pkg, version string) string
-	// Remove uninstalls pkg (used only by tests and drift scenarios).
+	// Remove uninstalls pkg (drift tests remove it behind fleetctl's back).
 	Remove func(pkg string) string
+	// ConfigMain and ConfigDir are the agent's main file and its directory of further *.conf files.
+	ConfigMain, ConfigDir string
+}
+
+// Distro is one supported operating system: its os-release IDs and versions, its family and its usual service
+// manager (the one found on the host wins). Distros is the one table of what fleetctl supports.
+type Distro struct {
+	Name     string
+	IDs      []string // os-release ID values
+	Versions []string // supported VERSION_ID values or their major part; empty: any
+	Family   *Family
+	Init     string // "systemd", "openrc" or "sysv"
+	// Exercised says how the project's CI proves this row: on a real package manager or by unit tests only.
+	Exercised string
+}
+
+// Key locations. apt reads a binary keyring named by signed-by; the rpm family reads an armored key file.
+const (
+	AptKeyring = "/etc/apt/keyrings/influxdata-archive.gpg"
+	AptList    = "/etc/apt/sources.list.d/influxdata.list"
+	RPMKey     = "/etc/pki/rpm-gpg/RPM-GPG-KEY-influxdata"
+	YumRepo    = "/etc/yum.repos.d/influxdata.repo"
+	ZypperRepo = "/etc/zypp/repos.d/influxdata.repo"
+)
+
+func rootFile(path string, content []byte) FileSpec {
+	return FileSpec{Path: path, Content: content, Mode: 0o644, Owner: "root", Group: "root"}
+}
+
+func pinned(pkg, sep, version string) string {
+	if version == "" {
+		return remote.Quote(pkg)
+	}
+	return remote.Quote(pkg + sep + version)
+}
+
+// rpmRepoFile is the .repo file dnf, yum and zypper read: every check on, the key a local file fleetctl verified,
+// so no key is ever fetched from the network and trusted unseen.
+func rpmRepoFile(r Repo, zypper bool) []byte {
+	var b strings.Builder
+	b.WriteString("# Managed by fleetctl.\n[influxdata]\nname=InfluxData Repository - Stable\n")
+	fmt.Fprintf(&b, "baseurl=%s\nenabled=1\ngpgcheck=1\nrepo_gpgcheck=1\ngpgkey=file://%s\n", r.RPMURL, RPMKey)
+	if zypper {
+		b.WriteString("type=rpm-md\nautorefresh=1\npkg_gpgcheck=1\n")
+	}
+	return []byte(b.String())
+}
+
+// Families returns every family; each call returns fresh values.
+func Families() map[string]*Family {
+	apt := &Family{
+		Name:        "apt",
+		KeyHandling: "key in `" + AptKeyring + "`, named by `signed-by` in the source line",
+		RepoFiles: func(r Repo) []FileSpec {
+			key := rootFile(AptKeyring, r.Key)
+			key.Summary = keySummary
+			return []FileSpec{key, rootFile(AptList, []byte(fmt.Sprintf("# Managed by fleetctl.\ndeb [signed-by=%s] %s stable main\n", AptKeyring, r.AptURL)))}
+		},
+		Install: func(pkg, version string) string {
+			// Refresh only the InfluxData list: the host's other sources are not ours to touch, and an unreachable
+			// mirror elsewhere must not fail the install.
+			return "export DEBIAN_FRONTEND=noninteractive\n" +
+				"apt-get update -qq -o Dir::Etc::sourcelist=" + AptList + " -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0\n" +
+				"apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold " + pinned(pkg, "=", version) + " >/dev/null\n"
+		},
+		Remove: func(pkg string) string {
+			return "DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq " + remote.Quote(pkg) + " >/dev/null"
+		},
+		ConfigMain: "/etc/telegraf/telegraf.conf", ConfigDir: "/etc/telegraf/telegraf.d",
+	}
+	rpmKey := func(r Repo) FileSpec { k := rootFile(RPMKey, r.KeyArmored); k.Summary = keySummary; return k }
+	dnf := &Family{
+		Name:        "dnf",
+		KeyHandling: "`gpgkey=file://" + RPMKey + "` with `gpgcheck` and `repo_gpgcheck`",
+		RepoFiles:   func(r Repo) []FileSpec { return []FileSpec{rpmKey(r), rootFile(YumRepo, rpmRepoFile(r, false))} },
+		Install: func(pkg, version string) string {
+			return "dnf -y -q --refresh install " + pinned(pkg, "-", version) + " >/dev/null\n"
+		},
+		Remove:     func(pkg string) string { return "dnf -y -q remove " + remote.Quote(pkg) + " >/dev/null" },
+		ConfigMain: "/etc/telegraf/telegraf.conf", ConfigDir: "/etc/telegraf/telegraf.d",
+	}
+	yum := &Family{
+		Name:        "yum",
+		KeyHandling: dnf.KeyHandling,
+		RepoFiles:   dnf.RepoFiles,
+		Install: func(pkg, version string) string {
+			return "yum -y -q makecache >/dev/null\nyum -y -q install " + pinned(pkg, "-", version) + " >/dev/null\n"
+		},
+		Remove:     func(pkg string) string { return "yum -y -q remove " + remote.Quote(pkg) + " >/dev/null" },
+		ConfigMain: dnf.ConfigMain, ConfigDir: dnf.ConfigDir,
+	}
+	zypper := &Family{
+		Name:        "zypper",
+		KeyHandling: "the key imported into the rpm database (`rpm --import`), which zypper trusts; `gpgcheck`, `repo_gpgcheck`, `pkg_gpgcheck`",
+		RepoFiles:   func(r Repo) []FileSpec { return []FileSpec{rpmKey(r), rootFile(ZypperRepo, rpmRepoFile(r, true))} },
+		Install: func(pkg, version string) string {
+			// zypper trusts keys in the rpm database: importing the verified file is the pin; never
+			// --gpg-auto-import-keys, which would trust whatever key the repository offers.
+			return "rpm --import " + RPMKey + "\n" +
+				"zypper --non-interactive --quiet refresh influxdata >/dev/null\n" +
+				"zypper --non-interactive --quiet install --no-recommends " + pinned(pkg, "=", version) + " >/dev/null\n"
+		},
+		Remove: func(pkg string) string {
+			return "zypper --non-interactive --quiet remove " + remote.Quote(pkg) + " >/dev/null"
+		},
+		ConfigMain: dnf.ConfigMain, ConfigDir: dnf.ConfigDir,
+	}
+	apk := &Family{
+		Name: "apk",
+		KeyHandling: "Alpine's own signing keys (`/etc/apk/keys`); InfluxData publishes no apk repository, so the package " +
+			"comes from Alpine's community repository and the configured OpenPGP key is not used",
+		RepoFiles: func(Repo) []FileSpec { return nil },
+		Install: func(pkg, version string) string {
+			return "grep -q '^[^#].*/community' /etc/apk/repositories || { echo 'enable the community repository in /etc/apk/repositories' >&2; exit 1; }\n" +
+				"apk add --quiet " + pinned(pkg, "=", version) + "\n"
+		},
+		Remove: func(pkg string) string { return "apk del --quiet " + remote.Quote(pkg) },
+		// Alpine's package reads these (TELEGRAF_OPTS in /etc/conf.d/telegraf).
+		ConfigMain: "/etc/telegraf.conf", ConfigDir: "/etc/telegraf.conf.d",
+	}
+	return map[string]*Family{"apt": apt, "dnf": dnf, "yum": yum, "zypper": zypper, "apk": apk}
+}
+
+const (
+	exercisedReal = "CI: real %s with systemd on the bed's %s"
+	exercisedUnit = "unit tests of the generated commands"
+)
+
+// Distros is the support table, in the order the README lists it.
+func Distros() []Distro {
+	f := Families()
+	return []Distro{
+		{Name: "Debian", IDs: []string{"debian"}, Versions: []string{"10", "11", "12", "13"}, Family: f["apt"], Init: "systemd",
+			Exercised: fmt.Sprintf(exercisedReal, "apt", "Debian 11, 12 and 13 roots") + "; 10 by unit tests"},
+		{Name: "Ubuntu", IDs: []string{"ubuntu"}, Versions: []string{"20.04", "22.04", "24.04"}, Family: f["apt"], Init: "systemd", Exercised: exercisedUnit},
+		{Name: "CentOS / RHEL 7", IDs: []string{"centos", "rhel"}, Versions: []string{"7"}, Family: f["yum"], Init: "systemd", Exercised: exercisedUnit},
+		{Name: "Rocky Linux", IDs: []string{"rocky"}, Versions: []string{"8", "9"}, Family: f["dnf"], Init: "systemd",
+			Exercised: fmt.Sprintf(exercisedReal, "dnf", `"Rocky 9" root (Debian userland)`)},
+		{Name: "AlmaLinux / RHEL 8–9", IDs: []string{"almalinux", "rhel", "centos"}, Versions: []string{"8", "9"}, Family: f["dnf"], Init: "systemd", Exercised: exercisedUnit},
+		{Name: "Fedora", IDs: []string{"fedora"}, Family: f["dnf"], Init: "systemd", Exercised: exercisedUnit},
+		{Name: "Amazon Linux 2", IDs: []string{"amzn"}, Versions: []string{"2"}, Family: f["yum"], Init: "systemd", Exercised: exercisedUnit},
+		{Name: "Amazon Linux 2023", IDs: []string{"amzn"}, Versions: []string{"2023"}, Family: f["dnf"], Init: "systemd", Exercised: exercisedUnit},
+		{Name: "openSUSE Leap / SLES 15", IDs: []string{"opensuse-leap", "sles", "sled"}, Versions: []string{"15"}, Family: f["zypper"], Init: "systemd",
+			Exercised: fmt.Sprintf(exercisedReal, "zypper", `"openSUSE Leap 15.5" root (Debian userland)`)},
+		{Name: "Alpine 3.x", IDs: []string{"alpine"}, Versions: []string{"3"}, Family: f["apk"], Init: "openrc", Exercised: exercisedUnit},
+	}
 }
 
 // OS is a detected operating system.
 type OS struct {
 	ID, Like, VersionID, Pretty string
-	Init                        string
-	Variant                     *Variant
+	Init                        string // the service manager found on the host
+	Distro                      Distro
+	Family                      *Family
 }
 
-// AptKeyring is where apt reads the InfluxData key from (signed-by).
-const AptKeyring = "/etc/apt/keyrings/influxdata-archive.gpg"
-
-// Variants lists every supported family.
-func Variants() []*Variant {
-	return []*Variant{aptVariant()}
-}
-
-func aptVariant() *Variant {
-	const list = "/etc/apt/sources.list.d/influxdata.list"
-	return &Variant{
-		Family:   "apt",
-		IDs:      []string{"debian", "ubuntu"},
-		Versions: "Debian 10–13, Ubuntu 20.04–24.04",
-		RepoFiles: func(r Repo) []FileSpec {
-			return []FileSpec{
-				{Path: AptKeyring, Content: r.Key, Mode: 0o644, Owner: "root", Group: "root", Summary: keySummary},
-				{Path: list, Content: []byte(fmt.Sprintf("# Managed by fleetctl.\ndeb [signed-by=%s] %s stable main\n", AptKeyring, r.AptURL)),
-					Mode: 0o644, Owner: "root", Group: "root"},
-			}
-		},
-		Install: func(pkg, version string) string {
-			target := pkg
-			if version != "" {
-				target += "=" + version
-			}
-			// Refresh only the InfluxData list: the host's other sources are not ours to touch, and an unreachable
-			// mirror elsewhere must not fail the install.
-			return "export DEBIAN_FRONTEND=noninteractive\n" +
-				"apt-get update -qq -o Dir::Etc::sourcelist=" + list + " -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0\n" +
-				"apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold " + target + " >/dev/null\n"
-		},
-		Remove: func(pkg string) string {
-			return "DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq " + pkg + " >/dev/null"
-		},
+func versionMatches(versions []string, id string) bool {
+	if len(versions) == 0 {
+		return true
 	}
+	major, _, _ := strings.Cut(id, ".")
+	return slices.Contains(versions, id) || slices.Contains(versions, major)
+}
+
+// Detect maps os-release and the host's service manager to a supported distribution, or refuses with what it found
+// and what is supported. A derivative (ID_LIKE names a supported ID) is accepted as its parent's family whatever
+// its version, since InfluxData's repositories serve every release of a family alike.
+func Detect(osr map[string]string, init string) (*OS, error) {
+	o := &OS{ID: osr["ID"], Like: osr["ID_LIKE"], VersionID: osr["VERSION_ID"], Pretty: osr["PRETTY_NAME"], Init: init}
+	var sameID []string
+	for _, d := range Distros() {
+		if slices.Contains(d.IDs, o.ID) {
+			if versionMatches(d.Versions, o.VersionID) {
+				o.Distro, o.Family = d, d.Family
+				return o, nil
+			}
+			sameID = append(sameID, fmt.Sprintf("%s %s", d.Name, strings.Join(d.Versions, ", ")))
+		}
+	}
+	if len(sameID) > 0 {
+		return nil, fmt.Errorf("unsupported version: os-release has ID=%q VERSION_ID=%q (%s); supported: %s",
+			o.ID, o.VersionID, o.Pretty, strings.Join(sameID, "; "))
+	}
+	for _, like := range strings.Fields(o.Like) {
+		for _, d := range Distros() {
+			if slices.Contains(d.IDs, like) {
+				o.Distro, o.Family = d, d.Family
+				return o, nil
+			}
+		}
+	}
+	return nil, fmt.Errorf("unsupported operating system: os-release has ID=%q ID_LIKE=%q VERSION_ID=%q; supported: %s",
+		o.ID, o.Like, o.VersionID, SupportedSummary())
+}
+
+// SupportedSummary names every supported distribution and its versions.
+func SupportedSummary() string {
+	var parts []string
+	for _, d := range Distros() {
+		v := "any version"
+		if len(d.Versions) > 0 {
+			v = strings.Join(d.Versions, ", ")
+		}
+		parts = append(parts, fmt.Sprintf("%s (%s, %s)", d.Name, v, d.Family.Name))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// SupportTable is the README's table of what each distribution gets, generated from Distros.
+func SupportTable() string {
+	var b strings.Builder
+	b.WriteString("| system | versions | packages | repository key | service manager | agent config | exercised |\n|---|---|---|---|---|---|---|\n")
+	for _, d := range Distros() {
+		v := "any"
+		if len(d.Versions) > 0 {
+			v = strings.Join(d.Versions, ", ")
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | `%s`, `%s/` | %s |\n", d.Name, v, d.Family.Name, d.Family.KeyHandling, d.Init,
+			d.Family.ConfigMain, d.Family.ConfigDir, d.Exercised)
+	}
+	b.WriteString("| any of the above with SysV init | as above | as above | as above | `service`, `update-rc.d` or `chkconfig` (found on the host) | as above | unit tests of the generated commands |\n")
+	return b.String()
 }
 
 // keySummary shows a keyring by its primary fingerprints, which is what the pin is about.
@@ -85,39 +261,24 @@ func keySummary(b []byte) string {
 	return "OpenPGP key " + strings.Join(fps, ", ")
 }
 
-// RepoFilePaths lists the repository files of every variant, so one batched read covers whichever OS the host runs.
+// RepoFilePaths lists the repository files of every family, so one batched read covers whichever OS the host runs.
 func RepoFilePaths() []string {
 	var out []string
-	for _, v := range Variants() {
-		for _, f := range v.RepoFiles(Repo{}) {
-			out = append(out, f.Path)
+	for _, name := range []string{"apt", "dnf", "zypper"} {
+		for _, f := range Families()[name].RepoFiles(Repo{}) {
+			if !slices.Contains(out, f.Path) {
+				out = append(out, f.Path)
+			}
 		}
 	}
 	return out
 }
 
-// Detect maps os-release to a supported variant, or refuses with what it found and what is supported.
-func Detect(osr map[string]string, init string) (*OS, error) {
-	o := &OS{ID: osr["ID"], Like: osr["ID_LIKE"], VersionID: osr["VERSION_ID"], Pretty: osr["PRETTY_NAME"], Init: init}
-	words := append([]string{o.ID}, strings.Fields(o.Like)...)
-	for _, v := range Variants() {
-		for _, w := range words {
-			if slices.Contains(v.IDs, w) {
-				o.Variant = v
-				return o, nil
-			}
-		}
+// ConfigPaths lists the agent's main file and directory of every family, for the same reason.
+func ConfigPaths() (mains, dirs []string) {
+	for _, name := range []string{"apt", "apk"} {
+		f := Families()[name]
+		mains, dirs = append(mains, f.ConfigMain), append(dirs, f.ConfigDir)
 	}
-	return nil, fmt.Errorf("unsupported operating system: os-release has ID=%q ID_LIKE=%q VERSION_ID=%q; supported: %s",
-		o.ID, o.Like, o.VersionID, SupportedSummary())
-}
-
-// SupportedSummary names every supported family and its versions.
-func SupportedSummary() string {
-	var parts []string
-	for _, v := range Variants() {
-		parts = append(parts, fmt.Sprintf("%s (%s)", v.Family, v.Versions))
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, "; ")
+	return mains, dirs
 }

@@ -1,0 +1,197 @@
+package system
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/fleetctl/fleetctl/provision/plan"
+)
+
+func TestDetectEveryRow(t *testing.T) {
+	for _, c := range []struct {
+		id, like, version, family, distro string
+	}{
+		{"debian", "", "10", "apt", "Debian"},
+		{"debian", "", "13", "apt", "Debian"},
+		{"ubuntu", "debian", "24.04", "apt", "Ubuntu"},
+		{"ubuntu", "debian", "20.04", "apt", "Ubuntu"},
+		{"centos", "rhel fedora", "7", "yum", "CentOS / RHEL 7"},
+		{"rhel", "fedora", "7.9", "yum", "CentOS / RHEL 7"},
+		{"rocky", "rhel centos fedora", "9.3", "dnf", "Rocky Linux"},
+		{"almalinux", "rhel centos fedora", "8.10", "dnf", "AlmaLinux / RHEL 8–9"},
+		{"rhel", "fedora", "9.4", "dnf", "AlmaLinux / RHEL 8–9"},
+		{"fedora", "", "41", "dnf", "Fedora"},
+		{"amzn", "centos rhel fedora", "2", "yum", "Amazon Linux 2"},
+		{"amzn", "fedora", "2023", "dnf", "Amazon Linux 2023"},
+		{"opensuse-leap", "suse opensuse", "15.5", "zypper", "openSUSE Leap / SLES 15"},
+		{"sles", "suse", "15.6", "zypper", "openSUSE Leap / SLES 15"},
+		{"alpine", "", "3.20.3", "apk", "Alpine 3.x"},
+		// Derivatives take their parent's family.
+		{"linuxmint", "ubuntu debian", "22", "apt", "Ubuntu"},
+		{"ol", "fedora", "9.4", "dnf", "Fedora"},
+	} {
+		o, err := Detect(map[string]string{"ID": c.id, "ID_LIKE": c.like, "VERSION_ID": c.version}, "systemd")
+		if err != nil {
+			t.Errorf("%s %s: %v", c.id, c.version, err)
+			continue
+		}
+		if o.Family.Name != c.family || o.Distro.Name != c.distro {
+			t.Errorf("%s %s: got %s/%s, want %s/%s", c.id, c.version, o.Distro.Name, o.Family.Name, c.distro, c.family)
+		}
+	}
+}
+
+func TestDetectRefusesWithWhatItFound(t *testing.T) {
+	_, err := Detect(map[string]string{"ID": "debian", "VERSION_ID": "9", "PRETTY_NAME": "Debian GNU/Linux 9 (stretch)"}, "systemd")
+	if err == nil || !strings.Contains(err.Error(), `unsupported version: os-release has ID="debian" VERSION_ID="9"`) ||
+		!strings.Contains(err.Error(), "supported: Debian 10, 11, 12, 13") {
+		t.Errorf("old Debian: %v", err)
+	}
+	_, err = Detect(map[string]string{"ID": "centos", "VERSION_ID": "6"}, "sysv")
+	if err == nil || !strings.Contains(err.Error(), "CentOS / RHEL 7 7") || !strings.Contains(err.Error(), "AlmaLinux") {
+		t.Errorf("CentOS 6: %v", err)
+	}
+	_, err = Detect(map[string]string{"ID": "freebsd", "VERSION_ID": "14.1"}, "sysv")
+	if err == nil || !strings.Contains(err.Error(), `unsupported operating system: os-release has ID="freebsd"`) || !strings.Contains(err.Error(), "Alpine 3.x (3, apk)") {
+		t.Errorf("FreeBSD: %v", err)
+	}
+}
+
+// recorder is a Runner that records the root scripts it is given.
+type recorder struct{ scripts []string }
+
+func (r *recorder) Sudo(_ context.Context, s string, _ []byte) ([]byte, error) {
+	r.scripts = append(r.scripts, s)
+	return nil, nil
+}
+func (r *recorder) Run(context.Context, string, []byte) ([]byte, error) { return nil, nil }
+func (r *recorder) StageDir(context.Context) (string, error)            { return "/tmp/stage", nil }
+func (r *recorder) Upload(_ context.Context, d, n string, _ []byte) (string, error) {
+	return d + "/" + n, nil
+}
+
+func TestGeneratedInstallCommands(t *testing.T) {
+	f := Families()
+	for _, c := range []struct {
+		family, version string
+		want            []string
+		never           []string
+	}{
+		{"apt", "1.37.2-1", []string{"apt-get update -qq -o Dir::Etc::sourcelist=" + AptList, "apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold 'telegraf=1.37.2-1'"}, nil},
+		{"dnf", "", []string{"dnf -y -q --refresh install 'telegraf'"}, nil},
+		{"yum", "1.37.2", []string{"yum -y -q makecache", "yum -y -q install 'telegraf-1.37.2'"}, nil},
+		{"zypper", "", []string{"rpm --import " + RPMKey, "zypper --non-interactive --quiet refresh influxdata", "zypper --non-interactive --quiet install --no-recommends 'telegraf'"},
+			[]string{"--gpg-auto-import-keys", "--no-gpg-checks"}},
+		{"apk", "", []string{"/etc/apk/repositories", "apk add --quiet 'telegraf'"}, nil},
+	} {
+		r := &recorder{}
+		p := NewPackage(r, &Facts{}, Package{Pkg: "telegraf", Version: c.version, Family: f[c.family]})
+		if err := p.Apply(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.Join(r.scripts, "\n")
+		for _, w := range c.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: script lacks %q:\n%s", c.family, w, got)
+			}
+		}
+		for _, n := range c.never {
+			if strings.Contains(got, n) {
+				t.Errorf("%s: script must not use %q (it would trust any key):\n%s", c.family, n, got)
+			}
+		}
+	}
+}
+
+func TestRepoFilesPinTheKey(t *testing.T) {
+	r := Repo{AptURL: "https://m/debian", RPMURL: "https://m/stable/$basearch/main", Key: []byte{1, 2}, KeyArmored: []byte("-----BEGIN PGP")}
+	f := Families()
+	apt := f["apt"].RepoFiles(r)
+	if apt[0].Path != AptKeyring || string(apt[1].Content) != "# Managed by fleetctl.\ndeb [signed-by="+AptKeyring+"] https://m/debian stable main\n" {
+		t.Errorf("apt: %+v %q", apt[0], apt[1].Content)
+	}
+	for _, name := range []string{"dnf", "yum", "zypper"} {
+		files := f[name].RepoFiles(r)
+		repo := string(files[1].Content)
+		for _, want := range []string{"baseurl=https://m/stable/$basearch/main", "gpgcheck=1", "repo_gpgcheck=1", "gpgkey=file://" + RPMKey} {
+			if !strings.Contains(repo, want) {
+				t.Errorf("%s repo file lacks %q:\n%s", name, want, repo)
+			}
+		}
+		if files[0].Path != RPMKey || string(files[0].Content) != "-----BEGIN PGP" {
+			t.Errorf("%s key file: %+v", name, files[0])
+		}
+	}
+	if !strings.Contains(string(f["zypper"].RepoFiles(r)[1].Content), "pkg_gpgcheck=1") {
+		t.Error("zypper repo lacks pkg_gpgcheck")
+	}
+	if len(f["apk"].RepoFiles(r)) != 0 {
+		t.Error("apk has no InfluxData repository to declare")
+	}
+}
+
+func TestServiceCommandsPerInit(t *testing.T) {
+	for _, c := range []struct {
+		init    string
+		restart bool
+		want    []string
+	}{
+		{"systemd", true, []string{"systemctl daemon-reload", "systemctl enable -q 'telegraf'", "systemctl restart 'telegraf'", "systemctl is-active -q 'telegraf'"}},
+		{"systemd", false, []string{"systemctl start 'telegraf'"}},
+		{"openrc", true, []string{"rc-update add 'telegraf' default", "rc-service 'telegraf' restart"}},
+		{"openrc", false, []string{"rc-service 'telegraf' status >/dev/null 2>&1 || rc-service 'telegraf' start"}},
+		{"sysv", true, []string{"update-rc.d 'telegraf' defaults", "chkconfig 'telegraf' on", "service 'telegraf' restart"}},
+		{"sysv", false, []string{"service 'telegraf' status >/dev/null 2>&1 || service 'telegraf' start"}},
+	} {
+		r := &recorder{}
+		s := NewService(r, &Facts{}, Service{Unit: "telegraf", Init: c.init})
+		var chs []plan.Change
+		if c.restart {
+			chs = []plan.Change{{Action: plan.Restart}}
+		}
+		if err := s.Apply(context.Background(), chs); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(r.scripts[0], w) {
+				t.Errorf("%s restart=%t: lacks %q:\n%s", c.init, c.restart, w, r.scripts[0])
+			}
+		}
+	}
+}
+
+func TestFactsScriptReadsEveryServiceManager(t *testing.T) {
+	s := Query{Services: []string{"telegraf"}}.Script()
+	for _, w := range []string{"systemctl is-enabled 'telegraf'", "rc-update show default", "rc-service 'telegraf' status", "ls /etc/rc[2345].d/S*telegraf", "service 'telegraf' status"} {
+		if !strings.Contains(s, w) {
+			t.Errorf("facts script lacks %q", w)
+		}
+	}
+}
+
+// TestREADMETable keeps the README's support table generated from the code's (go test -update rewrites it).
+func TestREADMETable(t *testing.T) {
+	const readme = "../../README.md"
+	const begin, end = "<!-- support table: generated by TestREADMETable -->\n", "<!-- end of support table -->\n"
+	b, err := os.ReadFile(readme)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the support table markers")
+	}
+	want := s[:i+len(begin)] + SupportTable() + s[j:]
+	if *updateFlag {
+		if err := os.WriteFile(readme, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if want != s {
+		t.Fatalf("README.md's support table is out of date: run go test ./provision/system -update")
+	}
+}
