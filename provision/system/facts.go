@@ -55,8 +55,8 @@ type Facts struct {
 	OSRelease map[string]string
 	Init      string // "systemd", "openrc" or "sysv"
 	Files     map[string]FileFact
-	Dirs      map[string][]string // names inside watched directories, sorted
-	Packages  map[string]PackageFact
+	Dirs      map[string][]string    // names inside watched directories, sorted
+	Packages  map[string]PackageFact // keyed "DB:NAME", DB one of dpkg, rpm, apk
 	Services  map[string]ServiceFact
 }
 
@@ -86,10 +86,12 @@ func (q Query) Script() string {
 		fmt.Fprintf(&b, "m dir %s; ls -1A %s 2>/dev/null\n", d, remote.Quote(d))
 	}
 	for _, p := range q.Packages {
+		// Every package database present answers: the family, known only after os-release is parsed, picks its
+		// own (a Debian-derived root may carry dpkg beside rpm).
 		qp := remote.Quote(p)
-		fmt.Fprintf(&b, "m pkg %s; if command -v dpkg-query >/dev/null 2>&1; then dpkg-query -W -f='${db:Status-Status} ${Version}' %s 2>/dev/null; "+
-			"elif command -v rpm >/dev/null 2>&1; then rpm -q --qf 'installed %%{VERSION}-%%{RELEASE}' %s 2>/dev/null | grep '^installed'; "+
-			"elif command -v apk >/dev/null 2>&1; then apk info -e -v %s 2>/dev/null | sed 's/^/installed /'; fi\n", p, qp, qp, qp)
+		fmt.Fprintf(&b, "m pkg %s; if command -v dpkg-query >/dev/null 2>&1; then echo \"dpkg $(dpkg-query -W -f='${db:Status-Status} ${Version}' %s 2>/dev/null)\"; fi; "+
+			"if command -v rpm >/dev/null 2>&1; then echo \"rpm $(rpm -q --qf 'installed %%{VERSION}-%%{RELEASE}' %s 2>/dev/null | grep '^installed')\"; fi; "+
+			"if command -v apk >/dev/null 2>&1; then echo \"apk $(apk info -e -v %s 2>/dev/null | sed 's/^/installed /')\"; fi\n", p, qp, qp, qp)
 	}
 	for _, s := range q.Services {
 		// Two prefixed lines, "E <unit file state>" and "A <active state>"; an empty E means no such service.
@@ -164,12 +166,12 @@ func ParseFacts(out []byte) (*Facts, error) {
 			sort.Strings(names)
 			f.Dirs[arg] = names
 		case "pkg":
-			var pf PackageFact
-			if len(lines) > 0 {
-				status, ver, _ := strings.Cut(lines[0], " ")
-				pf = PackageFact{Installed: status == "installed", Version: ver}
+			for _, l := range lines {
+				db, rest, _ := strings.Cut(l, " ")
+				status, ver, _ := strings.Cut(rest, " ")
+				f.Packages[db+":"+arg] = PackageFact{Installed: status == "installed", Version: ver}
 			}
-			f.Packages[arg] = pf
+			f.Packages["queried:"+arg] = PackageFact{}
 		case "svc":
 			f.Services[arg] = parseService(lines)
 		}
@@ -208,6 +210,10 @@ func parseService(lines []string) ServiceFact {
 		case strings.HasPrefix(l, "A "):
 			sf.Active = strings.TrimSpace(l[2:])
 		}
+	}
+	// systemd 256 and later print "not-found" for a unit that does not exist; older ones print nothing.
+	if sf.Enabled == "not-found" {
+		sf.Enabled = ""
 	}
 	sf.Exists = sf.Enabled != ""
 	return sf

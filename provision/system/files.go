@@ -41,13 +41,14 @@ func (s *FileSet) Format(st fmt.State, _ rune) {
 	fmt.Fprintf(st, "FileSet{%s, %d files}", s.Label, len(s.Files))
 }
 
-// describe is how content appears in a plan: masked text, or for binary content a one-line summary.
-func (f FileSpec) describe(content []byte, m *secret.Masker) (text string, binary bool) {
-	if utf8.Valid(content) && !bytes.ContainsRune(content, 0) {
-		return maskKeys(m.Mask(string(content)), f.SecretKeys), false
-	}
+// describe is how content appears in a plan: masked text, or a one-line summary for binary content and for files
+// with a Summary (a key file, armored or not, is shown by its fingerprints).
+func (f FileSpec) describe(content []byte, m *secret.Masker) (text string, summarized bool) {
 	if f.Summary != nil {
 		return f.Summary(content), true
+	}
+	if utf8.Valid(content) && !bytes.ContainsRune(content, 0) {
+		return maskKeys(m.Mask(string(content)), f.SecretKeys), false
 	}
 	sum := sha256.Sum256(content)
 	return fmt.Sprintf("binary, %d bytes, sha256 %s", len(content), hex.EncodeToString(sum[:8])), true

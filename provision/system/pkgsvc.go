@@ -29,14 +29,16 @@ func (p *Package) Kind() string { return "package" }
 func (p *Package) Name() string { return p.Pkg }
 
 func (p *Package) Read(ctx context.Context) error {
-	if _, ok := p.facts.Packages[p.Pkg]; !ok {
+	if _, ok := p.facts.Packages["queried:"+p.Pkg]; !ok {
 		return fmt.Errorf("package %s was not read from the host", p.Pkg)
 	}
 	return nil
 }
 
+func (p *Package) fact() PackageFact { return p.facts.Packages[p.Family.PackageDB+":"+p.Pkg] }
+
 func (p *Package) Diff(prior []plan.Change) []plan.Change {
-	got := p.facts.Packages[p.Pkg]
+	got := p.fact()
 	want := p.Version
 	if want == "" {
 		want = "any"

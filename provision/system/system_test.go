@@ -19,10 +19,11 @@ func TestParseFacts(t *testing.T) {
 		"", marker + "file /etc/missing",
 		"", marker + "file /etc/empty", "644 root root",
 		"", marker + "dir /etc/telegraf/telegraf.d", "z.conf", "a.conf",
-		"", marker + "pkg telegraf", "installed 1.37.2-1",
-		"", marker + "pkg other",
+		"", marker + "pkg telegraf", "dpkg installed 1.37.2-1", "rpm ",
+		"", marker + "pkg other", "dpkg ",
 		"", marker + "svc telegraf", "E enabled", "A active",
 		"", marker + "svc gone", "E ", "A inactive",
+		"", marker + "svc gone256", "E not-found", "A inactive",
 		"", marker + "end", "",
 	}, "\n")
 	f, err := ParseFacts([]byte(out))
@@ -41,10 +42,10 @@ func TestParseFacts(t *testing.T) {
 	if got := strings.Join(f.Dirs["/etc/telegraf/telegraf.d"], ","); got != "a.conf,z.conf" {
 		t.Errorf("dir: %s", got)
 	}
-	if p := f.Packages["telegraf"]; !p.Installed || p.Version != "1.37.2-1" || f.Packages["other"].Installed {
+	if p := f.Packages["dpkg:telegraf"]; !p.Installed || p.Version != "1.37.2-1" || f.Packages["rpm:telegraf"].Installed || f.Packages["dpkg:other"].Installed {
 		t.Errorf("packages: %+v", f.Packages)
 	}
-	if s := f.Services["telegraf"]; !s.Exists || s.Enabled != "enabled" || s.Active != "active" || f.Services["gone"].Exists {
+	if s := f.Services["telegraf"]; !s.Exists || s.Enabled != "enabled" || s.Active != "active" || f.Services["gone"].Exists || f.Services["gone256"].Exists {
 		t.Errorf("services: %+v", f.Services)
 	}
 	if _, err := ParseFacts([]byte(marker + "os-release\nID=x\n")); err == nil {
@@ -139,7 +140,7 @@ func TestPackageDiff(t *testing.T) {
 		{PackageFact{Installed: true, Version: "1.37.2-1"}, "1.37.2", plan.NoOp},
 		{PackageFact{Installed: true, Version: "1.36.0-1"}, "1.37.2", plan.Update},
 	} {
-		p := NewPackage(nil, &Facts{Packages: map[string]PackageFact{"telegraf": c.fact}}, Package{Pkg: "telegraf", Version: c.version, Family: v})
+		p := NewPackage(nil, &Facts{Packages: map[string]PackageFact{"dpkg:telegraf": c.fact, "queried:telegraf": {}}}, Package{Pkg: "telegraf", Version: c.version, Family: v})
 		if got := p.Diff(nil)[0].Action; got != c.action {
 			t.Errorf("%+v pin %q: got %s want %s", c.fact, c.version, got, c.action)
 		}

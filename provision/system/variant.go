@@ -21,6 +21,7 @@ type Repo struct {
 // where the agent's configuration lives. Every Distro points at one.
 type Family struct {
 	Name        string // "apt", "dnf", "yum", "zypper", "apk"
+	PackageDB   string // where installed packages are recorded: "dpkg", "rpm" or "apk"
 	KeyHandling string // how the key is pinned, for the README table
 	// RepoFiles are the files that declare the repository and pin its key.
 	RepoFiles func(r Repo) []FileSpec
@@ -80,6 +81,7 @@ func rpmRepoFile(r Repo, zypper bool) []byte {
 func Families() map[string]*Family {
 	apt := &Family{
 		Name:        "apt",
+		PackageDB:   "dpkg",
 		KeyHandling: "key in `" + AptKeyring + "`, named by `signed-by` in the source line",
 		RepoFiles: func(r Repo) []FileSpec {
 			key := rootFile(AptKeyring, r.Key)
@@ -101,6 +103,7 @@ func Families() map[string]*Family {
 	rpmKey := func(r Repo) FileSpec { k := rootFile(RPMKey, r.KeyArmored); k.Summary = keySummary; return k }
 	dnf := &Family{
 		Name:        "dnf",
+		PackageDB:   "rpm",
 		KeyHandling: "`gpgkey=file://" + RPMKey + "` with `gpgcheck` and `repo_gpgcheck`",
 		RepoFiles:   func(r Repo) []FileSpec { return []FileSpec{rpmKey(r), rootFile(YumRepo, rpmRepoFile(r, false))} },
 		Install: func(pkg, version string) string {
@@ -111,6 +114,7 @@ func Families() map[string]*Family {
 	}
 	yum := &Family{
 		Name:        "yum",
+		PackageDB:   "rpm",
 		KeyHandling: dnf.KeyHandling,
 		RepoFiles:   dnf.RepoFiles,
 		Install: func(pkg, version string) string {
@@ -121,6 +125,7 @@ func Families() map[string]*Family {
 	}
 	zypper := &Family{
 		Name:        "zypper",
+		PackageDB:   "rpm",
 		KeyHandling: "the key imported into the rpm database (`rpm --import`), which zypper trusts; `gpgcheck`, `repo_gpgcheck`, `pkg_gpgcheck`",
 		RepoFiles:   func(r Repo) []FileSpec { return []FileSpec{rpmKey(r), rootFile(ZypperRepo, rpmRepoFile(r, true))} },
 		Install: func(pkg, version string) string {
@@ -136,7 +141,8 @@ func Families() map[string]*Family {
 		ConfigMain: dnf.ConfigMain, ConfigDir: dnf.ConfigDir,
 	}
 	apk := &Family{
-		Name: "apk",
+		Name:      "apk",
+		PackageDB: "apk",
 		KeyHandling: "Alpine's own signing keys (`/etc/apk/keys`); InfluxData publishes no apk repository, so the package " +
 			"comes from Alpine's community repository and the configured OpenPGP key is not used",
 		RepoFiles: func(Repo) []FileSpec { return nil },

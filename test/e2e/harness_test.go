@@ -32,6 +32,12 @@ const (
 	unreachable = "10.210.0.250" // in the bed's subnet, no host behind it
 )
 
+// One real-systemd host per family, onboarded together by TestFamilies. (The bed's own install tests take the
+// highest-index systemd host of each family, so these stay apart.)
+var familyHosts = map[string]string{
+	"debian11": "sd2-debian11", "debian13": "sd3-debian13", "rocky9": "sd4-rocky9", "suse15": "sd5-suse15", "debian12": "sd6-debian12",
+}
+
 // env is one test's view of the bed: its inventory, and every output fleetctl printed.
 type env struct {
 	t       *testing.T
