@@ -166,8 +166,10 @@ func (r *Run) Apply(ctx context.Context) *Report {
 	}
 	r.e.each(ctx, todo, func(ctx context.Context, h HostSpec) {
 		start := r.e.now()
-		done, err := ApplyHost(ctx, r.hosts[h.Name].steps)
-		res := HostResult{Host: h.Name, Applied: done, Duration: r.e.now().Sub(start)}
+		hr := r.hosts[h.Name]
+		done, err := ApplyHost(ctx, hr.steps)
+		res := HostResult{Host: h.Name, Applied: done, Duration: r.e.now().Sub(start),
+			SSHSessions: hr.conn.Stats.Sessions.Load(), Uploads: hr.conn.Stats.Uploads.Load()}
 		if err != nil {
 			res.Error = r.e.Masker.Mask(err.Error())
 		}

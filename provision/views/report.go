@@ -16,6 +16,10 @@ type HostOutcome = struct {
 	Applied  []plan.Change `json:"applied"`
 	Error    string        `json:"error,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
+	// SSHSessions is how many remote commands (SSH sessions, each at least one round trip) the host cost, reads
+	// and writes together; Uploads counts sftp file uploads.
+	SSHSessions int64 `json:"ssh_sessions"`
+	Uploads     int64 `json:"uploads"`
 }
 
 // Divergence is a planned change that was not applied, or an applied change that was not planned.
