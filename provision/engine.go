@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -55,6 +57,8 @@ type Engine struct {
 	SSH     remote.Config
 	Builder Builder
 	Forks   int // hosts in flight; <1 means 10
+	// Only keeps the changes whose address matches one of these globs (* matches any run of characters, / too).
+	Only []string
 	Log     *slog.Logger
 	Masker  *secret.Masker
 	Now     func() time.Time
@@ -124,7 +128,7 @@ func (e *Engine) planHost(ctx context.Context, h HostSpec) (*hostRun, plan.HostP
 		conn.Close()
 		return fail(err)
 	}
-	hp, steps, err := PlanHost(ctx, h.Name, rs)
+	hp, steps, err := planHost(ctx, h.Name, rs, e.selector())
 	if err != nil {
 		conn.Close()
 		return fail(err)
@@ -180,6 +184,44 @@ func (r *Run) Apply(ctx context.Context) *Report {
 	})
 	sort.Slice(rep.Hosts, func(i, j int) bool { return rep.Hosts[i].Host < rep.Hosts[j].Host })
 	return rep
+}
+
+// selector is the --only filter, or nil.
+func (e *Engine) selector() func(string) bool {
+	if len(e.Only) == 0 {
+		return nil
+	}
+	var res []*regexp.Regexp
+	for _, g := range e.Only {
+		res = append(res, GlobRegexp(g))
+	}
+	return func(addr string) bool {
+		for _, re := range res {
+			if re.MatchString(addr) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// GlobRegexp compiles a resource address glob: * matches any run of characters (slashes included, since addresses
+// hold file paths), ? one character, everything else itself.
+func GlobRegexp(glob string) *regexp.Regexp {
+	var b strings.Builder
+	b.WriteString("^")
+	for _, r := range glob {
+		switch r {
+		case '*':
+			b.WriteString(".*")
+		case '?':
+			b.WriteString(".")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(r)))
+		}
+	}
+	b.WriteString("$")
+	return regexp.MustCompile(b.String())
 }
 
 // each runs fn for every host, at most Forks at a time. A cancelled context starts no new host.

@@ -15,6 +15,12 @@ type Step struct {
 // PlanHost reads every resource of one host in order and diffs it. The first read error stops the host: planning
 // the rest against an unknown state would be a guess.
 func PlanHost(ctx context.Context, host string, rs []Resource) (plan.HostPlan, []Step, error) {
+	return planHost(ctx, host, rs, nil)
+}
+
+// planHost is PlanHost keeping only the changes whose address selected accepts (nil: all). A restart or reload is
+// kept whenever it is planned: it follows only from changes that were kept, since later resources see only those.
+func planHost(ctx context.Context, host string, rs []Resource, selected func(addr string) bool) (plan.HostPlan, []Step, error) {
 	hp := plan.HostPlan{Host: host}
 	var steps []Step
 	for _, r := range rs {
@@ -25,16 +31,20 @@ func PlanHost(ctx context.Context, host string, rs []Resource) (plan.HostPlan, [
 		if err := r.Read(ctx); err != nil {
 			return hp, steps, err
 		}
-		chs := r.Diff(hp.Changes)
-		for i := range chs {
-			chs[i].Host = host
-			if chs[i].Kind == "" {
-				chs[i].Kind = r.Kind()
+		var chs []plan.Change
+		for _, c := range r.Diff(hp.Changes) {
+			c.Host = host
+			if c.Kind == "" {
+				c.Kind = r.Kind()
 			}
-			if chs[i].Name == "" {
-				chs[i].Name = r.Name()
+			if c.Name == "" {
+				c.Name = r.Name()
 			}
-			chs[i].Address = Address(host, chs[i].Kind, chs[i].Name)
+			c.Address = Address(host, c.Kind, c.Name)
+			if selected != nil && !selected(c.Address) && c.Action != plan.Restart && c.Action != plan.Reload {
+				continue
+			}
+			chs = append(chs, c)
 		}
 		hp.Changes = append(hp.Changes, chs...)
 		steps = append(steps, Step{Res: r, Changes: chs})

@@ -86,7 +86,11 @@ func telegrafResources(r system.Runner, facts *system.Facts, os *system.OS, file
 	pkg := system.NewPackage(r, facts, system.Package{Pkg: s.Package, Version: s.Version, Family: f})
 	conf := system.NewFileSet(r, facts, system.FileSet{Label: "telegraf config", Files: files, Watch: f.ConfigDir,
 		OwnedPrefix: ownedPrefix, Check: telegrafCheck(f), Masker: m})
-	svc := system.NewService(r, facts, system.Service{Unit: "telegraf", Init: os.Init, RestartOn: func(c plan.Change) bool {
+	var config []string
+	for _, file := range files {
+		config = append(config, file.Path)
+	}
+	svc := system.NewService(r, facts, system.Service{Unit: "telegraf", Init: os.Init, Config: config, RestartOn: func(c plan.Change) bool {
 		return c.Kind == "package" || (c.Kind == "file" && (c.Name == f.ConfigMain || strings.HasPrefix(c.Name, f.ConfigDir+"/")))
 	}})
 	return append(rs, pkg, conf, svc)

@@ -29,6 +29,7 @@ type FileFact struct {
 	Mode    uint32
 	Owner   string
 	Group   string
+	MTime   int64 // seconds since the epoch, by the host's clock
 	Content []byte
 }
 
@@ -42,6 +43,7 @@ type ServiceFact struct {
 	Exists  bool   // a unit (or init script) is known
 	Enabled string // "enabled", "disabled", "masked", "static"... as the service manager says
 	Active  string // "active", "inactive", "failed"...
+	Started int64  // when its main process started, seconds since the epoch by the host's clock; 0 if not running
 }
 
 // PackageFact is a package as found on the host.
@@ -80,7 +82,7 @@ func (q Query) Script() string {
 		"elif command -v rc-service >/dev/null 2>&1; then echo openrc; else echo sysv; fi\n")
 	for _, f := range q.Files {
 		qf := remote.Quote(f)
-		fmt.Fprintf(&b, "m file %s; if [ -f %s ]; then stat -c '%%a %%U %%G' %s && base64 -w0 %s; fi\n", f, qf, qf, qf)
+		fmt.Fprintf(&b, "m file %s; if [ -f %s ]; then stat -c '%%a %%U %%G %%Y' %s && base64 -w0 %s; fi\n", f, qf, qf, qf)
 	}
 	for _, d := range q.Dirs {
 		fmt.Fprintf(&b, "m dir %s; ls -1A %s 2>/dev/null\n", d, remote.Quote(d))
@@ -104,6 +106,11 @@ func (q Query) Script() string {
 			"else if [ -e /etc/init.d/%s ]; then if ls /etc/rc[2345].d/S*%s >/dev/null 2>&1; then echo 'E enabled'; else echo 'E disabled'; fi; "+
 			"if service %s status >/dev/null 2>&1; then echo 'A active'; else echo 'A inactive'; fi; fi; fi\n",
 			s, qs, qs, s, s, qs, s, s, qs)
+		// The main process's start time (from /proc, by the host's clock) tells whether the agent runs the
+		// configuration on disk or an older one.
+		fmt.Fprintf(&b, "pid=$(systemctl show -p MainPID --value %s 2>/dev/null); [ \"${pid:-0}\" != 0 ] || pid=$(pidof -s %s 2>/dev/null); "+
+			"if [ -n \"$pid\" ] && [ -r /proc/$pid/stat ]; then echo \"S $(( $(awk '/^btime/{print $2}' /proc/stat) + $(cut -d' ' -f22 /proc/$pid/stat) / $(getconf CLK_TCK) ))\"; fi\n",
+			qs, qs)
 	}
 	b.WriteString("m end\n")
 	return b.String()
@@ -184,9 +191,10 @@ func parseFile(lines []string) (FileFact, error) {
 		return FileFact{}, nil
 	}
 	parts := strings.Fields(lines[0])
-	if len(parts) != 3 {
+	if len(parts) != 4 {
 		return FileFact{}, fmt.Errorf("unexpected stat output %q", lines[0])
 	}
+	mtime, _ := strconv.ParseInt(parts[3], 10, 64)
 	mode, err := strconv.ParseUint(parts[0], 8, 32)
 	if err != nil {
 		return FileFact{}, fmt.Errorf("unexpected mode %q", parts[0])
@@ -198,7 +206,7 @@ func parseFile(lines []string) (FileFact, error) {
 			return FileFact{}, fmt.Errorf("decode content: %w", err)
 		}
 	}
-	return FileFact{Exists: true, Mode: uint32(mode), Owner: parts[1], Group: parts[2], Content: content}, nil
+	return FileFact{Exists: true, Mode: uint32(mode), Owner: parts[1], Group: parts[2], MTime: mtime, Content: content}, nil
 }
 
 func parseService(lines []string) ServiceFact {
@@ -209,6 +217,8 @@ func parseService(lines []string) ServiceFact {
 			sf.Enabled = strings.TrimSpace(l[2:])
 		case strings.HasPrefix(l, "A "):
 			sf.Active = strings.TrimSpace(l[2:])
+		case strings.HasPrefix(l, "S "):
+			sf.Started, _ = strconv.ParseInt(strings.TrimSpace(l[2:]), 10, 64)
 		}
 	}
 	// systemd 256 and later print "not-found" for a unit that does not exist; older ones print nothing.

@@ -70,6 +70,9 @@ type Service struct {
 	Init string // "systemd", "openrc", "sysv"
 	// RestartOn says which earlier changes make a restart necessary (their addresses' kinds and name prefixes).
 	RestartOn func(plan.Change) bool
+	// Config lists the files the service reads: one modified after its process started means it still runs an
+	// older configuration (an earlier run changed them and stopped before restarting it), so it is restarted.
+	Config []string
 
 	runner Runner
 	facts  *Facts
@@ -106,6 +109,13 @@ func (s *Service) Diff(prior []plan.Change) []plan.Change {
 	for _, c := range prior {
 		if c.Action.Changes() && s.RestartOn != nil && s.RestartOn(c) {
 			because = append(because, c.Kind+":"+c.Name)
+		}
+	}
+	if len(because) == 0 && active == "active" && got.Started > 0 {
+		for _, p := range s.Config {
+			if f := s.facts.Files[p]; f.Exists && f.MTime > got.Started {
+				because = append(because, p+" is newer than the running agent")
+			}
 		}
 	}
 	out := []plan.Change{}

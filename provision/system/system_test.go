@@ -15,13 +15,13 @@ func TestParseFacts(t *testing.T) {
 	out := strings.Join([]string{
 		"", marker + "os-release", `ID=debian`, `VERSION_ID="12"`, `PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"`,
 		"", marker + "init", "systemd",
-		"", marker + "file /etc/a.conf", "640 root telegraf", base64.StdEncoding.EncodeToString([]byte(content)),
+		"", marker + "file /etc/a.conf", "640 root telegraf 1700000000", base64.StdEncoding.EncodeToString([]byte(content)),
 		"", marker + "file /etc/missing",
-		"", marker + "file /etc/empty", "644 root root",
+		"", marker + "file /etc/empty", "644 root root 1",
 		"", marker + "dir /etc/telegraf/telegraf.d", "z.conf", "a.conf",
 		"", marker + "pkg telegraf", "dpkg installed 1.37.2-1", "rpm ",
 		"", marker + "pkg other", "dpkg ",
-		"", marker + "svc telegraf", "E enabled", "A active",
+		"", marker + "svc telegraf", "E enabled", "A active", "S 1700000100",
 		"", marker + "svc gone", "E ", "A inactive",
 		"", marker + "svc gone256", "E not-found", "A inactive",
 		"", marker + "end", "",
@@ -45,7 +45,10 @@ func TestParseFacts(t *testing.T) {
 	if p := f.Packages["dpkg:telegraf"]; !p.Installed || p.Version != "1.37.2-1" || f.Packages["rpm:telegraf"].Installed || f.Packages["dpkg:other"].Installed {
 		t.Errorf("packages: %+v", f.Packages)
 	}
-	if s := f.Services["telegraf"]; !s.Exists || s.Enabled != "enabled" || s.Active != "active" || f.Services["gone"].Exists || f.Services["gone256"].Exists {
+	if a := f.Files["/etc/a.conf"]; a.MTime != 1700000000 {
+		t.Errorf("mtime: %d", a.MTime)
+	}
+	if s := f.Services["telegraf"]; !s.Exists || s.Enabled != "enabled" || s.Active != "active" || s.Started != 1700000100 || f.Services["gone"].Exists || f.Services["gone256"].Exists {
 		t.Errorf("services: %+v", f.Services)
 	}
 	if _, err := ParseFacts([]byte(marker + "os-release\nID=x\n")); err == nil {
@@ -164,8 +167,11 @@ func TestServiceDiff(t *testing.T) {
 		{"not installed yet", ServiceFact{}, fileChanged, "update[enabled] restart"},
 		{"a reported file does not restart", ServiceFact{Exists: true, Enabled: "enabled", Active: "active"},
 			[]plan.Change{{Kind: "file", Action: plan.Report}}, "no-op"},
+		{"config newer than the agent: an earlier run's restart was lost", ServiceFact{Exists: true, Enabled: "enabled", Active: "active", Started: 100}, nil, "no-op restart"},
+		{"agent started after its config", ServiceFact{Exists: true, Enabled: "enabled", Active: "active", Started: 300}, nil, "no-op"},
 	} {
-		s := NewService(nil, &Facts{Services: map[string]ServiceFact{"telegraf": c.fact}}, Service{Unit: "telegraf", RestartOn: restartOn})
+		facts := &Facts{Services: map[string]ServiceFact{"telegraf": c.fact}, Files: map[string]FileFact{"/etc/t.conf": {Exists: true, MTime: 200}}}
+		s := NewService(nil, facts, Service{Unit: "telegraf", RestartOn: restartOn, Config: []string{"/etc/t.conf"}})
 		var got []string
 		for _, ch := range s.Diff(c.prior) {
 			g := string(ch.Action)
