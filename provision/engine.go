@@ -87,21 +87,37 @@ func (r *Run) Close() {
 }
 
 // Plan connects to every host (Forks at a time), reads its state and diffs it. A host that fails is recorded in
-// the plan with its error; the others go on.
-func (e *Engine) Plan(ctx context.Context, hosts []HostSpec) *Run {
+// the plan with its error; the others go on. Once ro.Stop is closed no new host starts, and the hosts left out are
+// recorded as not planned.
+func (e *Engine) Plan(ctx context.Context, hosts []HostSpec, ro Rollout) *Run {
 	run := &Run{Plan: &plan.Plan{Created: e.now()}, e: e, hosts: map[string]*hostRun{}}
 	var mu sync.Mutex
-	e.each(ctx, hosts, func(ctx context.Context, h HostSpec) {
-		start := e.now()
+	start := e.now()
+	done, changed, failed := 0, 0, 0
+	started := e.each(ctx, hosts, func() bool { return stopped(ro.Stop) }, func(ctx context.Context, h HostSpec) {
+		t0 := e.now()
 		hr, hp := e.planHost(ctx, h)
-		e.log().Debug("planned host", "host", h.Name, "changes", hp.Counts().Total(), "error", hp.Error, "took", e.now().Sub(start))
+		e.log().Debug("planned host", "host", h.Name, "changes", hp.Counts().Total(), "error", hp.Error, "took", e.now().Sub(t0))
 		mu.Lock()
 		defer mu.Unlock()
 		run.Plan.Hosts = append(run.Plan.Hosts, hp)
 		if hr != nil {
 			run.hosts[h.Name] = hr
 		}
+		done++
+		if hp.Error != "" {
+			failed++
+		} else if hp.Counts().Total() > 0 {
+			changed++
+		}
+		if ro.OnHost != nil {
+			ro.OnHost(Progress{Phase: "plan", Host: HostResult{Host: h.Name, Error: hp.Error, Duration: e.now().Sub(t0)},
+				Done: done, Total: len(hosts), Changed: changed, Failed: failed, Elapsed: e.now().Sub(start)})
+		}
 	})
+	for _, h := range hosts[started:] {
+		run.Plan.Hosts = append(run.Plan.Hosts, plan.HostPlan{Host: h.Name, Error: "not planned: the run was interrupted"})
+	}
 	run.Plan.Sort()
 	return run
 }
@@ -141,7 +157,19 @@ type HostResult = views.HostOutcome
 
 // Report is what an apply did, host by host.
 type Report struct {
-	Hosts []HostResult `json:"hosts"`
+	Hosts      []HostResult `json:"hosts"`
+	StopReason string       `json:"stop_reason,omitempty"` // why hosts were left unstarted, if any were
+}
+
+// Skipped lists the hosts never started.
+func (r *Report) Skipped() []HostResult {
+	var out []HostResult
+	for _, h := range r.Hosts {
+		if h.Skipped != "" {
+			out = append(out, h)
+		}
+	}
+	return out
 }
 
 // Failed lists the hosts that failed to plan or apply.
@@ -155,36 +183,136 @@ func (r *Report) Failed() []HostResult {
 	return out
 }
 
-// Apply carries out the run's plan on every host that planned without error, Forks at a time. Hosts whose plan
-// failed are reported failed and left untouched.
-func (r *Run) Apply(ctx context.Context) *Report {
+// Apply carries out the run's plan host by host, in plan order, in batches (ro.Batch) of which the first is the
+// canary, Forks at a time, within the failure budget (ro.MaxFail). Hosts whose plan failed count as failed and are
+// left untouched; hosts never started are reported with the reason.
+func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 	rep := &Report{}
-	var mu sync.Mutex
-	var todo []HostSpec
-	for _, hp := range r.Plan.Hosts {
-		if hr, ok := r.hosts[hp.Host]; ok && hp.Error == "" {
-			todo = append(todo, hr.spec)
-			continue
-		}
-		rep.Hosts = append(rep.Hosts, HostResult{Host: hp.Host, Error: hp.Error})
+	hosts := r.Plan.Hosts
+	total := len(hosts)
+	size := total
+	if ro.Batch.Set && ro.Batch.Of(total) > 0 {
+		size = ro.Batch.Of(total)
 	}
-	r.e.each(ctx, todo, func(ctx context.Context, h HostSpec) {
-		start := r.e.now()
-		hr := r.hosts[h.Name]
-		done, err := ApplyHost(ctx, hr.steps)
-		res := HostResult{Host: h.Name, Applied: done, Duration: r.e.now().Sub(start),
-			SSHSessions: hr.conn.Stats.Sessions.Load(), Uploads: hr.conn.Stats.Uploads.Load()}
-		if err != nil {
-			res.Error = r.e.Masker.Mask(err.Error())
-		}
-		r.e.log().Debug("applied host", "host", h.Name, "changes", len(done), "error", res.Error)
+	maxFail := -1
+	if ro.MaxFail.Set {
+		maxFail = ro.MaxFail.Of(total)
+	}
+	var mu sync.Mutex
+	failures, done, changed := 0, 0, 0
+	stopReason := ""
+	start := r.e.now()
+	finish := func(res HostResult) {
 		mu.Lock()
+		defer mu.Unlock()
 		rep.Hosts = append(rep.Hosts, res)
+		done++
+		switch {
+		case res.Error != "":
+			failures++
+			if maxFail >= 0 && failures > maxFail && stopReason == "" {
+				stopReason = fmt.Sprintf("not started: %d hosts failed, more than --max-fail allows (%d)", failures, maxFail)
+			}
+		case len(res.Applied) > 0:
+			changed++
+		}
+		if ro.OnHost != nil {
+			ro.OnHost(Progress{Phase: "apply", Host: res, Done: done, Total: total, Changed: changed, Failed: failures, Elapsed: r.e.now().Sub(start)})
+		}
+	}
+	blocked := func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		if stopReason == "" && stopped(ro.Stop) {
+			stopReason = "not started: the run was interrupted"
+		}
+		return stopReason != ""
+	}
+	for b := 0; b*size < total; b++ {
+		batch := hosts[b*size : min((b+1)*size, total)]
+		var specs []HostSpec
+		byName := map[string]plan.HostPlan{}
+		for _, hp := range batch {
+			byName[hp.Host] = hp
+			specs = append(specs, HostSpec{Name: hp.Host})
+		}
+		failedBefore := failures
+		n := r.e.each(ctx, specs, blocked, func(ctx context.Context, h HostSpec) {
+			hp := byName[h.Name]
+			hr, ok := r.hosts[h.Name]
+			if !ok || hp.Error != "" {
+				finish(HostResult{Host: h.Name, Error: hp.Error})
+				return
+			}
+			t0 := r.e.now()
+			applied, err := ApplyHost(ctx, hr.steps)
+			res := HostResult{Host: h.Name, Applied: applied, Duration: r.e.now().Sub(t0)}
+			if hr.conn != nil {
+				res.SSHSessions, res.Uploads = hr.conn.Stats.Sessions.Load(), hr.conn.Stats.Uploads.Load()
+			}
+			if err != nil {
+				res.Error = r.e.Masker.Mask(err.Error())
+			}
+			r.e.log().Debug("applied host", "host", h.Name, "changes", len(applied), "error", res.Error)
+			finish(res)
+		})
+		mu.Lock()
+		for _, s := range specs[n:] {
+			rep.Hosts = append(rep.Hosts, HostResult{Host: s.Name, Skipped: stopReason})
+		}
+		if b == 0 && size < total && failures > failedBefore && stopReason == "" {
+			stopReason = fmt.Sprintf("not started: the canary batch (the first %d hosts) had %d failed", size, failures-failedBefore)
+		}
 		mu.Unlock()
-	})
+	}
 	sort.Slice(rep.Hosts, func(i, j int) bool { return rep.Hosts[i].Host < rep.Hosts[j].Host })
+	rep.StopReason = stopReason
 	return rep
 }
+
+// each runs fn for the hosts in order, at most Forks at a time, and returns how many it started: it starts no new
+// host once blocked says so or the context is done. Hosts in flight always finish.
+func (e *Engine) each(ctx context.Context, hosts []HostSpec, blocked func() bool, fn func(context.Context, HostSpec)) int {
+	forks := e.Forks
+	if forks < 1 {
+		forks = 10
+	}
+	sem := make(chan struct{}, forks)
+	var wg sync.WaitGroup
+	started := 0
+	for _, h := range hosts {
+		sem <- struct{}{}
+		if ctx.Err() != nil || blocked() {
+			<-sem
+			break
+		}
+		started++
+		wg.Add(1)
+		go func(h HostSpec) {
+			defer func() { <-sem; wg.Done() }()
+			fn(ctx, h)
+		}(h)
+	}
+	wg.Wait()
+	return started
+}
+
+func (e *Engine) now() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+func (e *Engine) log() *slog.Logger {
+	if e.Log != nil {
+		return e.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// ErrNoHosts means the selection matched no host.
+var ErrNoHosts = errors.New("no host selected")
 
 // selector is the --only filter, or nil.
 func (e *Engine) selector() func(string) bool {
@@ -223,42 +351,3 @@ func GlobRegexp(glob string) *regexp.Regexp {
 	b.WriteString("$")
 	return regexp.MustCompile(b.String())
 }
-
-// each runs fn for every host, at most Forks at a time. A cancelled context starts no new host.
-func (e *Engine) each(ctx context.Context, hosts []HostSpec, fn func(context.Context, HostSpec)) {
-	forks := e.Forks
-	if forks < 1 {
-		forks = 10
-	}
-	sem := make(chan struct{}, forks)
-	var wg sync.WaitGroup
-	for _, h := range hosts {
-		if ctx.Err() != nil {
-			break
-		}
-		sem <- struct{}{}
-		wg.Add(1)
-		go func(h HostSpec) {
-			defer func() { <-sem; wg.Done() }()
-			fn(ctx, h)
-		}(h)
-	}
-	wg.Wait()
-}
-
-func (e *Engine) now() time.Time {
-	if e.Now != nil {
-		return e.Now()
-	}
-	return time.Now()
-}
-
-func (e *Engine) log() *slog.Logger {
-	if e.Log != nil {
-		return e.Log
-	}
-	return slog.New(slog.DiscardHandler)
-}
-
-// ErrNoHosts means the selection matched no host.
-var ErrNoHosts = errors.New("no host selected")

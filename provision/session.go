@@ -32,6 +32,7 @@ type Options struct {
 	InventoryPath     string
 	Limit             []string // host name globs or groups; empty: every host
 	Forks             int
+	Only              []string // resource address globs; empty: every resource
 	AcceptNewHostKeys bool
 	Getenv            func(string) string
 	Now               func() time.Time
@@ -78,8 +79,8 @@ func (mw *maskWriter) Read(p []byte) (int, error) {
 	return 0, io.EOF
 }
 
-// Plan plans every selected host.
-func (s *Session) Plan(ctx context.Context) *Run { return s.engine.Plan(ctx, s.Hosts) }
+// Plan plans every selected host; ro.Stop and ro.OnHost apply (batches and the failure budget are apply's).
+func (s *Session) Plan(ctx context.Context, ro Rollout) *Run { return s.engine.Plan(ctx, s.Hosts, ro) }
 
 func (o *Options) defaults() {
 	if o.Getenv == nil {
@@ -226,7 +227,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	}
 	return &Session{
 		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH,
-		engine: &Engine{SSH: sshCfg, Builder: b, Forks: o.Forks, Log: o.Log, Masker: m, Now: o.Now},
+		engine: &Engine{SSH: sshCfg, Builder: b, Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now},
 	}, nil
 }
 

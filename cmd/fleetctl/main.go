@@ -11,8 +11,9 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args, cli.StdIO(os.Stdin, os.Stdout, os.Stderr, os.Getenv))
-	stop()
-	os.Exit(code)
+	io := cli.StdIO(os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	io.Signals = sigs
+	os.Exit(cli.Run(context.Background(), os.Args, io))
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
@@ -20,6 +21,8 @@ type HostOutcome = struct {
 	// and writes together; Uploads counts sftp file uploads.
 	SSHSessions int64 `json:"ssh_sessions"`
 	Uploads     int64 `json:"uploads"`
+	// Skipped says why the host was never started (the canary failed, the failure budget ran out, Ctrl-C).
+	Skipped string `json:"skipped,omitempty"`
 }
 
 // Divergence is a planned change that was not applied, or an applied change that was not planned.
@@ -61,27 +64,28 @@ func Divergences(p *plan.Plan, hosts []HostOutcome) []Divergence {
 	return out
 }
 
-// TextReport writes what apply did: per host the changes made, failures, and any change that differs from the plan.
-func TextReport(w io.Writer, p *plan.Plan, hosts []HostOutcome) error {
+// TextReport writes what apply did: a table of hosts (result, changes made, duration, error), why hosts were left
+// unstarted if any were, and any change whose outcome differs from the plan.
+func TextReport(w io.Writer, p *plan.Plan, hosts []HostOutcome, stopReason string) error {
 	var b strings.Builder
-	b.WriteString("\nApplied:\n")
-	failed, changed := 0, 0
+	b.WriteString("\n")
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tRESULT\tCHANGES\tDURATION\tERROR")
+	counts := map[string]int{}
 	for _, h := range hosts {
-		status := "ok"
-		switch {
-		case h.Error != "":
-			status = "FAILED: " + h.Error
-			failed++
-		case len(h.Applied) == 0:
-			status = "unchanged"
-		default:
-			changed++
+		result := hostResult(h)
+		counts[result]++
+		dur := "-"
+		if h.Duration > 0 {
+			dur = h.Duration.Round(time.Millisecond).String()
 		}
-		fmt.Fprintf(&b, "  %s: %d changed in %s, %s\n", h.Host, len(h.Applied), h.Duration.Round(time.Millisecond), status)
-		for _, c := range h.Applied {
-			fmt.Fprintf(&b, "      %s %s %s:%s\n", symbols[c.Action], c.Action, c.Kind, c.Name)
+		msg := h.Error
+		if h.Skipped != "" {
+			msg = h.Skipped
 		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", h.Host, result, len(h.Applied), dur, strings.ReplaceAll(msg, "\n", " "))
 	}
+	tw.Flush()
 	if d := Divergences(p, hosts); len(d) > 0 {
 		b.WriteString("\nOutcome differs from the plan:\n")
 		for _, x := range d {
@@ -92,18 +96,43 @@ func TextReport(w io.Writer, p *plan.Plan, hosts []HostOutcome) error {
 			}
 		}
 	}
-	fmt.Fprintf(&b, "\n%d hosts: %d changed, %d unchanged, %d failed.\n", len(hosts), changed, len(hosts)-changed-failed, failed)
+	if stopReason != "" {
+		fmt.Fprintf(&b, "\nStopped early: %s.\n", strings.TrimPrefix(stopReason, "not started: "))
+	}
+	fmt.Fprintf(&b, "\n%d hosts: %d changed, %d unchanged, %d failed, %d not started.\n", len(hosts), counts["changed"], counts["unchanged"], counts["failed"], counts["not started"])
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
+func hostResult(h HostOutcome) string {
+	switch {
+	case h.Skipped != "":
+		return "not started"
+	case h.Error != "":
+		return "failed"
+	case len(h.Applied) > 0:
+		return "changed"
+	default:
+		return "unchanged"
+	}
+}
+
 // JSONReport writes the apply outcome as JSON, in the plan's schema version.
-func JSONReport(w io.Writer, p *plan.Plan, hosts []HostOutcome) error {
+func JSONReport(w io.Writer, p *plan.Plan, hosts []HostOutcome, stopReason string) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	type row struct {
+		HostOutcome
+		Result string `json:"result"`
+	}
+	rows := make([]row, len(hosts))
+	for i, h := range hosts {
+		rows[i] = row{h, hostResult(h)}
+	}
 	return enc.Encode(struct {
-		FormatVersion string        `json:"format_version"`
-		Hosts         []HostOutcome `json:"hosts"`
-		Divergences   []Divergence  `json:"divergences"`
-	}{JSONFormatVersion, hosts, Divergences(p, hosts)})
+		FormatVersion string       `json:"format_version"`
+		Hosts         []row        `json:"hosts"`
+		StopReason    string       `json:"stop_reason,omitempty"`
+		Divergences   []Divergence `json:"divergences"`
+	}{JSONFormatVersion, rows, stopReason, Divergences(p, hosts)})
 }

@@ -18,6 +18,8 @@ const (
 	ExitError   = 1 // bad input, a failed host, a refused apply
 	ExitChanges = 2 // plan --detailed-exitcode: changes present
 	ExitUsage   = 64
+	// ExitInterrupted is Ctrl-C's: no new host started, hosts in flight finished (or were aborted by a second one).
+	ExitInterrupted = 130
 )
 
 // IO is everything a command reads from or writes to outside its arguments, passed in so tests drive it.
@@ -28,6 +30,25 @@ type IO struct {
 	Getenv   func(string) string
 	Now      func() time.Time
 	Terminal func(interface{ Read([]byte) (int, error) }) bool // whether a stream is an interactive terminal
+	// Signals delivers Ctrl-C (and SIGTERM): the first stops new hosts from starting, the second aborts those in
+	// flight. Nil: no signal handling.
+	Signals <-chan os.Signal
+}
+
+// runState is shared by the commands of one run: the soft stop of the first Ctrl-C.
+type runState struct {
+	stop chan struct{}
+}
+
+func (st *runState) interrupted() bool { return stopped(st.stop) }
+
+func stopped(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
 }
 
 // StdIO is the process's real IO.
@@ -48,7 +69,27 @@ func withCode(code int, err error) error { return &exitError{code: code, err: er
 
 // Run runs fleetctl with args (args[0] is the program name) and returns the process exit code.
 func Run(ctx context.Context, args []string, io IO) int {
-	app := newApp(io)
+	ctx, abort := context.WithCancel(ctx)
+	defer abort()
+	st := &runState{stop: make(chan struct{})}
+	if io.Signals != nil {
+		go func() {
+			select {
+			case <-io.Signals:
+			case <-ctx.Done():
+				return
+			}
+			close(st.stop)
+			fmt.Fprintln(io.Stderr, "\nfleetctl: interrupted: no new host starts and hosts in flight finish; Ctrl-C again aborts them (files are replaced atomically either way)")
+			select {
+			case <-io.Signals:
+				fmt.Fprintln(io.Stderr, "fleetctl: aborting the hosts in flight")
+				abort()
+			case <-ctx.Done():
+			}
+		}()
+	}
+	app := newApp(io, st)
 	err := app.RunContext(ctx, args)
 	if err == nil {
 		return ExitOK
@@ -64,7 +105,7 @@ func Run(ctx context.Context, args []string, io IO) int {
 	return ExitError
 }
 
-func newApp(io IO) *ucli.App {
+func newApp(io IO, st *runState) *ucli.App {
 	return &ucli.App{
 		Name:                 "fleetctl",
 		Usage:                "put TICK-stack monitoring on a fleet of servers",
@@ -83,8 +124,8 @@ func newApp(io IO) *ucli.App {
 			return ucli.ShowAppHelp(c)
 		},
 		Commands: withUsageCodes([]*ucli.Command{
-			planCommand(io),
-			applyCommand(io),
+			planCommand(io, st),
+			applyCommand(io, st),
 			renderCommand(io),
 			validateCommand(io),
 			versionCommand(io),

@@ -25,6 +25,7 @@ func runFlags() []ucli.Flag {
 	return []ucli.Flag{
 		inventoryFlag(),
 		&ucli.StringSliceFlag{Name: "limit", Aliases: []string{"l"}, Usage: "only hosts matching a name glob or group (repeatable, or comma-separated)"},
+		&ucli.StringSliceFlag{Name: "only", Usage: "only resources whose address matches a glob, e.g. '*/file:*fleetctl-inputs.conf' (repeatable)"},
 		&ucli.IntFlag{Name: "forks", Aliases: []string{"f"}, Value: 10, Usage: "hosts in flight at once"},
 		&ucli.BoolFlag{Name: "accept-new-host-keys", Usage: "trust and record the host key of a host not in known_hosts (never a changed key)"},
 		&ucli.StringFlag{Name: "format", Value: "text", Usage: "output: text, markdown (for a pull-request comment) or json"},
@@ -42,6 +43,7 @@ func open(ctx context.Context, c *ucli.Context, io IO) (*provision.Session, erro
 	return provision.Open(ctx, provision.Options{
 		InventoryPath:     c.String("inventory"),
 		Limit:             splitList(c.StringSlice("limit")),
+		Only:              splitList(c.StringSlice("only")),
 		Forks:             c.Int("forks"),
 		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
 		Getenv:            io.Getenv,
@@ -90,7 +92,11 @@ func asReader(w io.Writer) io.Reader {
 	return nil
 }
 
-func planCommand(io IO) *ucli.Command {
+func newProgress(io IO) *progress {
+	return &progress{w: io.Stderr, terminal: io.Terminal != nil && io.Terminal(asReader(io.Stderr)) && io.Getenv("TERM") != "dumb"}
+}
+
+func planCommand(io IO, st *runState) *ucli.Command {
 	return &ucli.Command{
 		Name:  "plan",
 		Usage: "show what apply would change, changing nothing",
@@ -103,11 +109,16 @@ func planCommand(io IO) *ucli.Command {
 				return withCode(ExitError, err)
 			}
 			defer s.Close()
-			run := s.Plan(c.Context)
+			prog := newProgress(io)
+			run := s.Plan(c.Context, provision.Rollout{Stop: st.stop, OnHost: prog.onHost})
+			prog.end()
 			defer run.Close()
 			out := s.MaskWriter(io.Stdout)
 			if err := renderPlan(c, io, out, run.Plan); err != nil {
 				return err
+			}
+			if st.interrupted() {
+				return withCode(ExitInterrupted, errors.New("interrupted"))
 			}
 			if failed := run.Plan.Failed(); len(failed) > 0 {
 				return withCode(ExitError, fmt.Errorf("%d of %d hosts could not be planned", len(failed), len(run.Plan.Hosts)))
@@ -126,19 +137,25 @@ func planCommand(io IO) *ucli.Command {
 	}
 }
 
-func applyCommand(io IO) *ucli.Command {
+func applyCommand(io IO, st *runState) *ucli.Command {
 	return &ucli.Command{
 		Name:      "apply",
 		Usage:     "show the plan, ask, then make the changes; or carry out a saved plan exactly",
 		ArgsUsage: "[SAVED-PLAN]",
 		Flags: append(runFlags(),
-			&ucli.BoolFlag{Name: "auto-approve", Usage: "apply without asking (required when stdin is not a terminal)"}),
+			&ucli.BoolFlag{Name: "auto-approve", Usage: "apply without asking (required when stdin is not a terminal)"},
+			&ucli.StringFlag{Name: "batch", Usage: "apply `N` hosts (or P%) at a time; the first batch is a canary: if one of its hosts fails, the run stops"},
+			&ucli.StringFlag{Name: "max-fail", Usage: "stop starting hosts once more than `N` (or P%) of them failed (unreachable counts)"}),
 		Action: func(c *ucli.Context) error {
 			if c.NArg() > 1 {
 				return withCode(ExitUsage, errors.New("apply takes at most one argument, a saved plan file"))
 			}
+			ro, err := rollout(c, st)
+			if err != nil {
+				return err
+			}
 			if c.NArg() == 1 {
-				return applySaved(c, io, c.Args().First())
+				return applySaved(c, io, st, ro, c.Args().First())
 			}
 			interactive := io.Terminal != nil && io.Terminal(io.Stdin)
 			if !c.Bool("auto-approve") && !interactive {
@@ -149,11 +166,16 @@ func applyCommand(io IO) *ucli.Command {
 				return withCode(ExitError, err)
 			}
 			defer s.Close()
-			run := s.Plan(c.Context)
+			prog := newProgress(io)
+			run := s.Plan(c.Context, provision.Rollout{Stop: st.stop, OnHost: prog.onHost})
+			prog.end()
 			defer run.Close()
 			out := s.MaskWriter(io.Stdout)
 			if err := renderPlan(c, io, out, run.Plan); err != nil {
 				return err
+			}
+			if st.interrupted() {
+				return withCode(ExitInterrupted, errors.New("interrupted before anything was applied"))
 			}
 			if run.Plan.Counts().Total() == 0 {
 				if failed := run.Plan.Failed(); len(failed) > 0 {
@@ -168,16 +190,40 @@ func applyCommand(io IO) *ucli.Command {
 					return withCode(ExitError, errors.New("apply cancelled"))
 				}
 			}
-			rep := run.Apply(c.Context)
-			if err := renderReport(c, out, run.Plan, rep); err != nil {
-				return err
-			}
-			if failed := rep.Failed(); len(failed) > 0 {
-				return withCode(ExitError, fmt.Errorf("%d of %d hosts failed", len(failed), len(rep.Hosts)))
-			}
-			return c.Context.Err()
+			return applyRun(c, io, st, out, run, ro)
 		},
 	}
+}
+
+// rollout reads --batch and --max-fail.
+func rollout(c *ucli.Context, st *runState) (provision.Rollout, error) {
+	batch, err := provision.ParseAmount("batch", c.String("batch"))
+	if err != nil {
+		return provision.Rollout{}, withCode(ExitUsage, err)
+	}
+	maxFail, err := provision.ParseAmount("max-fail", c.String("max-fail"))
+	if err != nil {
+		return provision.Rollout{}, withCode(ExitUsage, err)
+	}
+	return provision.Rollout{Batch: batch, MaxFail: maxFail, Stop: st.stop}, nil
+}
+
+// applyRun applies a planned run with progress, prints the summary, and picks the exit code.
+func applyRun(c *ucli.Context, io IO, st *runState, out io.Writer, run *provision.Run, ro provision.Rollout) error {
+	prog := newProgress(io)
+	ro.OnHost = prog.onHost
+	rep := run.Apply(c.Context, ro)
+	prog.end()
+	if err := renderReport(c, out, run.Plan, rep); err != nil {
+		return err
+	}
+	switch failed := rep.Failed(); {
+	case st.interrupted():
+		return withCode(ExitInterrupted, fmt.Errorf("interrupted: %d of %d hosts failed, %d not started", len(failed), len(rep.Hosts), len(rep.Skipped())))
+	case len(failed) > 0 || rep.StopReason != "":
+		return withCode(ExitError, fmt.Errorf("%d of %d hosts failed, %d not started", len(failed), len(rep.Hosts), len(rep.Skipped())))
+	}
+	return nil
 }
 
 func savePlan(path string, s *provision.Session, run *provision.Run, limit []string) error {
@@ -200,7 +246,7 @@ func savePlan(path string, s *provision.Session, run *provision.Run, limit []str
 
 // applySaved carries out a saved plan: it re-reads every host and refuses, naming host and resource, when anything
 // differs from what the plan was made from. The plan was reviewed already, so it does not ask.
-func applySaved(c *ucli.Context, io IO, path string) error {
+func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path string) error {
 	if c.IsSet("limit") || c.IsSet("inventory") {
 		return withCode(ExitUsage, errors.New("a saved plan carries its own inventory and --limit: give neither"))
 	}
@@ -220,9 +266,12 @@ func applySaved(c *ucli.Context, io IO, path string) error {
 		return withCode(ExitError, err)
 	}
 	defer s.Close()
-	run := s.Plan(c.Context)
+	run := s.Plan(c.Context, provision.Rollout{Stop: st.stop})
 	defer run.Close()
 	out := s.MaskWriter(io.Stdout)
+	if st.interrupted() {
+		return withCode(ExitInterrupted, errors.New("interrupted before anything was applied"))
+	}
 	if mm := provision.CompareSaved(saved.Plan, run.Plan); len(mm) > 0 {
 		var b strings.Builder
 		for _, m := range mm {
@@ -236,21 +285,14 @@ func applySaved(c *ucli.Context, io IO, path string) error {
 	if run.Plan.Counts().Total() == 0 {
 		return nil
 	}
-	rep := run.Apply(c.Context)
-	if err := renderReport(c, out, run.Plan, rep); err != nil {
-		return err
-	}
-	if failed := rep.Failed(); len(failed) > 0 {
-		return withCode(ExitError, fmt.Errorf("%d of %d hosts failed", len(failed), len(rep.Hosts)))
-	}
-	return c.Context.Err()
+	return applyRun(c, io, st, out, run, ro)
 }
 
 func renderReport(c *ucli.Context, w io.Writer, p *plan.Plan, rep *provision.Report) error {
 	if c.String("format") == "json" {
-		return views.JSONReport(w, p, rep.Hosts)
+		return views.JSONReport(w, p, rep.Hosts, rep.StopReason)
 	}
-	return views.TextReport(w, p, rep.Hosts)
+	return views.TextReport(w, p, rep.Hosts, rep.StopReason)
 }
 
 func renderCommand(io IO) *ucli.Command {

@@ -1,0 +1,66 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/fleetctl/fleetctl/provision"
+)
+
+// progress shows hosts finishing: a status line redrawn in place on a terminal, one plain line per host otherwise
+// (logs, CI). It writes to stderr so stdout stays the plan and the report.
+type progress struct {
+	w        io.Writer
+	terminal bool
+	mu       sync.Mutex
+	drawn    bool
+}
+
+func (p *progress) onHost(ev provision.Progress) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.terminal {
+		eta := ""
+		if d := ev.ETA(); d > 0 {
+			eta = ", ETA " + d.Round(time.Second).String()
+		}
+		verb := "planning"
+		if ev.Phase == "apply" {
+			verb = "applying"
+		}
+		fmt.Fprintf(p.w, "\r\x1b[K%s: %d/%d hosts done, %d changed, %d failed, %s elapsed%s", verb, ev.Done, ev.Total, ev.Changed, ev.Failed,
+			ev.Elapsed.Round(time.Second), eta)
+		p.drawn = true
+		return
+	}
+	h := ev.Host
+	switch {
+	case h.Error != "":
+		fmt.Fprintf(p.w, "%s %s: failed after %s: %s\n", ev.Phase, h.Host, h.Duration.Round(time.Millisecond), oneLine(h.Error))
+	case ev.Phase == "apply":
+		fmt.Fprintf(p.w, "apply %s: %d changed in %s [%d/%d]\n", h.Host, len(h.Applied), h.Duration.Round(time.Millisecond), ev.Done, ev.Total)
+	default:
+		fmt.Fprintf(p.w, "plan %s: read in %s [%d/%d]\n", h.Host, h.Duration.Round(time.Millisecond), ev.Done, ev.Total)
+	}
+}
+
+// end finishes the status line so later output starts on a clean line.
+func (p *progress) end() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.drawn = false
+	}
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return s
+}
