@@ -58,10 +58,10 @@ type Engine struct {
 	Builder Builder
 	Forks   int // hosts in flight; <1 means 10
 	// Only keeps the changes whose address matches one of these globs (* matches any run of characters, / too).
-	Only []string
-	Log     *slog.Logger
-	Masker  *secret.Masker
-	Now     func() time.Time
+	Only   []string
+	Log    *slog.Logger
+	Masker *secret.Masker
+	Now    func() time.Time
 }
 
 // Run is a planned run: its plan, and for each planned host the open connection and steps needed to apply it.
