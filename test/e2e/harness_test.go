@@ -29,6 +29,8 @@ const (
 	hostAgent   = "c1-debian12"  // reached with a key held by ssh-agent only
 	hostRekeyed = "c12-debian11" // presented to fleetctl with a known_hosts line of another key
 	hostNew     = "c17-debian11" // missing from known_hosts until fleetctl is told to accept it
+	hostDrift   = "sd7-debian11" // every kind of drift, one after the other
+	hostSaved   = "c13-debian13" // saved plans
 	unreachable = "10.210.0.250" // in the bed's subnet, no host behind it
 )
 
@@ -122,9 +124,15 @@ func (e *env) edit(old, new string) {
 // run runs fleetctl in process with the inventory and returns stdout, stderr and the exit code.
 func (e *env) run(args ...string) (string, string, int) {
 	e.t.Helper()
+	return e.runNoInventory(append([]string{args[0], "-i", e.inv}, args[1:]...)...)
+}
+
+// runNoInventory runs fleetctl with exactly args (apply FILE takes its inventory from the saved plan).
+func (e *env) runNoInventory(args ...string) (string, string, int) {
+	e.t.Helper()
 	var stdout, stderr bytes.Buffer
 	io := cli.IO{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: &stderr, Getenv: os.Getenv, Now: time.Now}
-	argv := append([]string{"fleetctl", args[0], "-i", e.inv}, args[1:]...)
+	argv := append([]string{"fleetctl"}, args...)
 	code := cli.Run(context.Background(), argv, io)
 	e.outputs = append(e.outputs, stdout.String(), stderr.String())
 	return stdout.String(), stderr.String(), code
@@ -253,4 +261,52 @@ func eventually(t *testing.T, timeout time.Duration, what string, cond func() (b
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// influxExec runs a statement as the admin and fails the test on any error, in the status or the body.
+func (e *env) influxExec(q string) {
+	e.t.Helper()
+	code, body := e.influxQuery("", e.bed.InfluxDB.AdminUser, e.bed.InfluxDB.AdminPassword, q)
+	if raw, _ := json.Marshal(body); code != 200 || strings.Contains(string(raw), `"error"`) {
+		e.t.Fatalf("%s: %d %s", q, code, raw)
+	}
+}
+
+// call sends a JSON request (body may be nil) and fails the test unless the status is one of ok.
+func (e *env) call(method, url, user, pass string, body any, ok ...int) map[string]any {
+	e.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, url, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	code, out := e.doJSON(req)
+	for _, c := range ok {
+		if c == code {
+			return out
+		}
+	}
+	e.t.Fatalf("%s %s: %d %v", method, url, code, out)
+	return nil
+}
+
+func (e *env) grafana(method, path string, body any, ok ...int) map[string]any {
+	e.t.Helper()
+	return e.call(method, e.bed.Grafana.URL+path, e.bed.Grafana.AdminUser, e.bed.Grafana.AdminPassword, body, ok...)
+}
+
+func (e *env) kapacitor(method, path string, body any, ok ...int) map[string]any {
+	e.t.Helper()
+	return e.call(method, e.bed.Kapacitor.URL+"/kapacitor/v1"+path, "", "", body, ok...)
+}
+
+// agentPID is the telegraf main PID on a host ("" or "0" when not running).
+func (e *env) agentPID(host string) string {
+	e.t.Helper()
+	return strings.TrimSpace(e.ssh(host, "systemctl show -p MainPID --value telegraf"))
 }

@@ -1,0 +1,161 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/fleetctl/fleetctl/provision"
+)
+
+// TestDriftMatrix onboards one real-systemd host, then for every kind of drift the issue lists makes it behind
+// fleetctl's back and checks that plan shows exactly that change (and the restart or reload it implies) and
+// nothing else, that apply repairs it, and that the next plan is empty.
+func TestDriftMatrix(t *testing.T) {
+	host := hostDrift
+	e := newEnv(t, []string{host}, "", "")
+	e.must("apply", "--auto-approve")
+	if out := e.must("plan"); !strings.Contains(out, "No changes on 1 host.") {
+		t.Fatalf("not converged after onboarding:\n%s", out)
+	}
+	db := strings.ReplaceAll(host, "-", "_")
+	wu, ru := provision.WriteUser(db), provision.ReadUser(db)
+	uid := provision.DatasourceUID(host)
+	dir := "/etc/telegraf/telegraf.d/"
+	task := host + "-cpu"
+
+	cases := []struct {
+		name   string
+		drift  func()
+		expect []string // substrings of the host's plan
+		lines  int      // change lines in the host's plan, exactly
+		after  func()   // checks after the repair
+	}{
+		{"managed file edited", func() { e.ssh(host, "sudo sed -i 's/totalcpu = true/totalcpu = false/' "+dir+"fleetctl-inputs.conf") },
+			[]string{"~ update file:" + dir + "fleetctl-inputs.conf", "-  totalcpu = false", "+  totalcpu = true", "↻ restart service:telegraf"}, 2, nil},
+		{"managed file deleted", func() { e.ssh(host, "sudo rm "+dir+"fleetctl-outputs.conf") },
+			[]string{"+ create file:" + dir + "fleetctl-outputs.conf", "↻ restart service:telegraf"}, 2, nil},
+		{"agent stopped", func() { e.ssh(host, "sudo systemctl stop telegraf") }, []string{"active: inactive → active"}, 1, nil},
+		{"agent disabled", func() { e.ssh(host, "sudo systemctl disable -q telegraf") }, []string{"enabled: disabled → enabled"}, 1, nil},
+		{"package removed", func() { e.ssh(host, "sudo DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq telegraf >/dev/null 2>&1") },
+			[]string{"+ create package:telegraf", "+ create file:/etc/telegraf/telegraf.conf", "enabled: absent → enabled", "↻ restart service:telegraf"}, 4, nil},
+		{"write user's grant changed to READ", func() { e.influxExec(fmt.Sprintf(`GRANT READ ON "%s" TO "%s"`, db, wu)) },
+			[]string{"~ update influxdb.grant:" + wu + "@" + db, "privilege: READ → WRITE"}, 1, nil},
+		{"grant revoked", func() { e.influxExec(fmt.Sprintf(`REVOKE ALL ON "%s" FROM "%s"`, db, ru)) },
+			[]string{"+ create influxdb.grant:" + ru + "@" + db, "privilege: READ"}, 1, nil},
+		{"password changed", func() { e.influxExec(fmt.Sprintf(`SET PASSWORD FOR "%s" = 'drifted-pass-e2e-77'`, wu)) },
+			[]string{"~ update influxdb.user:" + wu, "password: (sensitive value changed)"}, 1, nil},
+		{"user dropped", func() { e.influxExec(fmt.Sprintf(`DROP USER "%s"`, ru)) },
+			[]string{"+ create influxdb.user:" + ru, "influxdb.grant:" + ru + "@" + db}, 2, nil},
+		{"database dropped", func() { e.influxExec(fmt.Sprintf(`DROP DATABASE "%s"`, db)) },
+			// Dropping a database drops the grants on it too.
+			[]string{"+ create influxdb.database:" + db, "influxdb.grant:" + wu + "@" + db, "influxdb.grant:" + ru + "@" + db}, 3, nil},
+		{"datasource field edited", func() {
+			ds := e.grafana("GET", "/api/datasources/uid/"+uid, nil, 200)
+			ds["url"] = "http://127.0.0.1:1"
+			e.grafana("PUT", "/api/datasources/uid/"+uid, ds, 200)
+		}, []string{"~ update grafana.datasource:" + uid, "url: http://127.0.0.1:1 → " + e.bed.InfluxDB.URL}, 1, nil},
+		{"datasource deleted", func() { e.grafana("DELETE", "/api/datasources/uid/"+uid, nil, 200) },
+			[]string{"+ create grafana.datasource:" + uid}, 1, nil},
+		{"task disabled", func() { e.kapacitor("PATCH", "/tasks/"+task, map[string]any{"status": "disabled"}, 200) },
+			[]string{"kapacitor.task:" + task, "status: disabled → enabled"}, 1, nil},
+		{"task script edited", func() {
+			got := e.kapacitor("GET", "/tasks/"+task+"?script-format=raw", nil, 200)
+			script := strings.Replace(got["script"].(string), "var critLevel = 80", "var critLevel = 99", 1)
+			e.kapacitor("PATCH", "/tasks/"+task, map[string]any{"script": script}, 200)
+		}, []string{"~ update kapacitor.task:" + task, "-var critLevel = 99", "+var critLevel = 80", "↻ reload kapacitor.task:" + task}, 2, nil},
+		{"task deleted", func() { e.kapacitor("DELETE", "/tasks/"+task, nil, 204) }, []string{"+ create kapacitor.task:" + task}, 1, nil},
+	}
+	for _, c := range cases {
+		c.drift()
+		plan := e.must("plan")
+		section := hostSection(plan, host)
+		for _, want := range c.expect {
+			if !strings.Contains(section, want) {
+				t.Errorf("%s: plan lacks %q:\n%s", c.name, want, section)
+			}
+		}
+		if n := len(changeLines.FindAllString(section, -1)); n != c.lines {
+			t.Errorf("%s: want exactly %d changes, got %d:\n%s", c.name, c.lines, n, section)
+		}
+		e.must("apply", "--auto-approve")
+		if out := e.must("plan"); !strings.Contains(out, "No changes on 1 host.") {
+			t.Fatalf("%s: not repaired; plan after apply:\n%s", c.name, out)
+		}
+	}
+
+	// An unmanaged file is reported and never touched, by plan or by apply.
+	e.ssh(host, "echo '[[inputs.mem]]' | sudo tee "+dir+"local.conf >/dev/null")
+	plan := e.must("plan")
+	if s := hostSection(plan, host); !strings.Contains(s, "? report file:"+dir+"local.conf (not managed by fleetctl: left untouched; telegraf loads it)") ||
+		len(changeLines.FindAllString(s, -1)) != 1 {
+		t.Errorf("unmanaged file not reported alone:\n%s", s)
+	}
+	e.must("apply", "--auto-approve")
+	if got := e.ssh(host, "cat "+dir+"local.conf"); strings.TrimSpace(got) != "[[inputs.mem]]" {
+		t.Errorf("apply touched the unmanaged file: %q", got)
+	}
+	e.ssh(host, "sudo rm "+dir+"local.conf")
+
+	// The drifted password was never printed, in any format, nor in a saved plan.
+	e.influxExec(fmt.Sprintf(`SET PASSWORD FOR "%s" = 'drifted-pass-e2e-77'`, wu))
+	saved := filepath.Join(e.dir, "plan.json")
+	for _, f := range []string{"text", "markdown", "json"} {
+		e.must("plan", "--format", f, "--out", saved)
+		b, err := os.ReadFile(saved)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.outputs = append(e.outputs, string(b)) // checked for every secret at cleanup
+	}
+	for _, out := range e.outputs {
+		if strings.Contains(out, "drifted-pass-e2e-77") {
+			t.Fatalf("the drifted password was printed:\n%s", out)
+		}
+	}
+	e.must("apply", "--auto-approve")
+}
+
+// TestSavedPlan: apply FILE carries out exactly the saved plan, and refuses, naming host and resource, when what it
+// read has changed since.
+func TestSavedPlan(t *testing.T) {
+	host := hostSaved
+	e := newEnv(t, []string{host}, "", "")
+	e.must("apply", "--auto-approve")
+	saved := filepath.Join(e.dir, "reviewed.plan")
+
+	// A reviewed change: an input added.
+	e.edit(`port = 22`, "port = 22\ninputs_add = [\"nstat\"]")
+	out := e.must("plan", "--out", saved)
+	if !strings.Contains(out, "+[[inputs.nstat]]") {
+		t.Fatalf("plan:\n%s", out)
+	}
+	// Someone stops the agent after the review: the saved plan is stale.
+	e.ssh(host, "sudo systemctl stop telegraf")
+	_, stderr, code := e.runNoInventory("apply", saved)
+	if code != 1 || !strings.Contains(stderr, "saved plan is stale") || !strings.Contains(stderr, host+"/service:telegraf") {
+		t.Fatalf("stale plan not refused with the resource: exit %d\n%s", code, stderr)
+	}
+	if got := e.ssh(host, "grep -c nstat /etc/telegraf/telegraf.d/fleetctl-inputs.conf || true"); strings.TrimSpace(got) != "0" {
+		t.Fatal("a refused plan changed the host")
+	}
+	// A fresh plan, unchanged world: applied exactly.
+	e.must("plan", "--out", saved)
+	out, stderr, code = e.runNoInventory("apply", saved)
+	if code != 0 || !strings.Contains(out, host) || strings.Contains(out, "Outcome differs") {
+		t.Fatalf("apply of the saved plan: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if out := e.must("plan"); !strings.Contains(out, "No changes on 1 host.") {
+		t.Fatalf("after applying the saved plan:\n%s", out)
+	}
+	// The inventory changed since the plan was made: refused too.
+	e.must("plan", "--out", saved)
+	e.edit(`inputs_add = ["nstat"]`, `inputs_add = ["nstat", "interrupts"]`)
+	if _, stderr, code := e.runNoInventory("apply", saved); code != 1 || !strings.Contains(stderr, "changed since the plan was made") {
+		t.Fatalf("changed inventory not refused: exit %d\n%s", code, stderr)
+	}
+	b, _ := os.ReadFile(saved)
+	e.outputs = append(e.outputs, string(b))
+}
