@@ -39,7 +39,9 @@ func TestDriftMatrix(t *testing.T) {
 			[]string{"+ create file:" + dir + "fleetctl-outputs.conf", "↻ restart service:telegraf"}, 2, nil},
 		{"agent stopped", func() { e.ssh(host, "sudo systemctl stop telegraf") }, []string{"active: inactive → active"}, 1, nil},
 		{"agent disabled", func() { e.ssh(host, "sudo systemctl disable -q telegraf") }, []string{"enabled: disabled → enabled"}, 1, nil},
-		{"package removed", func() { e.ssh(host, "sudo DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq telegraf >/dev/null 2>&1") },
+		{"package removed", func() {
+			e.ssh(host, "sudo DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq telegraf >/dev/null 2>&1")
+		},
 			[]string{"+ create package:telegraf", "+ create file:/etc/telegraf/telegraf.conf", "enabled: absent → enabled", "↻ restart service:telegraf"}, 4, nil},
 		{"write user's grant changed to READ", func() { e.influxExec(fmt.Sprintf(`GRANT READ ON "%s" TO "%s"`, db, wu)) },
 			[]string{"~ update influxdb.grant:" + wu + "@" + db, "privilege: READ → WRITE"}, 1, nil},

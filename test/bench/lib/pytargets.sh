@@ -41,7 +41,7 @@ bench_py_prepare() {
 		(cd "$stage" && find . ! -type d | sed 's|^\./||') > "$stage.list"
 		tar -C "$stage" -cf - . | tar -C "$root" -xf -
 		# Byte-compile with the target's own interpreter, as the packages' postinst (py3compile) does.
-		chroot "$root" /bin/sh -c 'exec python3 -m compileall -q -j 0 /usr/lib/python3 /usr/lib/python3.*' >&2
+		chroot "$root" /bin/sh -c 'exec python3 -m compileall -q /usr/lib/python3 /usr/lib/python3.*' >&2
 		(cd "$root" && find usr/lib/python3* -name '*.pyc' -newer "$stage.list") >> "$stage.list"
 		tar -C "$root" -cf "$tar.tmp" -T "$stage.list" && mv "$tar.tmp" "$tar"
 		rm -rf "$stage" "$stage.debs" "$stage.list"
