@@ -228,37 +228,58 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 		}
 		return stopReason != ""
 	}
+	forks := r.e.Forks
+	if forks < 1 {
+		forks = 10
+	}
+	sem := make(chan struct{}, forks)
 	for b := 0; b*size < total; b++ {
 		batch := hosts[b*size : min((b+1)*size, total)]
-		var specs []HostSpec
-		byName := map[string]plan.HostPlan{}
-		for _, hp := range batch {
-			byName[hp.Host] = hp
-			specs = append(specs, HostSpec{Name: hp.Host})
-		}
 		failedBefore := failures
-		n := r.e.each(ctx, specs, blocked, func(ctx context.Context, h HostSpec) {
-			hp := byName[h.Name]
-			hr, ok := r.hosts[h.Name]
+		var wg sync.WaitGroup
+		started := 0
+		for _, hp := range batch {
+			if ctx.Err() != nil || blocked() {
+				break
+			}
+			hr, ok := r.hosts[hp.Host]
 			if !ok || hp.Error != "" {
-				finish(HostResult{Host: h.Name, Error: hp.Error})
-				return
+				// Known before the run: counted at once, so the budget sees it before the next host starts.
+				finish(HostResult{Host: hp.Host, Error: hp.Error})
+				started++
+				continue
 			}
-			t0 := r.e.now()
-			applied, err := ApplyHost(ctx, hr.steps)
-			res := HostResult{Host: h.Name, Applied: applied, Duration: r.e.now().Sub(t0)}
-			if hr.conn != nil {
-				res.SSHSessions, res.Uploads = hr.conn.Stats.Sessions.Load(), hr.conn.Stats.Uploads.Load()
+			sem <- struct{}{}
+			// A host in flight may have spent the budget while this one waited for a slot.
+			if ctx.Err() != nil || blocked() {
+				<-sem
+				break
 			}
-			if err != nil {
-				res.Error = r.e.Masker.Mask(err.Error())
-			}
-			r.e.log().Debug("applied host", "host", h.Name, "changes", len(applied), "error", res.Error)
-			finish(res)
-		})
+			started++
+			wg.Add(1)
+			go func(name string, hr *hostRun) {
+				defer func() { <-sem; wg.Done() }()
+				t0 := r.e.now()
+				applied, err := ApplyHost(ctx, hr.steps)
+				res := HostResult{Host: name, Applied: applied, Duration: r.e.now().Sub(t0)}
+				if hr.conn != nil {
+					res.SSHSessions, res.Uploads = hr.conn.Stats.Sessions.Load(), hr.conn.Stats.Uploads.Load()
+				}
+				if err != nil {
+					res.Error = r.e.Masker.Mask(err.Error())
+				}
+				r.e.log().Debug("applied host", "host", name, "changes", len(applied), "error", res.Error)
+				finish(res)
+			}(hp.Host, hr)
+		}
+		wg.Wait()
 		mu.Lock()
-		for _, s := range specs[n:] {
-			rep.Hosts = append(rep.Hosts, HostResult{Host: s.Name, Skipped: stopReason})
+		reason := stopReason
+		if reason == "" && ctx.Err() != nil {
+			reason = "not started: the run was aborted"
+		}
+		for _, hp := range batch[started:] {
+			rep.Hosts = append(rep.Hosts, HostResult{Host: hp.Host, Skipped: reason})
 		}
 		if b == 0 && size < total && failures > failedBefore && stopReason == "" {
 			stopReason = fmt.Sprintf("not started: the canary batch (the first %d hosts) had %d failed", size, failures-failedBefore)

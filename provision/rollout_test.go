@@ -123,6 +123,11 @@ func TestRolloutFailureBudget(t *testing.T) {
 	if got := results(r.Apply(context.Background(), Rollout{MaxFail: amount("25%")})); got != "F F F - - - - -" || len(*order) != 1 {
 		t.Fatalf("unreachable hosts count: %s (applied %v)", got, *order)
 	}
+	// A host that failed to plan counts before the next host is dispatched, however many forks are free.
+	r, order = fakeRun(t, 4, 10, nil, []string{"h01"}, nil)
+	if got := results(r.Apply(context.Background(), Rollout{MaxFail: amount("0")})); got != "F - - -" || len(*order) != 0 {
+		t.Fatalf("plan failure with free forks: %s (applied %v)", got, *order)
+	}
 	// --max-fail 0 stops at the first failure.
 	r, _ = fakeRun(t, 4, 1, []string{"h01"}, nil, nil)
 	if got := results(r.Apply(context.Background(), Rollout{MaxFail: amount("0")})); got != "F - - -" {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -31,8 +32,17 @@ const (
 	hostNew     = "c17-debian11" // missing from known_hosts until fleetctl is told to accept it
 	hostDrift   = "sd7-debian11" // every kind of drift, one after the other
 	hostSaved   = "c13-debian13" // saved plans
+	hostWeb1    = "c3-debian13"  // the rollout story's web group
+	hostWeb2    = "c7-debian11"
+	hostDB      = "c8-debian13" // the rollout story's other group, which must not move
+	hostCanary  = "c18-debian13" // behind a failing canary
 	unreachable = "10.210.0.250" // in the bed's subnet, no host behind it
 )
+
+// Hosts the Ctrl-C test interrupts, applied one at a time (rpm-family chroot hosts: their installs take longest).
+var ctrlCHosts = []string{"c4-rocky9", "c5-suse15", "c9-rocky9", "c10-suse15"}
+
+func regexpMatch(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
 
 // One real-systemd host per family, onboarded together by TestFamilies. (The bed's own install tests take the
 // highest-index systemd host of each family, so these stay apart.)
