@@ -34,7 +34,7 @@ const (
 	hostSaved   = "c13-debian13" // saved plans
 	hostWeb1    = "c3-debian13"  // the rollout story's web group
 	hostWeb2    = "c7-debian11"
-	hostDB      = "c8-debian13" // the rollout story's other group, which must not move
+	hostDB      = "c8-debian13"  // the rollout story's other group, which must not move
 	hostCanary  = "c18-debian13" // behind a failing canary
 	unreachable = "10.210.0.250" // in the bed's subnet, no host behind it
 )
