@@ -191,8 +191,8 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 	hosts := r.Plan.Hosts
 	total := len(hosts)
 	size := total
-	if ro.Batch.Set && ro.Batch.Of(total) > 0 {
-		size = ro.Batch.Of(total)
+	if ro.Batch.Set && ro.Batch.N > 0 {
+		size = max(1, ro.Batch.Of(total)) // 10% of 5 hosts is a batch of one, not one batch of all
 	}
 	maxFail := -1
 	if ro.MaxFail.Set {

@@ -86,6 +86,15 @@ func TextReport(w io.Writer, p *plan.Plan, hosts []HostOutcome, stopReason strin
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", h.Host, result, len(h.Applied), dur, strings.ReplaceAll(msg, "\n", " "))
 	}
 	tw.Flush()
+	var made strings.Builder
+	for _, h := range hosts {
+		for _, c := range h.Applied {
+			fmt.Fprintf(&made, "  %s %s %s\n", symbols[c.Action], c.Action, c.Address)
+		}
+	}
+	if made.Len() > 0 {
+		b.WriteString("\nChanges made:\n" + made.String())
+	}
 	if d := Divergences(p, hosts); len(d) > 0 {
 		b.WriteString("\nOutcome differs from the plan:\n")
 		for _, x := range d {

@@ -145,3 +145,24 @@ func TestDivergences(t *testing.T) {
 		t.Fatalf("got %+v", d)
 	}
 }
+
+func TestTextReportGolden(t *testing.T) {
+	p := samplePlan()
+	applied := p.Hosts[2].Pending()[:4] // the rest "failed" part-way
+	hosts := []HostOutcome{
+		{Host: "db1", Error: "connect to 10.0.0.9:22: i/o timeout"},
+		{Host: "idle", Duration: 120 * time.Millisecond},
+		{Host: "web1", Applied: applied, Error: `apply files "telegraf config": configuration check failed`, Duration: 2 * time.Second, SSHSessions: 4},
+		{Host: "web2", Skipped: "not started: 2 hosts failed, more than --max-fail allows (1)"},
+	}
+	var b bytes.Buffer
+	if err := TextReport(&b, p, hosts, hosts[3].Skipped); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.txt", b.Bytes())
+	b.Reset()
+	if err := JSONReport(&b, p, hosts, hosts[3].Skipped); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "report.json", b.Bytes())
+}
