@@ -92,6 +92,26 @@ func asReader(w io.Writer) io.Reader {
 	return nil
 }
 
+// planAndShow opens the session, plans every host with progress on stderr and prints the plan. The caller closes
+// the session and the run when they are not nil, whatever the error.
+func planAndShow(c *ucli.Context, io IO, st *runState) (*provision.Session, *provision.Run, io.Writer, error) {
+	s, err := open(c.Context, c, io)
+	if err != nil {
+		return nil, nil, nil, withCode(ExitError, err)
+	}
+	prog := newProgress(io)
+	run := s.Plan(c.Context, provision.Rollout{Stop: st.stop, OnHost: prog.onHost})
+	prog.end()
+	out := s.MaskWriter(io.Stdout)
+	if err := renderPlan(c, io, out, run.Plan); err != nil {
+		return s, run, out, err
+	}
+	if st.interrupted() {
+		return s, run, out, withCode(ExitInterrupted, errors.New("interrupted before anything was applied"))
+	}
+	return s, run, out, nil
+}
+
 func newProgress(io IO) *progress {
 	return &progress{w: io.Stderr, terminal: io.Terminal != nil && io.Terminal(asReader(io.Stderr)) && io.Getenv("TERM") != "dumb"}
 }
@@ -104,21 +124,13 @@ func planCommand(io IO, st *runState) *ucli.Command {
 			&ucli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when nothing would change, 2 when something would, 1 on error"},
 			&ucli.StringFlag{Name: "out", Usage: "also save the plan to `FILE` for `fleetctl apply FILE` (it holds no secret)"}),
 		Action: func(c *ucli.Context) error {
-			s, err := open(c.Context, c, io)
+			s, run, _, err := planAndShow(c, io, st)
+			if s != nil {
+				defer s.Close()
+				defer run.Close()
+			}
 			if err != nil {
-				return withCode(ExitError, err)
-			}
-			defer s.Close()
-			prog := newProgress(io)
-			run := s.Plan(c.Context, provision.Rollout{Stop: st.stop, OnHost: prog.onHost})
-			prog.end()
-			defer run.Close()
-			out := s.MaskWriter(io.Stdout)
-			if err := renderPlan(c, io, out, run.Plan); err != nil {
 				return err
-			}
-			if st.interrupted() {
-				return withCode(ExitInterrupted, errors.New("interrupted"))
 			}
 			if failed := run.Plan.Failed(); len(failed) > 0 {
 				return withCode(ExitError, fmt.Errorf("%d of %d hosts could not be planned", len(failed), len(run.Plan.Hosts)))
@@ -161,21 +173,13 @@ func applyCommand(io IO, st *runState) *ucli.Command {
 			if !c.Bool("auto-approve") && !interactive {
 				return withCode(ExitError, errors.New("apply asks for confirmation and stdin is not a terminal: review with `fleetctl plan`, then run apply --auto-approve"))
 			}
-			s, err := open(c.Context, c, io)
+			s, run, out, err := planAndShow(c, io, st)
+			if s != nil {
+				defer s.Close()
+				defer run.Close()
+			}
 			if err != nil {
-				return withCode(ExitError, err)
-			}
-			defer s.Close()
-			prog := newProgress(io)
-			run := s.Plan(c.Context, provision.Rollout{Stop: st.stop, OnHost: prog.onHost})
-			prog.end()
-			defer run.Close()
-			out := s.MaskWriter(io.Stdout)
-			if err := renderPlan(c, io, out, run.Plan); err != nil {
 				return err
-			}
-			if st.interrupted() {
-				return withCode(ExitInterrupted, errors.New("interrupted before anything was applied"))
 			}
 			if run.Plan.Counts().Total() == 0 {
 				if failed := run.Plan.Failed(); len(failed) > 0 {
