@@ -36,6 +36,8 @@ const (
 	hostWeb2    = "c7-debian11"
 	hostDB      = "c8-debian13"  // the rollout story's other group, which must not move
 	hostCanary  = "c18-debian13" // behind a failing canary
+	hostToken   = "c14-rocky9"   // Grafana reached with a service-account token
+	hostRP      = "c15-suse15"   // a retention policy
 	unreachable = "10.210.0.250" // in the bed's subnet, no host behind it
 )
 
