@@ -2,7 +2,6 @@ package provision
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -331,9 +330,6 @@ func (e *Engine) log() *slog.Logger {
 	}
 	return slog.New(slog.DiscardHandler)
 }
-
-// ErrNoHosts means the selection matched no host.
-var ErrNoHosts = errors.New("no host selected")
 
 // selector is the --only filter, or nil.
 func (e *Engine) selector() func(string) bool {

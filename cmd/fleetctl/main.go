@@ -1,4 +1,3 @@
-// Command fleetctl puts TICK-stack monitoring on a fleet of servers. See README.md.
 package main
 
 import (
