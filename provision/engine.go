@@ -259,7 +259,7 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 			go func(name string, hr *hostRun) {
 				defer func() { <-sem; wg.Done() }()
 				t0 := r.e.now()
-				applied, err := ApplyHost(ctx, hr.steps)
+				applied, err := applyHost(ctx, hr.steps, r.e.log().With("host", name))
 				res := HostResult{Host: name, Applied: applied, Duration: r.e.now().Sub(t0)}
 				if hr.conn != nil {
 					res.SSHSessions, res.Uploads = hr.conn.Stats.Sessions.Load(), hr.conn.Stats.Uploads.Load()

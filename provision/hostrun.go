@@ -2,6 +2,8 @@ package provision
 
 import (
 	"context"
+	"log/slog"
+	"time"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
 )
@@ -56,9 +58,14 @@ func planHost(ctx context.Context, host string, rs []Resource, selected func(add
 // "web1/file:/etc/telegraf/telegraf.d/fleetctl-outputs.conf" or "web1/kapacitor.task:web1-cpu".
 func Address(host, kind, name string) string { return host + "/" + kind + ":" + name }
 
-// ApplyHost carries out the pending changes of a Step host in order and returns the changes it applied. It stops
+// ApplyHost carries out the pending changes of a planned host in order and returns the changes it applied. It stops
 // at the first failure: later resources may depend on the failed one (a file on its package, a restart on a file).
 func ApplyHost(ctx context.Context, steps []Step) ([]plan.Change, error) {
+	return applyHost(ctx, steps, nil)
+}
+
+// applyHost is ApplyHost logging each resource's apply and how long it took (log may be nil).
+func applyHost(ctx context.Context, steps []Step, log *slog.Logger) ([]plan.Change, error) {
 	var done []plan.Change
 	for _, s := range steps {
 		var pending []plan.Change
@@ -73,7 +80,12 @@ func ApplyHost(ctx context.Context, steps []Step) ([]plan.Change, error) {
 		if err := ctx.Err(); err != nil {
 			return done, err
 		}
-		if err := s.Res.Apply(ctx, pending); err != nil {
+		t0 := time.Now()
+		err := s.Res.Apply(ctx, pending)
+		if log != nil {
+			log.Debug("applied resource", "kind", s.Res.Kind(), "name", s.Res.Name(), "changes", len(pending), "took", time.Since(t0).Round(time.Millisecond), "error", err)
+		}
+		if err != nil {
 			return done, err
 		}
 		done = append(done, pending...)
