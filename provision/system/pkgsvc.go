@@ -76,6 +76,9 @@ type Service struct {
 
 	runner Runner
 	facts  *Facts
+	// packageChanged is set by Diff when the package is installed or upgraded in this run: only then can the unit
+	// file have changed, and only then is systemd asked to reload every unit.
+	packageChanged bool
 }
 
 // NewService binds a service to a host.
@@ -109,6 +112,9 @@ func (s *Service) Diff(prior []plan.Change) []plan.Change {
 	for _, c := range prior {
 		if c.Action.Changes() && s.RestartOn != nil && s.RestartOn(c) {
 			because = append(because, c.Kind+":"+c.Name)
+		}
+		if c.Action.Changes() && c.Kind == "package" {
+			s.packageChanged = true
 		}
 	}
 	if len(because) == 0 && active == "active" && got.Started > 0 {
@@ -156,7 +162,10 @@ func (s *Service) Apply(ctx context.Context, changes []plan.Change) error {
 			script += "service " + u + " status >/dev/null 2>&1 || service " + u + " start\n"
 		}
 	default:
-		script = "systemctl daemon-reload\nsystemctl enable -q " + u + "\n"
+		if s.packageChanged {
+			script = "systemctl daemon-reload\n"
+		}
+		script += "systemctl enable -q " + u + "\n"
 		if restart {
 			script += "systemctl restart " + u + "\n"
 		} else {

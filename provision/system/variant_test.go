@@ -138,7 +138,7 @@ func TestServiceCommandsPerInit(t *testing.T) {
 		restart bool
 		want    []string
 	}{
-		{"systemd", true, []string{"systemctl daemon-reload", "systemctl enable -q 'telegraf'", "systemctl restart 'telegraf'", "systemctl is-active -q 'telegraf'"}},
+		{"systemd", true, []string{"systemctl enable -q 'telegraf'", "systemctl restart 'telegraf'", "systemctl is-active -q 'telegraf'"}},
 		{"systemd", false, []string{"systemctl start 'telegraf'"}},
 		{"openrc", true, []string{"rc-update add 'telegraf' default", "rc-service 'telegraf' restart"}},
 		{"openrc", false, []string{"rc-service 'telegraf' status >/dev/null 2>&1 || rc-service 'telegraf' start"}},
@@ -158,6 +158,25 @@ func TestServiceCommandsPerInit(t *testing.T) {
 			if !strings.Contains(r.scripts[0], w) {
 				t.Errorf("%s restart=%t: lacks %q:\n%s", c.init, c.restart, w, r.scripts[0])
 			}
+		}
+	}
+}
+
+func TestDaemonReloadOnlyAfterThePackageChanged(t *testing.T) {
+	for _, pkgChanged := range []bool{false, true} {
+		r := &recorder{}
+		s := NewService(r, &Facts{Services: map[string]ServiceFact{"telegraf": {Exists: true, Enabled: "enabled", Active: "active"}}},
+			Service{Unit: "telegraf", Init: "systemd", RestartOn: func(c plan.Change) bool { return true }})
+		prior := []plan.Change{{Kind: "file", Name: "/etc/telegraf/telegraf.conf", Action: plan.Update}}
+		if pkgChanged {
+			prior = append(prior, plan.Change{Kind: "package", Name: "telegraf", Action: plan.Create})
+		}
+		chs := s.Diff(prior)
+		if err := s.Apply(context.Background(), chs[1:]); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(r.scripts[0], "daemon-reload"); got != pkgChanged {
+			t.Errorf("package changed %t: daemon-reload %t", pkgChanged, got)
 		}
 	}
 }
