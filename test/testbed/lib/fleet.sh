@@ -688,6 +688,10 @@ _fleet_nspawn_init() {
 _fleet_netns_up() { # NAME INDEX ADDR
 	local name=$1 i=$2 addr=$3 veth
 	veth=$(_fleet_veth "$name")
+	# A bed whose processes died without down (a killed session, a crash) leaves its namespace and veth behind;
+	# this host is not running (fleet_start checked), so they are stale: clear them.
+	if [ -e "/run/netns/$name" ]; then ip netns del "$name" 2>/dev/null || true; fi
+	if ip link show "$veth" >/dev/null 2>&1; then ip link del "$veth" 2>/dev/null || true; fi
 	ip netns add "$name"
 	ip link add "$veth" address "$(_fleet_mac "$i" 1)" type veth peer name eth0 address "$(_fleet_mac "$i" 0)" netns "$name"
 	ip link set "$veth" master "$TESTBED_BRIDGE" up
