@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/system"
 )
 
 // Step pairs a resource with the changes it decided on.
@@ -64,9 +65,46 @@ func ApplyHost(ctx context.Context, steps []Step) ([]plan.Change, error) {
 	return applyHost(ctx, steps, nil)
 }
 
-// applyHost is ApplyHost logging each resource's apply and how long it took (log may be nil).
+// pendingStep is a step with the changes it still has to make.
+type pendingStep struct {
+	res     Resource
+	changes []plan.Change
+}
+
+// applyHost is ApplyHost logging each resource's apply and how long it took (log may be nil). Consecutive host
+// resources that apply by shell fragment on the same connection run as one remote command: the host's repository,
+// package, files and service cost one SSH session (and one sftp channel for the files), not one or two each.
 func applyHost(ctx context.Context, steps []Step, log *slog.Logger) ([]plan.Change, error) {
 	var done []plan.Change
+	logged := func(r Resource, n int, took time.Duration, err error) {
+		if log != nil {
+			log.Debug("applied resource", "kind", r.Kind(), "name", r.Name(), "changes", n, "took", took.Round(time.Millisecond), "error", err)
+		}
+	}
+	var group []pendingStep
+	flush := func() error {
+		if len(group) == 0 {
+			return nil
+		}
+		g := group
+		group = nil
+		frags := make([]system.Fragment, len(g))
+		for i, p := range g {
+			f, err := p.res.(system.Scripted).Fragment(p.changes)
+			if err != nil {
+				return err
+			}
+			frags[i] = f
+		}
+		n, err := system.RunFragments(ctx, g[0].res.(system.Scripted).Runner(), frags, func(i int, took time.Duration) {
+			done = append(done, g[i].changes...)
+			logged(g[i].res, len(g[i].changes), took, nil)
+		})
+		if err != nil && n < len(g) {
+			logged(g[n].res, len(g[n].changes), 0, err)
+		}
+		return err
+	}
 	for _, s := range steps {
 		var pending []plan.Change
 		for _, c := range s.Changes {
@@ -77,18 +115,31 @@ func applyHost(ctx context.Context, steps []Step, log *slog.Logger) ([]plan.Chan
 		if len(pending) == 0 {
 			continue
 		}
+		if sc, ok := s.Res.(system.Scripted); ok {
+			if len(group) > 0 && group[0].res.(system.Scripted).Runner() != sc.Runner() {
+				if err := flush(); err != nil {
+					return done, err
+				}
+			}
+			group = append(group, pendingStep{res: s.Res, changes: pending})
+			continue
+		}
+		if err := flush(); err != nil {
+			return done, err
+		}
 		if err := ctx.Err(); err != nil {
 			return done, err
 		}
 		t0 := time.Now()
 		err := s.Res.Apply(ctx, pending)
-		if log != nil {
-			log.Debug("applied resource", "kind", s.Res.Kind(), "name", s.Res.Name(), "changes", len(pending), "took", time.Since(t0).Round(time.Millisecond), "error", err)
-		}
+		logged(s.Res, len(pending), time.Since(t0), err)
 		if err != nil {
 			return done, err
 		}
 		done = append(done, pending...)
 	}
-	return done, nil
+	if err := ctx.Err(); err != nil && len(group) > 0 {
+		return done, err
+	}
+	return done, flush()
 }

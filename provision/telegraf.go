@@ -64,12 +64,15 @@ func TelegrafFiles(f *system.Family, h HostSpec, agentURL, rp, user string, pass
 }
 
 // telegrafCheck validates the installed configuration with the agent itself before anything restarts it:
-// `telegraf config check` from 1.32 on, a one-shot `--test` run on older agents.
-func telegrafCheck(f *system.Family) string {
+// `telegraf config check` from 1.32 on, a one-shot `--test` run on older agents. The version comes from the package
+// database; the agent is asked only when the database has none (an agent installed by other means).
+func telegrafCheck(f *system.Family, pkg string) string {
 	args := "--config " + f.ConfigMain + " --config-directory " + f.ConfigDir
-	return `v=$(telegraf --version 2>/dev/null | sed -n 's/^Telegraf v\{0,1\}\([0-9][0-9]*\)\.\([0-9][0-9]*\).*/\1 \2/p')
-set -- $v
-if [ "${1:-0}" -gt 1 ] || [ "${2:-0}" -ge 32 ]; then
+	return `v=$( (` + f.InstalledVersion(pkg) + `) | grep '^[0-9]')
+[ -n "$v" ] || v=$(telegraf --version 2>/dev/null | sed -n 's/^Telegraf v\{0,1\}\([0-9][0-9.]*\).*/\1/p')
+v=${v#*:}; major=${v%%.*}; minor=${v#*.}; minor=${minor%%.*}
+case "$major$minor" in ''|*[!0-9]*) major=0 minor=0 ;; esac
+if [ "$major" -gt 1 ] || [ "$minor" -ge 32 ]; then
   out=$(telegraf config check ` + args + ` 2>&1) || { printf '%s\n' "$out" | grep ' E! ' || printf '%s\n' "$out"; exit 1; }
 else
   out=$(timeout 60 telegraf --test ` + args + ` 2>&1 >/dev/null) || { printf '%s\n' "$out" | grep ' E! ' || printf '%s\n' "$out"; exit 1; }
@@ -85,7 +88,7 @@ func telegrafResources(r system.Runner, facts *system.Facts, os *system.OS, file
 	}
 	pkg := system.NewPackage(r, facts, system.Package{Pkg: s.Package, Version: s.Version, Family: f})
 	conf := system.NewFileSet(r, facts, system.FileSet{Label: "telegraf config", Files: files, Watch: f.ConfigDir,
-		OwnedPrefix: ownedPrefix, Check: telegrafCheck(f), Masker: m})
+		OwnedPrefix: ownedPrefix, Check: telegrafCheck(f, s.Package), Masker: m})
 	var config []string
 	for _, file := range files {
 		config = append(config, file.Path)

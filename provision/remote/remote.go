@@ -3,6 +3,8 @@ package remote
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -72,7 +74,7 @@ func AuthFromKeys(files []string, agentSock string) ([]ssh.AuthMethod, func(), e
 
 // Stats counts what a connection cost.
 type Stats struct {
-	Sessions atomic.Int64 // SSH sessions opened (each a round trip or more)
+	Sessions atomic.Int64 // SSH session channels opened: commands and the sftp subsystem (each a round trip or more)
 	Uploads  atomic.Int64
 }
 
@@ -166,18 +168,28 @@ func (e *ExitError) Error() string {
 
 // Run runs script with sh as the login user and returns its stdout. stdin may be nil.
 func (c *Conn) Run(ctx context.Context, script string, stdin []byte) ([]byte, error) {
-	return c.run(ctx, "sh -c "+Quote(script), stdin)
+	return c.run(ctx, "sh -c "+Quote(script), stdin, nil)
 }
 
 // Sudo runs script with sh as root through sudo (password-less, or with the configured sudo password).
 func (c *Conn) Sudo(ctx context.Context, script string, stdin []byte) ([]byte, error) {
+	return c.sudo(ctx, script, stdin, nil)
+}
+
+// SudoWatch is Sudo with no stdin that also hands each line of the script's standard output to onLine as it
+// arrives, so a caller can follow a long script's progress.
+func (c *Conn) SudoWatch(ctx context.Context, script string, onLine func(string)) ([]byte, error) {
+	return c.sudo(ctx, script, nil, onLine)
+}
+
+func (c *Conn) sudo(ctx context.Context, script string, stdin []byte, onLine func(string)) ([]byte, error) {
 	cmd := "sudo -n -- sh -c " + Quote(script)
 	if !c.cfg.SudoPassword.IsZero() {
 		// sudo -S reads the password line from stdin byte by byte, so the script's own stdin follows it intact.
 		cmd = "sudo -S -p '' -- sh -c " + Quote(script)
 		stdin = append([]byte(c.cfg.SudoPassword.Reveal()+"\n"), stdin...)
 	}
-	out, err := c.run(ctx, cmd, stdin)
+	out, err := c.run(ctx, cmd, stdin, onLine)
 	var ee *ExitError
 	if errors.As(err, &ee) && strings.Contains(ee.Stderr, "a password is required") {
 		return out, fmt.Errorf("sudo on %s needs a password: allow %s password-less sudo or set ssh.sudo_password (%w)", c.Host, c.cfg.User, err)
@@ -188,7 +200,28 @@ func (c *Conn) Sudo(ctx context.Context, script string, stdin []byte) ([]byte, e
 	return out, err
 }
 
-func (c *Conn) run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
+// lineWriter keeps everything written to it and hands each complete line to onLine.
+type lineWriter struct {
+	buf     bytes.Buffer
+	partial []byte
+	onLine  func(string)
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.buf.Write(p)
+	w.partial = append(w.partial, p...)
+	for {
+		i := bytes.IndexByte(w.partial, '\n')
+		if i < 0 {
+			break
+		}
+		w.onLine(string(w.partial[:i]))
+		w.partial = w.partial[i+1:]
+	}
+	return len(p), nil
+}
+
+func (c *Conn) run(ctx context.Context, cmd string, stdin []byte, onLine func(string)) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.CommandTimeout)
 	defer cancel()
 	sess, err := c.ssh.NewSession()
@@ -199,6 +232,17 @@ func (c *Conn) run(ctx context.Context, cmd string, stdin []byte) ([]byte, error
 	defer sess.Close()
 	var stdout, stderr bytes.Buffer
 	sess.Stdout, sess.Stderr = &stdout, &stderr
+	var lines *lineWriter
+	if onLine != nil {
+		lines = &lineWriter{onLine: onLine}
+		sess.Stdout = lines
+	}
+	output := func() []byte {
+		if lines != nil {
+			return lines.buf.Bytes()
+		}
+		return stdout.Bytes()
+	}
 	if stdin != nil {
 		sess.Stdin = bytes.NewReader(stdin)
 	}
@@ -210,21 +254,22 @@ func (c *Conn) run(ctx context.Context, cmd string, stdin []byte) ([]byte, error
 		_ = sess.Signal(ssh.SIGKILL)
 		sess.Close()
 		<-done
-		return stdout.Bytes(), fmt.Errorf("remote command on %s: %w", c.Host, ctx.Err())
+		return output(), fmt.Errorf("remote command on %s: %w", c.Host, ctx.Err())
 	}
 	if err != nil {
 		var xe *ssh.ExitError
 		if errors.As(err, &xe) {
-			return stdout.Bytes(), &ExitError{Status: xe.ExitStatus(), Stderr: stderr.String()}
+			return output(), &ExitError{Status: xe.ExitStatus(), Stderr: stderr.String()}
 		}
-		return stdout.Bytes(), fmt.Errorf("remote command on %s: %w", c.Host, err)
+		return output(), fmt.Errorf("remote command on %s: %w", c.Host, err)
 	}
-	return stdout.Bytes(), nil
+	return output(), nil
 }
 
 // sftpClient opens the sftp subsystem once per connection.
 func (c *Conn) sftpClient() (*sftp.Client, error) {
 	c.sftpOnce.Do(func() {
+		c.Stats.Sessions.Add(1) // the subsystem is one more session channel
 		c.sftp, c.sftpErr = sftp.NewClient(c.ssh)
 		if c.sftpErr != nil {
 			c.sftpErr = fmt.Errorf("open sftp on %s: %w", c.Host, c.sftpErr)
@@ -233,19 +278,18 @@ func (c *Conn) sftpClient() (*sftp.Client, error) {
 	return c.sftp, c.sftpErr
 }
 
-// StageDir creates a private temporary directory on the host for uploads and returns its path. The caller removes it
-// (a later sudo script usually does, after moving the files into place).
-func (c *Conn) StageDir(ctx context.Context) (string, error) {
-	out, err := c.Run(ctx, "umask 077 && mktemp -d /tmp/fleetctl.XXXXXXXX", nil)
-	if err != nil {
-		return "", fmt.Errorf("create staging directory on %s: %w", c.Host, err)
-	}
-	return strings.TrimSpace(string(out)), nil
+// File is a file to stage on a host: its name inside the staging directory, and its content.
+type File struct {
+	Name string
+	Data []byte
 }
 
-// Upload writes data to dir/name by sftp (mode 0600, owned by the login user). Files reach their final place only
-// through a later atomic rename, so a broken upload never leaves a truncated managed file.
-func (c *Conn) Upload(ctx context.Context, dir, name string, data []byte) (string, error) {
+// Stage creates a private directory on the host (mode 0700, owned by the login user, under /tmp, with a random
+// name) and uploads files into it by sftp, each mode 0600. It costs no shell session: the directory is made over
+// the connection's one sftp channel, which the uploads share. Files reach their final place only through a later
+// root script that installs them atomically, so a broken upload never leaves a truncated managed file. The caller
+// removes the directory (that script usually does).
+func (c *Conn) Stage(ctx context.Context, files []File) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -253,26 +297,54 @@ func (c *Conn) Upload(ctx context.Context, dir, name string, data []byte) (strin
 	if err != nil {
 		return "", err
 	}
-	p := path.Join(dir, name)
-	f, err := cl.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC)
+	var rnd [12]byte
+	if _, err := rand.Read(rnd[:]); err != nil {
+		return "", err
+	}
+	dir := "/tmp/fleetctl." + hex.EncodeToString(rnd[:])
+	// Mkdir fails when the name exists, so nobody can have prepared it; the mode is narrowed before any file
+	// exists in it.
+	if err := cl.Mkdir(dir); err != nil {
+		return "", fmt.Errorf("create staging directory on %s: %w", c.Host, err)
+	}
+	fail := func(err error) (string, error) {
+		_ = cl.RemoveAll(dir)
+		return "", err
+	}
+	if err := cl.Chmod(dir, 0o700); err != nil {
+		return fail(fmt.Errorf("create staging directory on %s: %w", c.Host, err))
+	}
+	for _, f := range files {
+		if err := c.upload(ctx, cl, path.Join(dir, f.Name), f.Data); err != nil {
+			return fail(fmt.Errorf("upload %s to %s: %w", f.Name, c.Host, err))
+		}
+	}
+	return dir, nil
+}
+
+func (c *Conn) upload(ctx context.Context, cl *sftp.Client, p string, data []byte) error {
+	if err := cl.MkdirAll(path.Dir(p)); err != nil {
+		return err
+	}
+	f, err := cl.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
-		return "", fmt.Errorf("upload %s to %s: %w", name, c.Host, err)
+		return err
 	}
 	stop := context.AfterFunc(ctx, func() { f.Close() })
 	defer stop()
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return "", fmt.Errorf("upload %s to %s: %w", name, c.Host, err)
-	}
 	if err := f.Chmod(0o600); err != nil {
 		f.Close()
-		return "", fmt.Errorf("upload %s to %s: %w", name, c.Host, err)
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
 	}
 	if err := f.Close(); err != nil {
-		return "", fmt.Errorf("upload %s to %s: %w", name, c.Host, err)
+		return err
 	}
 	c.Stats.Uploads.Add(1)
-	return p, nil
+	return nil
 }
 
 // Quote quotes s for a POSIX shell.

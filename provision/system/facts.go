@@ -16,9 +16,8 @@ import (
 // Runner is the part of a remote connection the host resources need. *remote.Conn implements it.
 type Runner interface {
 	Sudo(ctx context.Context, script string, stdin []byte) ([]byte, error)
-	Run(ctx context.Context, script string, stdin []byte) ([]byte, error)
-	StageDir(ctx context.Context) (string, error)
-	Upload(ctx context.Context, dir, name string, data []byte) (string, error)
+	SudoWatch(ctx context.Context, script string, onLine func(string)) ([]byte, error)
+	Stage(ctx context.Context, files []remote.File) (string, error)
 }
 
 var _ Runner = (*remote.Conn)(nil)
@@ -96,21 +95,22 @@ func (q Query) Script() string {
 			"if command -v apk >/dev/null 2>&1; then echo \"apk $(apk info -e -v %s 2>/dev/null | sed 's/^/installed /')\"; fi\n", p, qp, qp, qp)
 	}
 	for _, s := range q.Services {
-		// Two prefixed lines, "E <unit file state>" and "A <active state>"; an empty E means no such service.
+		// systemd: one `systemctl show` (a single request to PID 1) gives every property. OpenRC and SysV: "E <enabled
+		// or disabled>" and "A <active or inactive>" lines, none when the service has no init script.
 		qs := remote.Quote(s)
-		fmt.Fprintf(&b, "m svc %s; if command -v systemctl >/dev/null 2>&1; then "+
-			"echo \"E $(systemctl is-enabled %s 2>/dev/null)\"; echo \"A $(systemctl is-active %s 2>/dev/null)\"; "+
+		fmt.Fprintf(&b, "m svc %s; pid=; if command -v systemctl >/dev/null 2>&1; then "+
+			"st=$(systemctl show -p LoadState -p UnitFileState -p ActiveState -p MainPID %s 2>/dev/null); printf '%%s\\n' \"$st\"; "+
+			"case \"$st\" in *MainPID=*) pid=${st#*MainPID=}; pid=${pid%%%%[!0-9]*} ;; esac; "+
 			"elif command -v rc-service >/dev/null 2>&1; then if [ -e /etc/init.d/%s ]; then "+
 			"if rc-update show default 2>/dev/null | grep -q '^ *%s '; then echo 'E enabled'; else echo 'E disabled'; fi; "+
-			"if rc-service %s status >/dev/null 2>&1; then echo 'A active'; else echo 'A inactive'; fi; fi; "+
+			"if rc-service %s status >/dev/null 2>&1; then echo 'A active'; pid=$(pidof -s %s 2>/dev/null); else echo 'A inactive'; fi; fi; "+
 			"else if [ -e /etc/init.d/%s ]; then if ls /etc/rc[2345].d/S*%s >/dev/null 2>&1; then echo 'E enabled'; else echo 'E disabled'; fi; "+
-			"if service %s status >/dev/null 2>&1; then echo 'A active'; else echo 'A inactive'; fi; fi; fi\n",
-			s, qs, qs, s, s, qs, s, s, qs)
+			"if service %s status >/dev/null 2>&1; then echo 'A active'; pid=$(pidof -s %s 2>/dev/null); else echo 'A inactive'; fi; fi; fi\n",
+			s, qs, s, s, qs, qs, s, s, qs, qs)
 		// The main process's start time (from /proc, by the host's clock) tells whether the agent runs the
-		// configuration on disk or an older one.
-		fmt.Fprintf(&b, "pid=$(systemctl show -p MainPID --value %s 2>/dev/null); [ \"${pid:-0}\" != 0 ] || pid=$(pidof -s %s 2>/dev/null); "+
-			"if [ -n \"$pid\" ] && [ -r /proc/$pid/stat ]; then echo \"S $(( $(awk '/^btime/{print $2}' /proc/stat) + $(cut -d' ' -f22 /proc/$pid/stat) / $(getconf CLK_TCK) ))\"; fi\n",
-			qs, qs)
+		// configuration on disk or an older one: its stat line, the boot time and the clock tick, computed here.
+		b.WriteString("if [ \"${pid:-0}\" != 0 ] && [ -r /proc/$pid/stat ]; then read -r ps < /proc/$pid/stat; echo \"P $ps\"; " +
+			"awk '/^btime/ { print \"B\", $2 }' /proc/stat; echo \"K $(getconf CLK_TCK)\"; fi\n")
 	}
 	b.WriteString("m end\n")
 	return b.String()
@@ -211,22 +211,61 @@ func parseFile(lines []string) (FileFact, error) {
 
 func parseService(lines []string) ServiceFact {
 	var sf ServiceFact
+	var load, procStat string
+	var btime, hz int64
 	for _, l := range lines {
-		switch {
-		case strings.HasPrefix(l, "E "):
-			sf.Enabled = strings.TrimSpace(l[2:])
-		case strings.HasPrefix(l, "A "):
-			sf.Active = strings.TrimSpace(l[2:])
-		case strings.HasPrefix(l, "S "):
-			sf.Started, _ = strconv.ParseInt(strings.TrimSpace(l[2:]), 10, 64)
+		key, val, _ := strings.Cut(l, "=")
+		switch key {
+		case "LoadState":
+			load = val
+		case "UnitFileState":
+			sf.Enabled = val
+		case "ActiveState":
+			sf.Active = val
+		}
+		tag, rest, _ := strings.Cut(l, " ")
+		switch tag {
+		case "E":
+			sf.Enabled = strings.TrimSpace(rest)
+		case "A":
+			sf.Active = strings.TrimSpace(rest)
+		case "P":
+			procStat = rest
+		case "B":
+			btime, _ = strconv.ParseInt(strings.TrimSpace(rest), 10, 64)
+		case "K":
+			hz, _ = strconv.ParseInt(strings.TrimSpace(rest), 10, 64)
 		}
 	}
-	// systemd 256 and later print "not-found" for a unit that does not exist; older ones print nothing.
-	if sf.Enabled == "not-found" {
+	// A unit systemd cannot find has an empty UnitFileState; one it can load but whose file state is unknown still
+	// exists.
+	if load == "not-found" {
 		sf.Enabled = ""
+	} else if load != "" && sf.Enabled == "" {
+		sf.Enabled = "unknown"
 	}
 	sf.Exists = sf.Enabled != ""
+	sf.Started = processStart(procStat, btime, hz)
 	return sf
+}
+
+// processStart is when a process started, in seconds since the epoch: the boot time plus its /proc/PID/stat
+// starttime (field 22, in clock ticks). The command name (field 2, in parentheses) may hold spaces, so fields are
+// counted after its closing parenthesis.
+func processStart(stat string, btime, hz int64) int64 {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 || btime == 0 || hz <= 0 {
+		return 0
+	}
+	fields := strings.Fields(stat[i+1:])
+	if len(fields) < 20 {
+		return 0
+	}
+	ticks, err := strconv.ParseInt(fields[19], 10, 64)
+	if err != nil {
+		return 0
+	}
+	return btime + ticks/hz
 }
 
 // ParseOSRelease reads os-release(5) key=value lines, unquoting values.

@@ -207,30 +207,40 @@ func (f FileSpec) digest(got FileFact, m *secret.Masker) string {
 // ErrCheckFailed means the check rejected the new files; they were restored and nothing took effect.
 var ErrCheckFailed = errors.New("configuration check failed")
 
-// Apply installs the changed files atomically (upload to a private staging directory, install beside the target,
-// rename over it), runs the check, and restores every file if the check fails.
+// Apply installs the changed files atomically (staged in a private directory, installed beside the target, renamed
+// over it), runs the check, and restores every file if the check fails.
 func (s *FileSet) Apply(ctx context.Context, changes []plan.Change) error {
+	f, err := s.Fragment(changes)
+	if err != nil {
+		return err
+	}
+	_, err = RunFragments(ctx, s.runner, []Fragment{f}, nil)
+	return err
+}
+
+// Runner is the connection the set's fragment runs on.
+func (s *FileSet) Runner() Runner { return s.runner }
+
+// Fragment is the set's apply as one root script: all-or-nothing, so any failure before the check's verdict (and
+// the check's refusal) puts back what was replaced.
+func (s *FileSet) Fragment(changes []plan.Change) (Fragment, error) {
 	specs := map[string]FileSpec{}
 	for _, f := range s.Files {
 		specs[f.Path] = f
 	}
-	stage, err := s.runner.StageDir(ctx)
-	if err != nil {
-		return err
-	}
-	var script strings.Builder
-	// The script is all-or-nothing: any failure before the check's verdict restores what was replaced.
-	fmt.Fprintf(&script, "S=%s\nrestore() {\n:\n", remote.Quote(stage))
-	var body strings.Builder
-	var restoreBody strings.Builder
+	var frag Fragment
+	var body, restoreBody strings.Builder
 	contentChanged := false
 	for i, ch := range changes {
 		p := remote.Quote(ch.Name)
-		bak := remote.Quote(fmt.Sprintf("%s/bak-%d", stage, i))
+		bak := fmt.Sprintf("\"$S\"/bak-%d", i)
 		tmp := remote.Quote(ch.Name + ".fleetctl-new")
 		switch ch.Action {
 		case plan.Create, plan.Update:
-			spec := specs[ch.Name]
+			spec, ok := specs[ch.Name]
+			if !ok {
+				return Fragment{}, fmt.Errorf("apply %s: %s is not one of its files", s.Label, ch.Name)
+			}
 			own := fmt.Sprintf("-m %04o -o %s -g %s", spec.Mode, remote.Quote(spec.Owner), remote.Quote(spec.Group))
 			if ch.Action == plan.Update && ch.BeforeText == nil && !hasField(ch, "content") && ch.AfterText == nil {
 				// Only ownership or mode drifted: fix in place, no new content.
@@ -239,14 +249,11 @@ func (s *FileSet) Apply(ctx context.Context, changes []plan.Change) error {
 				continue
 			}
 			contentChanged = true
-			up, err := s.runner.Upload(ctx, stage, fmt.Sprintf("new-%d", i), spec.Content)
-			if err != nil {
-				s.cleanup(ctx, stage)
-				return fmt.Errorf("stage %s: %w", ch.Name, err)
-			}
+			name := fmt.Sprintf("new-%d", i)
+			frag.Files = append(frag.Files, remote.File{Name: name, Data: spec.Content})
 			fmt.Fprintf(&body, "install -d -m 0755 %s\n", remote.Quote(path.Dir(ch.Name)))
 			fmt.Fprintf(&body, "if [ -e %s ]; then cp -p %s %s; fi\n", p, p, bak)
-			fmt.Fprintf(&body, "install %s %s %s\nmv -f %s %s\n", own, remote.Quote(up), tmp, tmp, p)
+			fmt.Fprintf(&body, "install %s \"$S\"/%s %s\nmv -f %s %s\n", own, name, tmp, tmp, p)
 			fmt.Fprintf(&restoreBody, "if [ -e %s ]; then cp -p %s %s && mv -f %s %s; else rm -f %s; fi\n", bak, bak, tmp, tmp, p, p)
 		case plan.Delete:
 			contentChanged = true
@@ -254,30 +261,27 @@ func (s *FileSet) Apply(ctx context.Context, changes []plan.Change) error {
 			fmt.Fprintf(&restoreBody, "if [ -e %s ]; then cp -p %s %s && mv -f %s %s; fi\n", bak, bak, tmp, tmp, p)
 		}
 	}
+	var script strings.Builder
+	script.WriteString("restore() {\n:\n")
 	script.WriteString(restoreBody.String())
-	script.WriteString("}\nfail() { restore; rm -rf \"$S\"; exit \"$1\"; }\n")
+	script.WriteString("}\n")
 	for _, line := range strings.Split(strings.TrimRight(body.String(), "\n"), "\n") {
-		fmt.Fprintf(&script, "%s || fail 70\n", line)
+		if line != "" {
+			fmt.Fprintf(&script, "%s || { restore; exit 70; }\n", line)
+		}
 	}
 	if s.Check != "" && contentChanged {
-		fmt.Fprintf(&script, "if ! out=$( (%s) 2>&1 ); then restore; rm -rf \"$S\"; printf '%%s\\n' \"$out\" >&2; exit 65; fi\n", s.Check)
+		fmt.Fprintf(&script, "if ! out=$( (%s) 2>&1 ); then restore; printf '%%s\\n' \"$out\"; exit 65; fi\n", s.Check)
 	}
-	script.WriteString("rm -rf \"$S\"\n")
-	_, err = s.runner.Sudo(ctx, script.String(), nil)
-	var ee *remote.ExitError
-	if errors.As(err, &ee) && ee.Status == 65 {
-		msg := s.Masker.Mask(strings.TrimSpace(ee.Stderr))
-		return fmt.Errorf("%w for %s: the previous files were restored and nothing was restarted: %s", ErrCheckFailed, s.Label, msg)
+	frag.Script = script.String()
+	frag.Explain = func(status int, output string) error {
+		msg := s.Masker.Mask(strings.TrimSpace(output))
+		if status == 65 {
+			return fmt.Errorf("%w for %s: the previous files were restored and nothing was restarted: %s", ErrCheckFailed, s.Label, msg)
+		}
+		return fmt.Errorf("install %s: exit status %d: %s", s.Label, status, msg)
 	}
-	if err != nil {
-		s.cleanup(ctx, stage)
-		return fmt.Errorf("install %s: %s", s.Label, s.Masker.Mask(err.Error()))
-	}
-	return nil
-}
-
-func (s *FileSet) cleanup(ctx context.Context, stage string) {
-	_, _ = s.runner.Run(ctx, "rm -rf "+remote.Quote(stage), nil)
+	return frag, nil
 }
 
 func hasField(ch plan.Change, name string) bool {

@@ -57,11 +57,31 @@ func (p *Package) Diff(prior []plan.Change) []plan.Change {
 	return []plan.Change{ch}
 }
 
-func (p *Package) Apply(ctx context.Context, _ []plan.Change) error {
-	if _, err := p.runner.Sudo(ctx, "set -e\n"+p.Family.Install(p.Pkg, p.Version), nil); err != nil {
-		return fmt.Errorf("install package %s with %s: %w", p.Pkg, p.Family.Name, err)
+func (p *Package) Apply(ctx context.Context, changes []plan.Change) error {
+	return runOne(ctx, p, changes)
+}
+
+// Runner is the connection the package's fragment runs on.
+func (p *Package) Runner() Runner { return p.runner }
+
+// Fragment installs the package (at its pinned version) from the declared repository.
+func (p *Package) Fragment([]plan.Change) (Fragment, error) {
+	return Fragment{
+		Script: "set -e\n" + p.Family.Install(p.Pkg, p.Version),
+		Explain: func(status int, output string) error {
+			return fmt.Errorf("install package %s with %s: %w", p.Pkg, p.Family.Name, &FragmentError{Status: status, Output: output})
+		},
+	}, nil
+}
+
+// runOne applies one scripted resource on its own.
+func runOne(ctx context.Context, s Scripted, changes []plan.Change) error {
+	f, err := s.Fragment(changes)
+	if err != nil {
+		return err
 	}
-	return nil
+	_, err = RunFragments(ctx, s.Runner(), []Fragment{f}, nil)
+	return err
 }
 
 // Service is a service that must be enabled and running, restarted when something it reads changed.
@@ -138,24 +158,42 @@ func (s *Service) Diff(prior []plan.Change) []plan.Change {
 }
 
 func (s *Service) Apply(ctx context.Context, changes []plan.Change) error {
-	restart := false
+	return runOne(ctx, s, changes)
+}
+
+// Runner is the connection the service's fragment runs on.
+func (s *Service) Runner() Runner { return s.runner }
+
+// Fragment does what the changes ask and no more: enable when the plan found the service not enabled, restart when
+// something it reads changed, start when it was not running. Every call is one service-manager process, and on a
+// real systemd one request to PID 1.
+func (s *Service) Fragment(changes []plan.Change) (Fragment, error) {
+	restart, enable, start := false, false, false
 	for _, c := range changes {
-		if c.Action == plan.Restart {
+		switch {
+		case c.Action == plan.Restart:
 			restart = true
+		case c.Action == plan.Update:
+			enable = enable || hasField(c, "enabled")
+			start = start || hasField(c, "active")
 		}
 	}
 	u := remote.Quote(s.Unit)
 	var script string
 	switch s.Init {
 	case "openrc":
-		script = "rc-update add " + u + " default >/dev/null\n"
+		if enable {
+			script += "rc-update add " + u + " default >/dev/null\n"
+		}
 		if restart {
 			script += "rc-service " + u + " restart\n"
 		} else {
 			script += "rc-service " + u + " status >/dev/null 2>&1 || rc-service " + u + " start\n"
 		}
 	case "sysv":
-		script = "if command -v update-rc.d >/dev/null; then update-rc.d " + u + " defaults >/dev/null; else chkconfig " + u + " on; fi\n"
+		if enable {
+			script += "if command -v update-rc.d >/dev/null; then update-rc.d " + u + " defaults >/dev/null; else chkconfig " + u + " on; fi\n"
+		}
 		if restart {
 			script += "service " + u + " restart\n"
 		} else {
@@ -165,16 +203,22 @@ func (s *Service) Apply(ctx context.Context, changes []plan.Change) error {
 		if s.packageChanged {
 			script = "systemctl daemon-reload\n"
 		}
-		script += "systemctl enable -q " + u + "\n"
-		if restart {
+		switch {
+		case restart && enable:
+			script += "systemctl enable -q " + u + "\nsystemctl restart " + u + "\n"
+		case restart:
 			script += "systemctl restart " + u + "\n"
-		} else {
+		case enable:
+			// start is a no-op for a running unit; --now starts it in the same call.
+			script += "systemctl enable -q --now " + u + "\n"
+		default:
 			script += "systemctl start " + u + "\n"
 		}
-		script += "systemctl is-active -q " + u + "\n"
 	}
-	if _, err := s.runner.Sudo(ctx, "set -e\n"+script, nil); err != nil {
-		return fmt.Errorf("start service %s: %w", s.Unit, err)
-	}
-	return nil
+	return Fragment{
+		Script: "set -e\n" + script,
+		Explain: func(status int, output string) error {
+			return fmt.Errorf("start service %s: %w", s.Unit, &FragmentError{Status: status, Output: output})
+		},
+	}, nil
 }

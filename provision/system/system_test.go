@@ -21,9 +21,12 @@ func TestParseFacts(t *testing.T) {
 		"", marker + "dir /etc/telegraf/telegraf.d", "z.conf", "a.conf",
 		"", marker + "pkg telegraf", "dpkg installed 1.37.2-1", "rpm ",
 		"", marker + "pkg other", "dpkg ",
-		"", marker + "svc telegraf", "E enabled", "A active", "S 1700000100",
-		"", marker + "svc gone", "E ", "A inactive",
-		"", marker + "svc gone256", "E not-found", "A inactive",
+		"", marker + "svc telegraf", "ActiveState=active", "LoadState=loaded", "MainPID=4242", "UnitFileState=enabled",
+		"P 4242 (tele graf) S 1 4242 4242 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 12 0 12345600 800000 3000 18446744073709551615", "B 1699876544", "K 100",
+		"", marker + "svc gone", "LoadState=not-found", "ActiveState=inactive", "UnitFileState=", "MainPID=0",
+		"", marker + "svc masked", "LoadState=masked", "ActiveState=inactive", "UnitFileState=masked", "MainPID=0",
+		"", marker + "svc rc", "E disabled", "A active",
+		"", marker + "svc rcgone",
 		"", marker + "end", "",
 	}, "\n")
 	f, err := ParseFacts([]byte(out))
@@ -48,8 +51,17 @@ func TestParseFacts(t *testing.T) {
 	if a := f.Files["/etc/a.conf"]; a.MTime != 1700000000 {
 		t.Errorf("mtime: %d", a.MTime)
 	}
-	if s := f.Services["telegraf"]; !s.Exists || s.Enabled != "enabled" || s.Active != "active" || s.Started != 1700000100 || f.Services["gone"].Exists || f.Services["gone256"].Exists {
-		t.Errorf("services: %+v", f.Services)
+	if s := f.Services["telegraf"]; !s.Exists || s.Enabled != "enabled" || s.Active != "active" || s.Started != 1699876544+123456 {
+		t.Errorf("systemd service: %+v", s)
+	}
+	if f.Services["gone"].Exists || f.Services["rcgone"].Exists {
+		t.Errorf("missing services reported as existing: %+v", f.Services)
+	}
+	if s := f.Services["masked"]; !s.Exists || s.Enabled != "masked" || s.Active != "inactive" || s.Started != 0 {
+		t.Errorf("masked service: %+v", s)
+	}
+	if s := f.Services["rc"]; !s.Exists || s.Enabled != "disabled" || s.Active != "active" {
+		t.Errorf("openrc service: %+v", s)
 	}
 	if _, err := ParseFacts([]byte(marker + "os-release\nID=x\n")); err == nil {
 		t.Error("output cut short was accepted")

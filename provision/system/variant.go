@@ -54,6 +54,22 @@ const (
 	ZypperRepo = "/etc/zypp/repos.d/influxdata.repo"
 )
 
+// InstalledVersion is a shell command that prints the version of pkg recorded in the family's package database
+// (rpm prints a sentence when it is not installed): a query of the database, much cheaper than starting a large
+// binary to ask it.
+func (f *Family) InstalledVersion(pkg string) string {
+	q := remote.Quote(pkg)
+	switch f.PackageDB {
+	case "rpm":
+		return "rpm -q --qf '%{VERSION}' " + q + " 2>/dev/null"
+	case "apk":
+		// It prints "telegraf-1.37.2-r0".
+		return "v=$(apk info -e -v " + q + " 2>/dev/null) && echo \"${v#" + remote.Quote(pkg+"-") + "}\""
+	default:
+		return "dpkg-query -W -f='${Version}' " + q + " 2>/dev/null"
+	}
+}
+
 func rootFile(path string, content []byte) FileSpec {
 	return FileSpec{Path: path, Content: content, Mode: 0o644, Owner: "root", Group: "root"}
 }

@@ -1,7 +1,6 @@
 package system
 
 import (
-	"context"
 	"os"
 	"strings"
 	"testing"
@@ -59,19 +58,6 @@ func TestDetectRefusesWithWhatItFound(t *testing.T) {
 	}
 }
 
-// recorder is a Runner that records the root scripts it is given.
-type recorder struct{ scripts []string }
-
-func (r *recorder) Sudo(_ context.Context, s string, _ []byte) ([]byte, error) {
-	r.scripts = append(r.scripts, s)
-	return nil, nil
-}
-func (r *recorder) Run(context.Context, string, []byte) ([]byte, error) { return nil, nil }
-func (r *recorder) StageDir(context.Context) (string, error)            { return "/tmp/stage", nil }
-func (r *recorder) Upload(_ context.Context, d, n string, _ []byte) (string, error) {
-	return d + "/" + n, nil
-}
-
 func TestGeneratedInstallCommands(t *testing.T) {
 	f := Families()
 	for _, c := range []struct {
@@ -86,12 +72,12 @@ func TestGeneratedInstallCommands(t *testing.T) {
 			[]string{"--gpg-auto-import-keys", "--no-gpg-checks"}},
 		{"apk", "", []string{"/etc/apk/repositories", "apk add --quiet 'telegraf'"}, nil},
 	} {
-		r := &recorder{}
-		p := NewPackage(r, &Facts{}, Package{Pkg: "telegraf", Version: c.version, Family: f[c.family]})
-		if err := p.Apply(context.Background(), nil); err != nil {
+		p := NewPackage(nil, &Facts{}, Package{Pkg: "telegraf", Version: c.version, Family: f[c.family]})
+		frag, err := p.Fragment(nil)
+		if err != nil {
 			t.Fatal(err)
 		}
-		got := strings.Join(r.scripts, "\n")
+		got := frag.Script
 		for _, w := range c.want {
 			if !strings.Contains(got, w) {
 				t.Errorf("%s: script lacks %q:\n%s", c.family, w, got)
@@ -133,30 +119,38 @@ func TestRepoFilesPinTheKey(t *testing.T) {
 }
 
 func TestServiceCommandsPerInit(t *testing.T) {
+	enable := plan.Change{Action: plan.Update, Fields: []plan.Field{{Name: "enabled", Before: "disabled", After: "enabled"}}}
+	start := plan.Change{Action: plan.Update, Fields: []plan.Field{{Name: "active", Before: "inactive", After: "active"}}}
+	enableStart := plan.Change{Action: plan.Update, Fields: append(append([]plan.Field{}, enable.Fields...), start.Fields...)}
+	restart := plan.Change{Action: plan.Restart}
 	for _, c := range []struct {
 		init    string
-		restart bool
+		changes []plan.Change
 		want    []string
+		never   []string
 	}{
-		{"systemd", true, []string{"systemctl enable -q 'telegraf'", "systemctl restart 'telegraf'", "systemctl is-active -q 'telegraf'"}},
-		{"systemd", false, []string{"systemctl start 'telegraf'"}},
-		{"openrc", true, []string{"rc-update add 'telegraf' default", "rc-service 'telegraf' restart"}},
-		{"openrc", false, []string{"rc-service 'telegraf' status >/dev/null 2>&1 || rc-service 'telegraf' start"}},
-		{"sysv", true, []string{"update-rc.d 'telegraf' defaults", "chkconfig 'telegraf' on", "service 'telegraf' restart"}},
-		{"sysv", false, []string{"service 'telegraf' status >/dev/null 2>&1 || service 'telegraf' start"}},
+		{"systemd", []plan.Change{enable, restart}, []string{"systemctl enable -q 'telegraf'", "systemctl restart 'telegraf'"}, []string{"--now", "systemctl start"}},
+		{"systemd", []plan.Change{restart}, []string{"systemctl restart 'telegraf'"}, []string{"enable"}},
+		{"systemd", []plan.Change{enableStart}, []string{"systemctl enable -q --now 'telegraf'"}, []string{"restart", "systemctl start"}},
+		{"systemd", []plan.Change{start}, []string{"systemctl start 'telegraf'"}, []string{"enable"}},
+		{"openrc", []plan.Change{enable, restart}, []string{"rc-update add 'telegraf' default", "rc-service 'telegraf' restart"}, nil},
+		{"openrc", []plan.Change{start}, []string{"rc-service 'telegraf' status >/dev/null 2>&1 || rc-service 'telegraf' start"}, []string{"rc-update"}},
+		{"sysv", []plan.Change{enable, restart}, []string{"update-rc.d 'telegraf' defaults", "chkconfig 'telegraf' on", "service 'telegraf' restart"}, nil},
+		{"sysv", []plan.Change{start}, []string{"service 'telegraf' status >/dev/null 2>&1 || service 'telegraf' start"}, []string{"update-rc.d"}},
 	} {
-		r := &recorder{}
-		s := NewService(r, &Facts{}, Service{Unit: "telegraf", Init: c.init})
-		var chs []plan.Change
-		if c.restart {
-			chs = []plan.Change{{Action: plan.Restart}}
-		}
-		if err := s.Apply(context.Background(), chs); err != nil {
+		s := NewService(nil, &Facts{}, Service{Unit: "telegraf", Init: c.init})
+		frag, err := s.Fragment(c.changes)
+		if err != nil {
 			t.Fatal(err)
 		}
 		for _, w := range c.want {
-			if !strings.Contains(r.scripts[0], w) {
-				t.Errorf("%s restart=%t: lacks %q:\n%s", c.init, c.restart, w, r.scripts[0])
+			if !strings.Contains(frag.Script, w) {
+				t.Errorf("%s %v: lacks %q:\n%s", c.init, c.changes, w, frag.Script)
+			}
+		}
+		for _, n := range c.never {
+			if strings.Contains(frag.Script, n) {
+				t.Errorf("%s %v: does more than the plan asks (%q):\n%s", c.init, c.changes, n, frag.Script)
 			}
 		}
 	}
@@ -164,18 +158,18 @@ func TestServiceCommandsPerInit(t *testing.T) {
 
 func TestDaemonReloadOnlyAfterThePackageChanged(t *testing.T) {
 	for _, pkgChanged := range []bool{false, true} {
-		r := &recorder{}
-		s := NewService(r, &Facts{Services: map[string]ServiceFact{"telegraf": {Exists: true, Enabled: "enabled", Active: "active"}}},
+		s := NewService(nil, &Facts{Services: map[string]ServiceFact{"telegraf": {Exists: true, Enabled: "enabled", Active: "active"}}},
 			Service{Unit: "telegraf", Init: "systemd", RestartOn: func(c plan.Change) bool { return true }})
 		prior := []plan.Change{{Kind: "file", Name: "/etc/telegraf/telegraf.conf", Action: plan.Update}}
 		if pkgChanged {
 			prior = append(prior, plan.Change{Kind: "package", Name: "telegraf", Action: plan.Create})
 		}
 		chs := s.Diff(prior)
-		if err := s.Apply(context.Background(), chs[1:]); err != nil {
+		frag, err := s.Fragment(chs[1:])
+		if err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Contains(r.scripts[0], "daemon-reload"); got != pkgChanged {
+		if got := strings.Contains(frag.Script, "daemon-reload"); got != pkgChanged {
 			t.Errorf("package changed %t: daemon-reload %t", pkgChanged, got)
 		}
 	}
@@ -183,7 +177,7 @@ func TestDaemonReloadOnlyAfterThePackageChanged(t *testing.T) {
 
 func TestFactsScriptReadsEveryServiceManager(t *testing.T) {
 	s := Query{Services: []string{"telegraf"}}.Script()
-	for _, w := range []string{"systemctl is-enabled 'telegraf'", "rc-update show default", "rc-service 'telegraf' status", "ls /etc/rc[2345].d/S*telegraf", "service 'telegraf' status"} {
+	for _, w := range []string{"systemctl show -p LoadState -p UnitFileState -p ActiveState -p MainPID 'telegraf'", "rc-update show default", "rc-service 'telegraf' status", "ls /etc/rc[2345].d/S*telegraf", "service 'telegraf' status"} {
 		if !strings.Contains(s, w) {
 			t.Errorf("facts script lacks %q", w)
 		}

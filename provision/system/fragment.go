@@ -1,0 +1,148 @@
+package system
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/remote"
+)
+
+// Fragment is what one host resource does to apply its changes: a root shell fragment. The fragments of a host's
+// consecutive resources run as one remote command (RunFragments), so applying a host costs one SSH session for the
+// commands and one for the files, however many resources change.
+type Fragment struct {
+	// Script is POSIX sh, run as root in its own subshell with stdin from /dev/null. "$S" is a private directory of
+	// its own that holds Files and that it may use for scratch files; it is removed when the command ends. A non-zero
+	// exit fails the fragment and stops the fragments after it.
+	Script string
+	Files  []remote.File
+	// Explain turns the fragment's exit status and output (stdout and stderr together) into the resource's error;
+	// nil wraps them in a generic one.
+	Explain func(status int, output string) error
+}
+
+// Scripted is a host resource whose apply is a Fragment. Its Apply runs that one fragment; an engine that applies
+// several of a host's resources in a row runs their fragments together instead.
+type Scripted interface {
+	Fragment(changes []plan.Change) (Fragment, error)
+	// Runner is the host connection the fragment must run on: only fragments of one runner can share a command.
+	Runner() Runner
+}
+
+// Progress lines of the composed command on stdout: "::fleetctl-fragment:: <index> done" or
+// "::fleetctl-fragment:: <index> failed <status>". The fragments' own output is kept in a file and shown only for a
+// failure (on stderr), so nothing a package manager prints can be mistaken for these.
+const fragmentMarker = "::fleetctl-fragment:: "
+
+// FragmentError is a fragment that ran and failed.
+type FragmentError struct {
+	Index  int
+	Status int
+	Output string
+}
+
+func (e *FragmentError) Error() string {
+	msg := strings.TrimSpace(e.Output)
+	if len(msg) > 2000 {
+		msg = "…" + msg[len(msg)-2000:]
+	}
+	if msg == "" {
+		return "exit status " + strconv.Itoa(e.Status)
+	}
+	return fmt.Sprintf("exit status %d: %s", e.Status, msg)
+}
+
+// composeFragments is the one root script that runs frags in order. stage is the directory the files were
+// uploaded to (each fragment's under stage/<index>/), or "" when there are none: then a private one is made.
+func composeFragments(frags []Fragment, stage string) string {
+	var b strings.Builder
+	if stage != "" {
+		fmt.Fprintf(&b, "T=%s\n", remote.Quote(stage))
+	} else {
+		b.WriteString("T=$(umask 077 && mktemp -d /tmp/fleetctl.XXXXXXXX) || exit 1\n")
+	}
+	// Traps are reset in subshells, so only the end of the whole command removes the directory.
+	b.WriteString("trap 'rm -rf \"$T\"' EXIT\n")
+	for i, f := range frags {
+		fmt.Fprintf(&b, "S=\"$T/%d\"; mkdir -p \"$S\" && chmod 700 \"$S\" || exit 1\n", i)
+		fmt.Fprintf(&b, "(\n%s\n) >\"$T/out\" 2>&1 </dev/null\n", strings.TrimRight(f.Script, "\n"))
+		fmt.Fprintf(&b, "rc=$?; if [ $rc -ne 0 ]; then echo \"%s%d failed $rc\"; cat \"$T/out\" >&2; exit 3; fi\n", fragmentMarker, i)
+		fmt.Fprintf(&b, "echo '%s%d done'\n", fragmentMarker, i)
+	}
+	return b.String()
+}
+
+// RunFragments runs frags on r in one remote command (after staging their files over the connection's sftp
+// channel, when they have any), in order, stopping at the first that fails. done is called with each fragment's
+// index and duration as it completes. It returns how many completed, and the failed fragment's error (from its
+// Explain) or the command's.
+func RunFragments(ctx context.Context, r Runner, frags []Fragment, done func(i int, took time.Duration)) (int, error) {
+	if len(frags) == 0 {
+		return 0, nil
+	}
+	var files []remote.File
+	for i, f := range frags {
+		for _, file := range f.Files {
+			files = append(files, remote.File{Name: fmt.Sprintf("%d/%s", i, file.Name), Data: file.Data})
+		}
+	}
+	stage := ""
+	if len(files) > 0 {
+		var err error
+		if stage, err = r.Stage(ctx, files); err != nil {
+			return 0, err
+		}
+	}
+	completed := 0
+	var failed *FragmentError
+	last := time.Now()
+	_, err := r.SudoWatch(ctx, composeFragments(frags, stage), func(line string) {
+		rest, ok := strings.CutPrefix(line, fragmentMarker)
+		if !ok {
+			return
+		}
+		fields := strings.Fields(rest)
+		i, convErr := strconv.Atoi(fields[0])
+		if convErr != nil || i != completed || len(fields) < 2 {
+			return
+		}
+		switch fields[1] {
+		case "done":
+			completed++
+			if done != nil {
+				now := time.Now()
+				done(i, now.Sub(last))
+				last = now
+			}
+		case "failed":
+			status := 1
+			if len(fields) > 2 {
+				status, _ = strconv.Atoi(fields[2])
+			}
+			failed = &FragmentError{Index: i, Status: status}
+		}
+	})
+	if failed != nil {
+		// The failed fragment's output is the command's stderr.
+		var ee *remote.ExitError
+		if errors.As(err, &ee) {
+			failed.Output = ee.Stderr
+		}
+		if explain := frags[failed.Index].Explain; explain != nil {
+			return completed, explain(failed.Status, failed.Output)
+		}
+		return completed, failed
+	}
+	if err != nil {
+		return completed, err
+	}
+	if completed != len(frags) {
+		return completed, fmt.Errorf("the remote command ended after %d of %d steps without saying why", completed, len(frags))
+	}
+	return completed, nil
+}
