@@ -2,7 +2,11 @@ package provision
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
@@ -65,47 +69,23 @@ func ApplyHost(ctx context.Context, steps []Step) ([]plan.Change, error) {
 	return applyHost(ctx, steps, nil)
 }
 
-// pendingStep is a step with the changes it still has to make.
+// pendingStep is a step with the changes it still has to make, and where it stands in the host's plan.
 type pendingStep struct {
+	index   int
 	res     Resource
 	changes []plan.Change
 }
 
-// applyHost is ApplyHost logging each resource's apply and how long it took (log may be nil). Consecutive host
-// resources that apply by shell fragment on the same connection run as one remote command: the host's repository,
-// package, files and service cost one SSH session (and one sftp channel for the files), not one or two each.
+// applyHost is ApplyHost logging each resource's apply and how long it took (log may be nil).
+//
+// A host's resources apply in two lanes at once. The server lane (InfluxDB, Grafana, Kapacitor) runs one resource
+// after another here; the host lane (repository, package, files, service: resources that apply by shell fragment)
+// runs as one remote command, so it costs one SSH session, plus one sftp channel for the files. Gated fragments (the
+// service) wait on the host until the server lane has succeeded, so the agent starts only once its InfluxDB user
+// and database exist, and not at all when they could not be made. Each lane stops at its own first failure.
 func applyHost(ctx context.Context, steps []Step, log *slog.Logger) ([]plan.Change, error) {
-	var done []plan.Change
-	logged := func(r Resource, n int, took time.Duration, err error) {
-		if log != nil {
-			log.Debug("applied resource", "kind", r.Kind(), "name", r.Name(), "changes", n, "took", took.Round(time.Millisecond), "error", err)
-		}
-	}
-	var group []pendingStep
-	flush := func() error {
-		if len(group) == 0 {
-			return nil
-		}
-		g := group
-		group = nil
-		frags := make([]system.Fragment, len(g))
-		for i, p := range g {
-			f, err := p.res.(system.Scripted).Fragment(p.changes)
-			if err != nil {
-				return err
-			}
-			frags[i] = f
-		}
-		n, err := system.RunFragments(ctx, g[0].res.(system.Scripted).Runner(), frags, func(i int, took time.Duration) {
-			done = append(done, g[i].changes...)
-			logged(g[i].res, len(g[i].changes), took, nil)
-		})
-		if err != nil && n < len(g) {
-			logged(g[n].res, len(g[n].changes), 0, err)
-		}
-		return err
-	}
-	for _, s := range steps {
+	var serverLane, hostLane []pendingStep
+	for i, s := range steps {
 		var pending []plan.Change
 		for _, c := range s.Changes {
 			if c.Action.Changes() {
@@ -115,31 +95,102 @@ func applyHost(ctx context.Context, steps []Step, log *slog.Logger) ([]plan.Chan
 		if len(pending) == 0 {
 			continue
 		}
-		if sc, ok := s.Res.(system.Scripted); ok {
-			if len(group) > 0 && group[0].res.(system.Scripted).Runner() != sc.Runner() {
-				if err := flush(); err != nil {
-					return done, err
-				}
-			}
-			group = append(group, pendingStep{res: s.Res, changes: pending})
-			continue
+		p := pendingStep{index: i, res: s.Res, changes: pending}
+		if _, ok := s.Res.(system.Scripted); ok {
+			hostLane = append(hostLane, p)
+		} else {
+			serverLane = append(serverLane, p)
 		}
-		if err := flush(); err != nil {
-			return done, err
+	}
+	var mu sync.Mutex
+	applied := make([][]plan.Change, len(steps))
+	record := func(p pendingStep, took time.Duration, err error) {
+		if err == nil {
+			mu.Lock()
+			applied[p.index] = p.changes
+			mu.Unlock()
 		}
+		if log != nil {
+			log.Debug("applied resource", "kind", p.res.Kind(), "name", p.res.Name(), "changes", len(p.changes), "took", took.Round(time.Millisecond), "error", err)
+		}
+	}
+
+	gate := make(chan error, 1)
+	serverErr := make(chan error, 1)
+	go func() {
+		err := applyServerLane(ctx, serverLane, record)
+		gate <- err
+		serverErr <- err
+	}()
+	hostErr := applyHostLane(ctx, hostLane, gate, record)
+	sErr := <-serverErr
+	if errors.Is(hostErr, system.ErrGateClosed) {
+		hostErr = nil // the server lane's failure says why
+	}
+
+	var done []plan.Change
+	for _, chs := range applied {
+		done = append(done, chs...)
+	}
+	switch {
+	case sErr != nil && hostErr != nil:
+		return done, fmt.Errorf("%w; %w", sErr, hostErr)
+	case sErr != nil:
+		return done, sErr
+	default:
+		return done, hostErr
+	}
+}
+
+// applyServerLane applies the steps one after another, stopping at the first failure.
+func applyServerLane(ctx context.Context, lane []pendingStep, record func(pendingStep, time.Duration, error)) error {
+	for _, p := range lane {
 		if err := ctx.Err(); err != nil {
-			return done, err
+			return err
 		}
 		t0 := time.Now()
-		err := s.Res.Apply(ctx, pending)
-		logged(s.Res, len(pending), time.Since(t0), err)
+		err := p.res.Apply(ctx, p.changes)
+		record(p, time.Since(t0), err)
 		if err != nil {
-			return done, err
+			return err
 		}
-		done = append(done, pending...)
 	}
-	if err := ctx.Err(); err != nil && len(group) > 0 {
-		return done, err
+	return nil
+}
+
+// applyHostLane runs the steps' fragments as one remote command per connection (a host has one), stopping at the
+// first failure. Gated fragments wait for gate.
+func applyHostLane(ctx context.Context, lane []pendingStep, gate <-chan error, record func(pendingStep, time.Duration, error)) error {
+	for len(lane) > 0 {
+		runner := lane[0].res.(system.Scripted).Runner()
+		n := 1
+		for n < len(lane) && lane[n].res.(system.Scripted).Runner() == runner {
+			n++
+		}
+		group := lane[:n]
+		lane = lane[n:]
+		frags := make([]system.Fragment, len(group))
+		for i, p := range group {
+			f, err := p.res.(system.Scripted).Fragment(p.changes)
+			if err != nil {
+				record(p, 0, err)
+				return err
+			}
+			frags[i] = f
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ran, err := system.RunFragments(ctx, runner, frags, gate, func(i int, took time.Duration) { record(group[i], took, nil) })
+		if err != nil {
+			if ran < len(group) && !errors.Is(err, system.ErrGateClosed) {
+				record(group[ran], 0, err)
+			}
+			return err
+		}
+		if slices.ContainsFunc(frags, func(f system.Fragment) bool { return f.Gated }) {
+			gate = nil // the gate has opened: later groups (none in practice) need not wait again
+		}
 	}
-	return done, flush()
+	return nil
 }

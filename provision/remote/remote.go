@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path"
@@ -166,28 +167,33 @@ func (e *ExitError) Error() string {
 	return fmt.Sprintf("exit status %d: %s", e.Status, msg)
 }
 
-// Run runs script with sh as the login user and returns its stdout. stdin may be nil.
-func (c *Conn) Run(ctx context.Context, script string, stdin []byte) ([]byte, error) {
-	return c.run(ctx, "sh -c "+Quote(script), stdin, nil)
-}
-
 // Sudo runs script with sh as root through sudo (password-less, or with the configured sudo password).
 func (c *Conn) Sudo(ctx context.Context, script string, stdin []byte) ([]byte, error) {
-	return c.sudo(ctx, script, stdin, nil)
+	var r io.Reader
+	if stdin != nil {
+		r = bytes.NewReader(stdin)
+	}
+	return c.sudo(ctx, script, r, nil)
 }
 
-// SudoWatch is Sudo with no stdin that also hands each line of the script's standard output to onLine as it
-// arrives, so a caller can follow a long script's progress.
-func (c *Conn) SudoWatch(ctx context.Context, script string, onLine func(string)) ([]byte, error) {
-	return c.sudo(ctx, script, nil, onLine)
+// SudoWatch is Sudo reading stdin from a stream (nil: none), which may block until the caller has something to
+// say, and handing each line of the script's standard output to onLine as it arrives, so a caller can follow a
+// long script and answer it. The command ends only once stdin has ended too.
+func (c *Conn) SudoWatch(ctx context.Context, script string, stdin io.Reader, onLine func(string)) ([]byte, error) {
+	return c.sudo(ctx, script, stdin, onLine)
 }
 
-func (c *Conn) sudo(ctx context.Context, script string, stdin []byte, onLine func(string)) ([]byte, error) {
+func (c *Conn) sudo(ctx context.Context, script string, stdin io.Reader, onLine func(string)) ([]byte, error) {
 	cmd := "sudo -n -- sh -c " + Quote(script)
 	if !c.cfg.SudoPassword.IsZero() {
 		// sudo -S reads the password line from stdin byte by byte, so the script's own stdin follows it intact.
 		cmd = "sudo -S -p '' -- sh -c " + Quote(script)
-		stdin = append([]byte(c.cfg.SudoPassword.Reveal()+"\n"), stdin...)
+		pw := strings.NewReader(c.cfg.SudoPassword.Reveal() + "\n")
+		if stdin != nil {
+			stdin = io.MultiReader(pw, stdin)
+		} else {
+			stdin = pw
+		}
 	}
 	out, err := c.run(ctx, cmd, stdin, onLine)
 	var ee *ExitError
@@ -221,7 +227,7 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func (c *Conn) run(ctx context.Context, cmd string, stdin []byte, onLine func(string)) ([]byte, error) {
+func (c *Conn) run(ctx context.Context, cmd string, stdin io.Reader, onLine func(string)) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.CommandTimeout)
 	defer cancel()
 	sess, err := c.ssh.NewSession()
@@ -244,7 +250,7 @@ func (c *Conn) run(ctx context.Context, cmd string, stdin []byte, onLine func(st
 		return stdout.Bytes()
 	}
 	if stdin != nil {
-		sess.Stdin = bytes.NewReader(stdin)
+		sess.Stdin = stdin
 	}
 	done := make(chan error, 1)
 	go func() { done <- sess.Run(cmd) }()

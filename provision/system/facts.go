@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,7 +17,7 @@ import (
 // Runner is the part of a remote connection the host resources need. *remote.Conn implements it.
 type Runner interface {
 	Sudo(ctx context.Context, script string, stdin []byte) ([]byte, error)
-	SudoWatch(ctx context.Context, script string, onLine func(string)) ([]byte, error)
+	SudoWatch(ctx context.Context, script string, stdin io.Reader, onLine func(string)) ([]byte, error)
 	Stage(ctx context.Context, files []remote.File) (string, error)
 }
 

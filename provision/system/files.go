@@ -214,7 +214,7 @@ func (s *FileSet) Apply(ctx context.Context, changes []plan.Change) error {
 	if err != nil {
 		return err
 	}
-	_, err = RunFragments(ctx, s.runner, []Fragment{f}, nil)
+	_, err = RunFragments(ctx, s.runner, []Fragment{f}, nil, nil)
 	return err
 }
 
@@ -231,6 +231,7 @@ func (s *FileSet) Fragment(changes []plan.Change) (Fragment, error) {
 	var frag Fragment
 	var body, restoreBody strings.Builder
 	contentChanged := false
+	madeDirs := map[string]bool{}
 	for i, ch := range changes {
 		p := remote.Quote(ch.Name)
 		bak := fmt.Sprintf("\"$S\"/bak-%d", i)
@@ -251,7 +252,10 @@ func (s *FileSet) Fragment(changes []plan.Change) (Fragment, error) {
 			contentChanged = true
 			name := fmt.Sprintf("new-%d", i)
 			frag.Files = append(frag.Files, remote.File{Name: name, Data: spec.Content})
-			fmt.Fprintf(&body, "install -d -m 0755 %s\n", remote.Quote(path.Dir(ch.Name)))
+			if dir := remote.Quote(path.Dir(ch.Name)); !madeDirs[dir] {
+				madeDirs[dir] = true
+				fmt.Fprintf(&body, "[ -d %s ] || install -d -m 0755 %s\n", dir, dir)
+			}
 			fmt.Fprintf(&body, "if [ -e %s ]; then cp -p %s %s; fi\n", p, p, bak)
 			fmt.Fprintf(&body, "install %s \"$S\"/%s %s\nmv -f %s %s\n", own, name, tmp, tmp, p)
 			fmt.Fprintf(&restoreBody, "if [ -e %s ]; then cp -p %s %s && mv -f %s %s; else rm -f %s; fi\n", bak, bak, tmp, tmp, p, p)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -24,7 +26,13 @@ type Fragment struct {
 	// Explain turns the fragment's exit status and output (stdout and stderr together) into the resource's error;
 	// nil wraps them in a generic one.
 	Explain func(status int, output string) error
+	// Gated fragments, and every fragment after the first of them, run only once RunFragments' gate opens: the
+	// command waits for it on the host.
+	Gated bool
 }
+
+// ErrGateClosed is the error of a command whose gate did not open: the fragments before it ran, the rest did not.
+var ErrGateClosed = errors.New("not run: an earlier step of the host failed")
 
 // Scripted is a host resource whose apply is a Fragment. Its Apply runs that one fragment; an engine that applies
 // several of a host's resources in a row runs their fragments together instead.
@@ -34,8 +42,8 @@ type Scripted interface {
 	Runner() Runner
 }
 
-// Progress lines of the composed command on stdout: "::fleetctl-fragment:: <index> done" or
-// "::fleetctl-fragment:: <index> failed <status>". The fragments' own output is kept in a file and shown only for a
+// Progress lines of the composed command on stdout: "::fleetctl-fragment:: <index> done",
+// "::fleetctl-fragment:: <index> failed <status>" or, when the gate stayed closed, "::fleetctl-fragment:: <index> held". The fragments' own output is kept in a file and shown only for a
 // failure (on stderr), so nothing a package manager prints can be mistaken for these.
 const fragmentMarker = "::fleetctl-fragment:: "
 
@@ -59,7 +67,7 @@ func (e *FragmentError) Error() string {
 
 // composeFragments is the one root script that runs frags in order. stage is the directory the files were
 // uploaded to (each fragment's under stage/<index>/), or "" when there are none: then a private one is made.
-func composeFragments(frags []Fragment, stage string) string {
+func composeFragments(frags []Fragment, stage string, gated bool) string {
 	var b strings.Builder
 	if stage != "" {
 		fmt.Fprintf(&b, "T=%s\n", remote.Quote(stage))
@@ -67,9 +75,19 @@ func composeFragments(frags []Fragment, stage string) string {
 		b.WriteString("T=$(umask 077 && mktemp -d /tmp/fleetctl.XXXXXXXX) || exit 1\n")
 	}
 	// Traps are reset in subshells, so only the end of the whole command removes the directory.
-	b.WriteString("trap 'rm -rf \"$T\"' EXIT\n")
+	b.WriteString("trap 'rm -rf \"$T\"' EXIT\nmkdir -p -m 700")
+	for i := range frags {
+		fmt.Fprintf(&b, " \"$T/%d\"", i)
+	}
+	b.WriteString(" || exit 1\n")
+	waited := false
 	for i, f := range frags {
-		fmt.Fprintf(&b, "S=\"$T/%d\"; mkdir -p \"$S\" && chmod 700 \"$S\" || exit 1\n", i)
+		if gated && f.Gated && !waited {
+			// The gate is one line on stdin: "open", or anything else (or nothing) for closed.
+			waited = true
+			fmt.Fprintf(&b, "IFS= read -r gate || gate=\nif [ \"$gate\" != open ]; then echo '%s%d held'; exit 3; fi\n", fragmentMarker, i)
+		}
+		fmt.Fprintf(&b, "S=\"$T/%d\"\n", i)
 		fmt.Fprintf(&b, "(\n%s\n) >\"$T/out\" 2>&1 </dev/null\n", strings.TrimRight(f.Script, "\n"))
 		fmt.Fprintf(&b, "rc=$?; if [ $rc -ne 0 ]; then echo \"%s%d failed $rc\"; cat \"$T/out\" >&2; exit 3; fi\n", fragmentMarker, i)
 		fmt.Fprintf(&b, "echo '%s%d done'\n", fragmentMarker, i)
@@ -78,10 +96,12 @@ func composeFragments(frags []Fragment, stage string) string {
 }
 
 // RunFragments runs frags on r in one remote command (after staging their files over the connection's sftp
-// channel, when they have any), in order, stopping at the first that fails. done is called with each fragment's
-// index and duration as it completes. It returns how many completed, and the failed fragment's error (from its
-// Explain) or the command's.
-func RunFragments(ctx context.Context, r Runner, frags []Fragment, done func(i int, took time.Duration)) (int, error) {
+// channel, when they have any), in order, stopping at the first that fails. When gate is not nil, the first Gated
+// fragment waits on the host until gate delivers: nil opens it, an error keeps it closed (that fragment and the
+// rest do not run, and RunFragments returns ErrGateClosed). done is called with each fragment's index and
+// duration as it completes. It returns how many completed, and the failed fragment's error (from its Explain) or
+// the command's.
+func RunFragments(ctx context.Context, r Runner, frags []Fragment, gate <-chan error, done func(i int, took time.Duration)) (int, error) {
 	if len(frags) == 0 {
 		return 0, nil
 	}
@@ -98,10 +118,29 @@ func RunFragments(ctx context.Context, r Runner, frags []Fragment, done func(i i
 			return 0, err
 		}
 	}
+	var stdin io.Reader
+	if gate != nil && slices.ContainsFunc(frags, func(f Fragment) bool { return f.Gated }) {
+		pr, pw := io.Pipe()
+		go func() {
+			// The command ends only once stdin ends, so this always closes it: the gate's verdict, or the context.
+			defer pw.Close()
+			select {
+			case err := <-gate:
+				if err == nil {
+					_, _ = pw.Write([]byte("open\n"))
+				}
+			case <-ctx.Done():
+			}
+		}()
+		stdin = pr
+	} else {
+		gate = nil
+	}
 	completed := 0
 	var failed *FragmentError
+	held := false
 	last := time.Now()
-	_, err := r.SudoWatch(ctx, composeFragments(frags, stage), func(line string) {
+	_, err := r.SudoWatch(ctx, composeFragments(frags, stage, gate != nil), stdin, func(line string) {
 		rest, ok := strings.CutPrefix(line, fragmentMarker)
 		if !ok {
 			return
@@ -119,6 +158,8 @@ func RunFragments(ctx context.Context, r Runner, frags []Fragment, done func(i i
 				done(i, now.Sub(last))
 				last = now
 			}
+		case "held":
+			held = true
 		case "failed":
 			status := 1
 			if len(fields) > 2 {
@@ -137,6 +178,9 @@ func RunFragments(ctx context.Context, r Runner, frags []Fragment, done func(i i
 			return completed, explain(failed.Status, failed.Output)
 		}
 		return completed, failed
+	}
+	if held {
+		return completed, ErrGateClosed
 	}
 	if err != nil {
 		return completed, err

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,12 +25,13 @@ type shellRunner struct {
 }
 
 func (r *shellRunner) Sudo(ctx context.Context, script string, stdin []byte) ([]byte, error) {
-	return r.SudoWatch(ctx, script, nil)
+	return r.SudoWatch(ctx, script, bytes.NewReader(stdin), nil)
 }
 
-func (r *shellRunner) SudoWatch(ctx context.Context, script string, onLine func(string)) ([]byte, error) {
+func (r *shellRunner) SudoWatch(ctx context.Context, script string, stdin io.Reader, onLine func(string)) ([]byte, error) {
 	r.commands++
 	cmd := exec.CommandContext(ctx, "sh", "-c", script)
+	cmd.Stdin = stdin
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -75,7 +77,7 @@ func TestRunFragmentsInOneCommand(t *testing.T) {
 		{Script: "touch \"$S/scratch\" && echo third > " + out + "/third"},
 	}
 	var done []int
-	n, err := RunFragments(context.Background(), r, frags, func(i int, _ time.Duration) { done = append(done, i) })
+	n, err := RunFragments(context.Background(), r, frags, nil, func(i int, _ time.Duration) { done = append(done, i) })
 	if err != nil || n != 3 {
 		t.Fatalf("ran %d: %v", n, err)
 	}
@@ -108,7 +110,7 @@ func TestRunFragmentsStopsAtTheFirstFailure(t *testing.T) {
 		}},
 		{Script: "echo never > " + out + "/third"},
 	}
-	n, err := RunFragments(context.Background(), r, frags, nil)
+	n, err := RunFragments(context.Background(), r, frags, nil, nil)
 	if n != 1 || err == nil || err.Error() != "explained" {
 		t.Fatalf("completed %d, err %v", n, err)
 	}
@@ -120,7 +122,7 @@ func TestRunFragmentsStopsAtTheFirstFailure(t *testing.T) {
 	}
 
 	// Without Explain the error still carries the status and the output.
-	n, err = RunFragments(context.Background(), r, []Fragment{{Script: "echo 'no space left' >&2; exit 4"}}, nil)
+	n, err = RunFragments(context.Background(), r, []Fragment{{Script: "echo 'no space left' >&2; exit 4"}}, nil, nil)
 	var fe *FragmentError
 	if n != 0 || !errors.As(err, &fe) || fe.Status != 4 || !strings.Contains(err.Error(), "no space left") {
 		t.Fatalf("completed %d, err %v", n, err)
@@ -130,7 +132,7 @@ func TestRunFragmentsStopsAtTheFirstFailure(t *testing.T) {
 func TestRunFragmentsWithoutFilesUsesAPrivateDirectory(t *testing.T) {
 	r := &shellRunner{t: t}
 	out := filepath.Join(t.TempDir(), "s")
-	if _, err := RunFragments(context.Background(), r, []Fragment{{Script: "echo \"$S\" > " + out + "; [ -d \"$S\" ] && [ -w \"$S\" ]"}}, nil); err != nil {
+	if _, err := RunFragments(context.Background(), r, []Fragment{{Script: "echo \"$S\" > " + out + "; [ -d \"$S\" ] && [ -w \"$S\" ]"}}, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(out)
@@ -140,5 +142,47 @@ func TestRunFragmentsWithoutFilesUsesAPrivateDirectory(t *testing.T) {
 	}
 	if _, err := os.Stat(s); !os.IsNotExist(err) {
 		t.Errorf("%s was left behind", s)
+	}
+}
+
+func TestRunFragmentsWaitsForTheGate(t *testing.T) {
+	for _, open := range []bool{true, false} {
+		out := t.TempDir()
+		r := &shellRunner{t: t}
+		frags := []Fragment{
+			{Script: "echo before > " + out + "/before"},
+			{Script: "echo gated > " + out + "/gated", Gated: true},
+			{Script: "echo after > " + out + "/after"},
+		}
+		gate := make(chan error, 1)
+		var beforeDone bool
+		go func() {
+			// The gate opens (or stays closed) only after the host has finished what precedes it.
+			time.Sleep(100 * time.Millisecond)
+			if open {
+				gate <- nil
+			} else {
+				gate <- errors.New("influxdb user failed")
+			}
+		}()
+		n, err := RunFragments(context.Background(), r, frags, gate, func(i int, _ time.Duration) {
+			if i == 0 {
+				beforeDone = true
+			}
+		})
+		if !beforeDone {
+			t.Errorf("open=%t: the fragment before the gate did not run first", open)
+		}
+		_, gatedErr := os.Stat(filepath.Join(out, "gated"))
+		_, afterErr := os.Stat(filepath.Join(out, "after"))
+		if open && (err != nil || n != 3 || gatedErr != nil || afterErr != nil) {
+			t.Errorf("open gate: ran %d, %v", n, err)
+		}
+		if !open && (!errors.Is(err, ErrGateClosed) || n != 1 || gatedErr == nil || afterErr == nil) {
+			t.Errorf("closed gate: ran %d, %v; gated file %v, after file %v", n, err, gatedErr, afterErr)
+		}
+		if r.commands != 1 {
+			t.Errorf("%d commands", r.commands)
+		}
 	}
 }

@@ -80,7 +80,7 @@ func runOne(ctx context.Context, s Scripted, changes []plan.Change) error {
 	if err != nil {
 		return err
 	}
-	_, err = RunFragments(ctx, s.Runner(), []Fragment{f}, nil)
+	_, err = RunFragments(ctx, s.Runner(), []Fragment{f}, nil, nil)
 	return err
 }
 
@@ -139,7 +139,9 @@ func (s *Service) Diff(prior []plan.Change) []plan.Change {
 	}
 	if len(because) == 0 && active == "active" && got.Started > 0 {
 		for _, p := range s.Config {
-			if f := s.facts.Files[p]; f.Exists && f.MTime > got.Started {
+			// Both times are whole seconds, and the start time is computed from the boot time, itself rounded
+			// down: it may read up to two seconds early. Only a file two seconds newer is surely newer.
+			if f := s.facts.Files[p]; f.Exists && f.MTime > got.Started+1 {
 				because = append(because, p+" is newer than the running agent")
 			}
 		}
@@ -220,5 +222,8 @@ func (s *Service) Fragment(changes []plan.Change) (Fragment, error) {
 		Explain: func(status int, output string) error {
 			return fmt.Errorf("start service %s: %w", s.Unit, &FragmentError{Status: status, Output: output})
 		},
+		// The agent starts (or restarts) only once everything planned before it is in place, the server side
+		// included: an agent running before its InfluxDB user exists would only fail its writes.
+		Gated: true,
 	}, nil
 }

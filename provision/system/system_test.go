@@ -181,6 +181,10 @@ func TestServiceDiff(t *testing.T) {
 			[]plan.Change{{Kind: "file", Action: plan.Report}}, "no-op"},
 		{"config newer than the agent: an earlier run's restart was lost", ServiceFact{Exists: true, Enabled: "enabled", Active: "active", Started: 100}, nil, "no-op restart"},
 		{"agent started after its config", ServiceFact{Exists: true, Enabled: "enabled", Active: "active", Started: 300}, nil, "no-op"},
+		// The start time may read up to two seconds early (whole seconds, from a rounded boot time): a file written
+		// just before the restart that followed it is not newer.
+		{"config written in the second before the agent's computed start", ServiceFact{Exists: true, Enabled: "enabled", Active: "active", Started: 199}, nil, "no-op"},
+		{"config two seconds newer than the agent", ServiceFact{Exists: true, Enabled: "enabled", Active: "active", Started: 198}, nil, "no-op restart"},
 	} {
 		facts := &Facts{Services: map[string]ServiceFact{"telegraf": c.fact}, Files: map[string]FileFact{"/etc/t.conf": {Exists: true, MTime: 200}}}
 		s := NewService(nil, facts, Service{Unit: "telegraf", RestartOn: restartOn, Config: []string{"/etc/t.conf"}})
