@@ -70,6 +70,10 @@ func (f *Family) InstalledVersion(pkg string) string {
 	}
 }
 
+// lockWait is how long, in seconds, an install waits for another run of the package manager to let go of its
+// lock (dnf and yum always wait).
+const lockWait = "120"
+
 func rootFile(path string, content []byte) FileSpec {
 	return FileSpec{Path: path, Content: content, Mode: 0o644, Owner: "root", Group: "root"}
 }
@@ -107,9 +111,11 @@ func Families() map[string]*Family {
 		Install: func(pkg, version string) string {
 			// Refresh only the InfluxData list: the host's other sources are not ours to touch, and an unreachable
 			// mirror elsewhere must not fail the install.
+			// Another apt (unattended-upgrades on a fresh machine, or an install a Ctrl-C left running) holds the
+			// lock for a while: wait for it rather than fail.
 			return "export DEBIAN_FRONTEND=noninteractive\n" +
 				"apt-get update -qq -o Dir::Etc::sourcelist=" + AptList + " -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0\n" +
-				"apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold " + pinned(pkg, "=", version) + " >/dev/null\n"
+				"apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=" + lockWait + " -o Dpkg::Options::=--force-confold " + pinned(pkg, "=", version) + " >/dev/null\n"
 		},
 		Remove: func(pkg string) string {
 			return "DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq " + remote.Quote(pkg) + " >/dev/null"
@@ -148,6 +154,7 @@ func Families() map[string]*Family {
 			// zypper trusts keys in the rpm database: importing the verified file is the pin; never
 			// --gpg-auto-import-keys, which would trust whatever key the repository offers.
 			return "rpm --import " + RPMKey + "\n" +
+				"export ZYPP_LOCK_TIMEOUT=" + lockWait + "\n" +
 				"zypper --non-interactive --quiet refresh influxdata >/dev/null\n" +
 				"zypper --non-interactive --quiet install --no-recommends " + pinned(pkg, "=", version) + " >/dev/null\n"
 		},
@@ -164,7 +171,7 @@ func Families() map[string]*Family {
 		RepoFiles: func(Repo) []FileSpec { return nil },
 		Install: func(pkg, version string) string {
 			return "grep -q '^[^#].*/community' /etc/apk/repositories || { echo 'enable the community repository in /etc/apk/repositories' >&2; exit 1; }\n" +
-				"apk add --quiet " + pinned(pkg, "=", version) + "\n"
+				"apk add --quiet --wait " + lockWait + " " + pinned(pkg, "=", version) + "\n"
 		},
 		Remove: func(pkg string) string { return "apk del --quiet " + remote.Quote(pkg) },
 		// Alpine's package reads these (TELEGRAF_OPTS in /etc/conf.d/telegraf).

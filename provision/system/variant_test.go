@@ -65,12 +65,12 @@ func TestGeneratedInstallCommands(t *testing.T) {
 		want            []string
 		never           []string
 	}{
-		{"apt", "1.37.2-1", []string{"apt-get update -qq -o Dir::Etc::sourcelist=" + AptList, "apt-get install -y -qq --no-install-recommends -o Dpkg::Options::=--force-confold 'telegraf=1.37.2-1'"}, nil},
+		{"apt", "1.37.2-1", []string{"apt-get update -qq -o Dir::Etc::sourcelist=" + AptList, "apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confold 'telegraf=1.37.2-1'"}, nil},
 		{"dnf", "", []string{"dnf -y -q --refresh install 'telegraf'"}, nil},
 		{"yum", "1.37.2", []string{"yum -y -q makecache", "yum -y -q install 'telegraf-1.37.2'"}, nil},
-		{"zypper", "", []string{"rpm --import " + RPMKey, "zypper --non-interactive --quiet refresh influxdata", "zypper --non-interactive --quiet install --no-recommends 'telegraf'"},
+		{"zypper", "", []string{"rpm --import " + RPMKey, "export ZYPP_LOCK_TIMEOUT=120", "zypper --non-interactive --quiet refresh influxdata", "zypper --non-interactive --quiet install --no-recommends 'telegraf'"},
 			[]string{"--gpg-auto-import-keys", "--no-gpg-checks"}},
-		{"apk", "", []string{"/etc/apk/repositories", "apk add --quiet 'telegraf'"}, nil},
+		{"apk", "", []string{"/etc/apk/repositories", "apk add --quiet --wait 120 'telegraf'"}, nil},
 	} {
 		p := NewPackage(nil, &Facts{}, Package{Pkg: "telegraf", Version: c.version, Family: f[c.family]})
 		frag, err := p.Fragment(nil)

@@ -98,7 +98,9 @@ func TestCtrlC(t *testing.T) {
 	e := newEnv(t, hosts, "", "")
 
 	run := func(signals int) (string, string, int) {
-		cmd := exec.Command(bin, "apply", "-i", e.inv, "--auto-approve", "--forks", "1")
+		// -v logs each resource as it is applied: a host is mid-apply, with its package still to install, when its
+		// first resource is logged.
+		cmd := exec.Command(bin, "apply", "-i", e.inv, "--auto-approve", "--forks", "1", "-v")
 		var stdout strings.Builder
 		cmd.Stdout = &stdout
 		stderrPipe, _ := cmd.StderrPipe()
@@ -111,8 +113,13 @@ func TestCtrlC(t *testing.T) {
 		for sc.Scan() {
 			line := sc.Text()
 			stderr.WriteString(line + "\n")
-			// One line per host when not on a terminal: signal as soon as the first host is applied.
-			if sent == 0 && strings.HasPrefix(line, "apply ") {
+			// The first Ctrl-C comes as soon as the first host is applied (one line per host when not on a
+			// terminal), so the next host is in flight; the second pair comes while a host is mid-apply.
+			trigger := strings.HasPrefix(line, "apply ")
+			if signals > 1 {
+				trigger = strings.Contains(line, `msg="applied resource"`)
+			}
+			if sent == 0 && trigger {
 				for i := 0; i < signals; i++ {
 					cmd.Process.Signal(syscall.SIGINT)
 					time.Sleep(50 * time.Millisecond)
