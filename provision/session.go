@@ -42,17 +42,21 @@ type Options struct {
 
 // Session is an opened inventory with its endpoints connected and secrets resolved: ready to plan.
 type Session struct {
-	Inventory *inventory.Inventory
-	Hosts     []HostSpec
-	engine    *Engine
-	masker    *secret.Masker
-	closeSSH  func()
+	Inventory    *inventory.Inventory
+	Hosts        []HostSpec
+	engine       *Engine
+	masker       *secret.Masker
+	closeSSH     func()
+	closeGrafana func()
 }
 
-// Close releases the session's resources (the ssh-agent connection).
+// Close releases the session's resources: the ssh-agent connection and the Grafana login.
 func (s *Session) Close() {
 	if s.closeSSH != nil {
 		s.closeSSH()
+	}
+	if s.closeGrafana != nil {
+		s.closeGrafana()
 	}
 }
 
@@ -225,8 +229,13 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	for _, h := range specs {
 		m.Add(secret.Derive(b.master, h.Name, RoleWrite), secret.Derive(b.master, h.Name, RoleRead))
 	}
+	closeGrafana := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		b.grafana.Close(ctx)
+	}
 	return &Session{
-		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH,
+		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH, closeGrafana: closeGrafana,
 		engine: &Engine{SSH: sshCfg, Builder: b, Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now},
 	}, nil
 }

@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -287,3 +289,97 @@ func TestIntegrationDatasourceErrors(t *testing.T) {
 		t.Fatalf("bad grafana credentials: %v", err)
 	}
 }
+
+// TestSessionLogin: with a user and password the client logs in once and works from the session (Grafana hashes a
+// password on every basic-auth request); a session Grafana revokes mid-run is replaced by a new login; Close logs
+// out, leaving no session of the client's behind.
+func TestSessionLogin(t *testing.T) {
+	bed := testbed.Require(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	pw := secret.New(bed.Grafana.AdminPassword)
+	admin := func(method, path string, body ...string) []map[string]any {
+		t.Helper()
+		c := &http.Client{Timeout: 10 * time.Second}
+		req, _ := http.NewRequestWithContext(ctx, method, bed.Grafana.URL+path, strings.NewReader(strings.Join(body, "")))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth(bed.Grafana.AdminUser, bed.Grafana.AdminPassword)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s %s: %s", method, path, resp.Status)
+		}
+		var out []map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return out
+	}
+	// The admin user's id, and how many sessions it has.
+	var id float64
+	users := struct {
+		Users []struct {
+			ID    float64 `json:"id"`
+			Login string  `json:"login"`
+		} `json:"users"`
+	}{}
+	{
+		req, _ := http.NewRequestWithContext(ctx, "GET", bed.Grafana.URL+"/api/users/search?perpage=100", nil)
+		req.SetBasicAuth(bed.Grafana.AdminUser, bed.Grafana.AdminPassword)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&users)
+		resp.Body.Close()
+	}
+	for _, u := range users.Users {
+		if u.Login == bed.Grafana.AdminUser {
+			id = u.ID
+		}
+	}
+	if id == 0 {
+		t.Fatalf("no user %q in %+v", bed.Grafana.AdminUser, users)
+	}
+	tokensPath := fmt.Sprintf("/api/admin/users/%d/auth-tokens", int(id))
+	before := len(admin("GET", tokensPath))
+
+	var logins atomic.Int64
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.URL.Path == "/login" {
+			logins.Add(1)
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})}
+	g, err := grafana.NewClient(grafana.Config{URL: bed.Grafana.URL, User: bed.Grafana.AdminUser, Password: pw, HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		if _, _, err := g.GetDatasource(ctx, "fleetctl-session-missing"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if logins.Load() != 1 || len(admin("GET", tokensPath)) != before+1 {
+		t.Fatalf("three reads: %d logins, sessions %d → %d; want one login and one more session", logins.Load(), before, len(admin("GET", tokensPath)))
+	}
+	// Grafana revokes the user's sessions: the client logs in again and goes on.
+	for _, tok := range admin("GET", tokensPath) {
+		admin("POST", fmt.Sprintf("/api/admin/users/%d/revoke-auth-token", int(id)), fmt.Sprintf(`{"authTokenId": %v}`, tok["id"]))
+	}
+	if _, _, err := g.GetDatasource(ctx, "fleetctl-session-missing"); err != nil {
+		t.Fatalf("after the session was revoked: %v", err)
+	}
+	if logins.Load() != 2 {
+		t.Fatalf("%d logins after a revoked session, want 2", logins.Load())
+	}
+	g.Close(ctx)
+	if n := len(admin("GET", tokensPath)); n != 0 {
+		t.Fatalf("%d sessions left after Close, want 0", n)
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
