@@ -1,5 +1,5 @@
-// Command floor is the benchmark's floor for a no-op plan: the least any tool must do to learn that a host is
-// onboarded. For every host (forks at a time) it opens one SSH connection, runs one sudo command that reads the
+// Command floor is the benchmark's floor: the least any tool must do. By default, the floor for a no-op plan: the
+// least any tool must do to learn that a host is onboarded. For every host (forks at a time) it opens one SSH connection, runs one sudo command that reads the
 // state fleetctl reads (os-release, the apt source and key, the agent's three files with mode and owner, the
 // config folder, the package, the service), then does one read per server: InfluxDB (databases, users and both
 // users' grants in one query), Grafana (the datasource by uid) and Kapacitor (the host's tasks). It also checks
@@ -8,6 +8,10 @@
 //	floor -testbed testbed.json -forks 10 c1-debian12 c2-debian11 ...
 //
 // Prints one JSON object: wall time, SSH connections and sessions, HTTP requests, and per host what is missing.
+//
+// With -onboard INVENTORY it is instead the floor for onboarding fresh hosts (see onboard):
+//
+//	floor -onboard inventory.toml -forks 10 c1-debian12 c2-debian11 ...
 package main
 
 import (
@@ -84,7 +88,12 @@ func main() {
 	tbPath := flag.String("testbed", "", "the bed's testbed.json")
 	forks := flag.Int("forks", 10, "hosts in flight")
 	alerts := flag.Int("alerts", 6, "Kapacitor tasks each host must have")
+	onboardInv := flag.String("onboard", "", "onboard the hosts of this fleetctl inventory instead of reading them")
 	flag.Parse()
+	if *onboardInv != "" && flag.NArg() > 0 {
+		onboard(*onboardInv, *forks, flag.Args())
+		return
+	}
 	if *tbPath == "" || flag.NArg() == 0 {
 		fmt.Fprintln(os.Stderr, "usage: floor -testbed testbed.json [-forks N] HOST...")
 		os.Exit(64)
