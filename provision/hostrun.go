@@ -63,8 +63,9 @@ func planHost(ctx context.Context, host string, rs []Resource, selected func(add
 // "web1/file:/etc/telegraf/telegraf.d/fleetctl-outputs.conf" or "web1/kapacitor.task:web1-cpu".
 func Address(host, kind, name string) string { return host + "/" + kind + ":" + name }
 
-// ApplyHost carries out the pending changes of a planned host in order and returns the changes it applied. It stops
-// at the first failure: later resources may depend on the failed one (a file on its package, a restart on a file).
+// ApplyHost carries out the pending changes of a planned host and returns the changes it applied, in plan order.
+// Its server side and its SSH side go at once, each in order and each stopping at its first failure (later
+// resources may depend on the failed one: a file on its package, a restart on a file); the service waits for both.
 func ApplyHost(ctx context.Context, steps []Step) ([]plan.Change, error) {
 	return applyHost(ctx, steps, nil)
 }
