@@ -303,19 +303,21 @@ func (b *fleetBuilder) apiResources(h HostSpec, scripts []alertpacks.Script) ([]
 	}
 	wrap(b.grafanaLimit, ds)
 	var keep []string
+	// One listing of the server's tasks serves its tasks and its prune: one request instead of one per task.
+	listing := kapacitor.NewListing(b.kapacitor, h.Name)
 	for _, sc := range scripts {
 		t, err := kapacitor.NewTask(b.kapacitor, h.Name, sc.Alert, []kapacitor.DBRP{{DB: h.Database, RP: b.rp(h)}}, sc.Text)
 		if err != nil {
 			return nil, err
 		}
-		wrap(b.kapacitorLimit, t)
+		wrap(b.kapacitorLimit, t.ReadFrom(listing))
 		keep = append(keep, t.Name())
 	}
 	prune, err := kapacitor.NewPrune(b.kapacitor, h.Name, keep)
 	if err != nil {
 		return nil, err
 	}
-	wrap(b.kapacitorLimit, prune)
+	wrap(b.kapacitorLimit, prune.ReadFrom(listing))
 	return rs, nil
 }
 

@@ -185,3 +185,56 @@ func TestPruneApply(t *testing.T) {
 		t.Errorf("left after prune: %v, want %s", left, want)
 	}
 }
+
+// TestListingServesAServersTasks: a server's tasks and its prune read one listing (one request), and only a task the
+// listing cannot vouch for (vars, which a template may have set) is fetched whole.
+func TestListingServesAServersTasks(t *testing.T) {
+	ctx := context.Background()
+	f, c := newFake(t, 2)
+	// web1-a01 has vars: only a GET says whether a template made it.
+	a01 := f.tasks["web1-a01"]
+	a01.Vars = map[string]json.RawMessage{"crit": json.RawMessage(`{"type":"int","value":90}`)}
+	f.tasks["web1-a01"] = a01
+	l := NewListing(c, "web1")
+	var tasks []*Task
+	for _, alert := range []string{"a00", "a01", "a02"} {
+		tk, err := NewTask(c, "web1", alert, []DBRP{{DB: "web1", RP: "autogen"}}, testScript)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tasks = append(tasks, tk.ReadFrom(l))
+	}
+	p, err := NewPrune(c, "web1", KeepIDs(tasks))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.ReadFrom(l)
+	for _, tk := range tasks {
+		if err := tk.Read(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Read(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var gets, lists int
+	for _, r := range f.requests {
+		switch {
+		case strings.HasPrefix(r, "GET /kapacitor/v1/tasks?"):
+			lists++
+		case strings.HasPrefix(r, "GET /kapacitor/v1/tasks/web1-a01?"):
+			gets++
+		default:
+			t.Errorf("unexpected request %s", r)
+		}
+	}
+	if lists != 1 || gets != 1 {
+		t.Errorf("%d listings and %d GETs, want 1 and 1 (for the task with vars): %v", lists, gets, f.requests)
+	}
+	if tasks[0].actual == nil || tasks[0].actual.Status != StatusEnabled || tasks[1].actual == nil || len(tasks[1].actual.Vars) == 0 {
+		t.Errorf("listed tasks: %+v %+v", tasks[0].actual, tasks[1].actual)
+	}
+	if tasks[2].actual != nil {
+		t.Errorf("a task missing from the listing was read as %+v", tasks[2].actual)
+	}
+}

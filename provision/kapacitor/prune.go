@@ -16,8 +16,15 @@ type Prune struct {
 	server string
 	keep   map[string]bool
 
-	read  bool
-	found []TaskState
+	read    bool
+	found   []TaskState
+	listing *Listing
+}
+
+// ReadFrom makes Read take the server's tasks from l, the listing its Tasks read too.
+func (p *Prune) ReadFrom(l *Listing) *Prune {
+	p.listing = l
+	return p
 }
 
 // NewPrune returns the pruner of server's tasks; keep lists the ids of the tasks still desired.
@@ -36,7 +43,11 @@ func (p *Prune) Kind() string { return KindPrune }
 func (p *Prune) Name() string { return p.server + "-*" }
 
 func (p *Prune) Read(ctx context.Context) error {
-	found, err := p.c.List(ctx, p.server+"-")
+	l := p.listing
+	if l == nil {
+		l = NewListing(p.c, p.server)
+	}
+	found, err := l.Tasks(ctx)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/fleetctl/fleetctl/alertpacks"
 	"github.com/fleetctl/fleetctl/provision/plan"
@@ -85,9 +86,47 @@ type Task struct {
 	dbrps  []DBRP
 	script string // as stored: the marker line, then the rendered script, normalised
 
-	read   bool
-	actual *TaskState // nil when the task does not exist
-	d      decision
+	read    bool
+	actual  *TaskState // nil when the task does not exist
+	d       decision
+	listing *Listing // when set, Read takes the task from the server's listing where that is enough
+}
+
+// Listing is one server's tasks as one listing returned them, read once and shared by the server's Tasks and its
+// Prune: reading a server's tasks is then one request, not one per task. (A GET of a task also costs Kapacitor an
+// evaluation of its TICK script, to draw the pipeline's graph; the listing asks for no graph.)
+type Listing struct {
+	c      *Client
+	server string
+
+	mu     sync.Mutex
+	loaded bool
+	tasks  []TaskState
+}
+
+// NewListing returns the (not yet read) listing of server's tasks: every task whose id starts with "<server>-".
+func NewListing(c *Client, server string) *Listing { return &Listing{c: c, server: server} }
+
+// Tasks reads the listing on first use and returns it.
+func (l *Listing) Tasks(ctx context.Context) ([]TaskState, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.loaded {
+		tasks, err := l.c.List(ctx, l.server+"-")
+		if err != nil {
+			return nil, err
+		}
+		l.tasks, l.loaded = tasks, true
+	}
+	return l.tasks, nil
+}
+
+// ReadFrom makes Read take the task from l (l must list the task's server). A task the listing shows with the
+// server's marker line and no vars is read from it; any other (one made by hand, or with vars, which may come from
+// a template) is fetched whole, since only a GET tells whether it was made from a template.
+func (t *Task) ReadFrom(l *Listing) *Task {
+	t.listing = l
+	return t
 }
 
 // NewTask returns the task <server>-<alert> reading dbrps and running script. The script is parsed here, with
@@ -138,12 +177,18 @@ func (t *Task) Script() string { return t.script }
 // Read fetches the task with its raw script. A task whose marker names another server is an error: two servers'
 // ids collide (web + db-cpu and web-db + cpu) and neither may take the other's task.
 func (t *Task) Read(ctx context.Context) error {
-	st, err := t.c.Task(ctx, t.id)
-	switch {
-	case IsNotFound(err):
-		st = nil
-	case err != nil:
+	st, listed, err := t.fromListing(ctx)
+	if err != nil {
 		return err
+	}
+	if !listed {
+		st, err = t.c.Task(ctx, t.id)
+		switch {
+		case IsNotFound(err):
+			st = nil
+		case err != nil:
+			return err
+		}
 	}
 	if st != nil {
 		if owner, ok := markedServer(st.Script); ok && owner != t.server {
@@ -152,6 +197,28 @@ func (t *Task) Read(ctx context.Context) error {
 	}
 	t.actual, t.read = st, true
 	return nil
+}
+
+// fromListing returns the task as the listing shows it, and whether that is all there is to read: a task missing
+// from the listing does not exist; a listed one needs a GET unless it carries the server's marker and no vars.
+func (t *Task) fromListing(ctx context.Context) (*TaskState, bool, error) {
+	if t.listing == nil {
+		return nil, false, nil
+	}
+	tasks, err := t.listing.Tasks(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("read kapacitor task %q: %w", t.id, err)
+	}
+	for _, st := range tasks {
+		if st.ID != t.id {
+			continue
+		}
+		if owner, ok := markedServer(st.Script); ok && owner == t.server && len(st.Vars) == 0 {
+			return &st, true, nil
+		}
+		return nil, false, nil
+	}
+	return nil, true, nil
 }
 
 // decision is what Diff planned, for Apply.
