@@ -40,6 +40,16 @@ func dialBed(t *testing.T) (context.Context, *remote.Conn, *testbed.Bed, testbed
 	return ctx, conn, bed, h
 }
 
+// scratch is a new path of the host's that the test removes when it ends.
+func scratch(t *testing.T, bed *testbed.Bed, h testbed.Host, prefix string) string {
+	t.Helper()
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	p := prefix + hex.EncodeToString(b)
+	t.Cleanup(func() { bed.Run(t, h, "sudo rm -rf "+p) })
+	return p
+}
+
 func pending(chs []plan.Change) []plan.Change {
 	var out []plan.Change
 	for _, c := range chs {
@@ -55,10 +65,7 @@ func pending(chs []plan.Change) []plan.Change {
 // with nothing left behind on the host.
 func TestFileSetOnARealHost(t *testing.T) {
 	ctx, conn, bed, h := dialBed(t)
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	dir := "/etc/fleetctl-it-" + hex.EncodeToString(b)
-	t.Cleanup(func() { bed.Run(t, h, "sudo rm -rf "+dir) })
+	dir := scratch(t, bed, h, "/etc/fleetctl-it-")
 	a, sub := dir+"/a.conf", dir+"/sub/b.conf"
 	masker := secret.NewMasker()
 	masker.Add(secret.New("pa55word-it"))
@@ -126,10 +133,7 @@ func TestFileSetOnARealHost(t *testing.T) {
 // TestGateOverSudo: the gate line reaches the host through sudo, and a closed gate keeps what follows from running.
 func TestGateOverSudo(t *testing.T) {
 	ctx, conn, bed, h := dialBed(t)
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	dir := "/tmp/fleetctl-gate-" + hex.EncodeToString(b)
-	t.Cleanup(func() { bed.Run(t, h, "sudo rm -rf "+dir) })
+	dir := scratch(t, bed, h, "/tmp/fleetctl-gate-")
 	for _, open := range []bool{false, true} {
 		gate := make(chan error, 1)
 		if open {

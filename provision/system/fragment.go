@@ -54,15 +54,9 @@ type FragmentError struct {
 	Output string
 }
 
+// Error reads like the remote command's own failure: the status and the tail of the output.
 func (e *FragmentError) Error() string {
-	msg := strings.TrimSpace(e.Output)
-	if len(msg) > 2000 {
-		msg = "…" + msg[len(msg)-2000:]
-	}
-	if msg == "" {
-		return "exit status " + strconv.Itoa(e.Status)
-	}
-	return fmt.Sprintf("exit status %d: %s", e.Status, msg)
+	return (&remote.ExitError{Status: e.Status, Stderr: e.Output}).Error()
 }
 
 // composeFragments is the one root script that runs frags in order. stage is the directory the files were

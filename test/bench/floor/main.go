@@ -15,6 +15,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -246,9 +247,30 @@ func readHost(b *bed, hc *http.Client, cfg *ssh.ClientConfig, n *counters, name,
 var errNotFound = errors.New("not found")
 
 func getJSON(hc *http.Client, n *counters, u, user, pass string, v any) error {
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, u, nil)
-	if err != nil {
+	body, status, err := request(hc, n, http.MethodGet, u, user, pass, "", nil)
+	switch {
+	case err != nil:
 		return err
+	case status == http.StatusNotFound:
+		return errNotFound
+	case status != http.StatusOK:
+		return fmt.Errorf("GET %s: HTTP %d", u, status)
+	}
+	return json.Unmarshal(body, v)
+}
+
+// request sends one request (basic auth when user is set) and returns the answer's body and status.
+func request(hc *http.Client, n *counters, method, u, user, pass, contentType string, body []byte) ([]byte, int, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, u, rd)
+	if err != nil {
+		return nil, 0, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if user != "" {
 		req.SetBasicAuth(user, pass)
@@ -256,20 +278,11 @@ func getJSON(hc *http.Client, n *counters, u, user, pass string, v any) error {
 	n.requests.Add(1)
 	resp, err := hc.Do(req)
 	if err != nil {
-		return err
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode == http.StatusNotFound {
-		return errNotFound
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %s", req.URL.Path, resp.Status)
-	}
-	return json.Unmarshal(body, v)
+	data, err := io.ReadAll(resp.Body)
+	return data, resp.StatusCode, err
 }
 
 // checkHost parses the read script's output and lists what an onboarded host lacks.

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -148,25 +147,11 @@ func onboard(invPath string, forks int, names []string) {
 			go func() { // the servers' side
 				defer side.Done()
 				post := func(u, user, pass, ctype string, body []byte) error {
-					req, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(body))
-					if err != nil {
-						return err
+					b, status, err := request(hc, &n, http.MethodPost, u, user, pass, ctype, body)
+					if err == nil && status/100 != 2 {
+						err = fmt.Errorf("POST %s: HTTP %d: %s", u, status, b)
 					}
-					req.Header.Set("Content-Type", ctype)
-					if user != "" {
-						req.SetBasicAuth(user, pass)
-					}
-					n.requests.Add(1)
-					resp, err := hc.Do(req)
-					if err != nil {
-						return err
-					}
-					defer resp.Body.Close()
-					b, _ := io.ReadAll(resp.Body)
-					if resp.StatusCode/100 != 2 {
-						return fmt.Errorf("POST %s: %s: %s", req.URL.Path, resp.Status, b)
-					}
-					return nil
+					return err
 				}
 				form := url.Values{"q": {h.influxQ}}.Encode()
 				if err := post(inv.InfluxDB.URL+"/query", inv.InfluxDB.AdminUser, adminPass.Reveal(), "application/x-www-form-urlencoded", []byte(form)); err != nil {
