@@ -206,15 +206,13 @@ func (c *Conn) sudo(ctx context.Context, script string, stdin io.Reader, onLine 
 	return out, err
 }
 
-// lineWriter keeps everything written to it and hands each complete line to onLine.
+// lineWriter hands each complete line written to it to onLine.
 type lineWriter struct {
-	buf     bytes.Buffer
 	partial []byte
 	onLine  func(string)
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
-	w.buf.Write(p)
 	w.partial = append(w.partial, p...)
 	for {
 		i := bytes.IndexByte(w.partial, '\n')
@@ -238,16 +236,8 @@ func (c *Conn) run(ctx context.Context, cmd string, stdin io.Reader, onLine func
 	defer sess.Close()
 	var stdout, stderr bytes.Buffer
 	sess.Stdout, sess.Stderr = &stdout, &stderr
-	var lines *lineWriter
 	if onLine != nil {
-		lines = &lineWriter{onLine: onLine}
-		sess.Stdout = lines
-	}
-	output := func() []byte {
-		if lines != nil {
-			return lines.buf.Bytes()
-		}
-		return stdout.Bytes()
+		sess.Stdout = io.MultiWriter(&stdout, &lineWriter{onLine: onLine})
 	}
 	if stdin != nil {
 		sess.Stdin = stdin
@@ -260,16 +250,16 @@ func (c *Conn) run(ctx context.Context, cmd string, stdin io.Reader, onLine func
 		_ = sess.Signal(ssh.SIGKILL)
 		sess.Close()
 		<-done
-		return output(), fmt.Errorf("remote command on %s: %w", c.Host, ctx.Err())
+		return stdout.Bytes(), fmt.Errorf("remote command on %s: %w", c.Host, ctx.Err())
 	}
 	if err != nil {
 		var xe *ssh.ExitError
 		if errors.As(err, &xe) {
-			return output(), &ExitError{Status: xe.ExitStatus(), Stderr: stderr.String()}
+			return stdout.Bytes(), &ExitError{Status: xe.ExitStatus(), Stderr: stderr.String()}
 		}
-		return output(), fmt.Errorf("remote command on %s: %w", c.Host, err)
+		return stdout.Bytes(), fmt.Errorf("remote command on %s: %w", c.Host, err)
 	}
-	return output(), nil
+	return stdout.Bytes(), nil
 }
 
 // sftpClient opens the sftp subsystem once per connection.

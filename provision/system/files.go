@@ -210,12 +210,7 @@ var ErrCheckFailed = errors.New("configuration check failed")
 // Apply installs the changed files atomically (staged in a private directory, installed beside the target, renamed
 // over it), runs the check, and restores every file if the check fails.
 func (s *FileSet) Apply(ctx context.Context, changes []plan.Change) error {
-	f, err := s.Fragment(changes)
-	if err != nil {
-		return err
-	}
-	_, err = RunFragments(ctx, s.runner, []Fragment{f}, nil, nil)
-	return err
+	return runOne(ctx, s, changes)
 }
 
 // Runner is the connection the set's fragment runs on.

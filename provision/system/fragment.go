@@ -184,3 +184,13 @@ func RunFragments(ctx context.Context, r Runner, frags []Fragment, gate <-chan e
 	}
 	return completed, nil
 }
+
+// runOne applies one scripted resource on its own: the Apply of a resource used outside an engine's host lane.
+func runOne(ctx context.Context, s Scripted, changes []plan.Change) error {
+	f, err := s.Fragment(changes)
+	if err != nil {
+		return err
+	}
+	_, err = RunFragments(ctx, s.Runner(), []Fragment{f}, nil, nil)
+	return err
+}

@@ -74,16 +74,6 @@ func (p *Package) Fragment([]plan.Change) (Fragment, error) {
 	}, nil
 }
 
-// runOne applies one scripted resource on its own.
-func runOne(ctx context.Context, s Scripted, changes []plan.Change) error {
-	f, err := s.Fragment(changes)
-	if err != nil {
-		return err
-	}
-	_, err = RunFragments(ctx, s.Runner(), []Fragment{f}, nil, nil)
-	return err
-}
-
 // Service is a service that must be enabled and running, restarted when something it reads changed.
 type Service struct {
 	Unit string
@@ -170,14 +160,13 @@ func (s *Service) Runner() Runner { return s.runner }
 // something it reads changed, start when it was not running. Every call is one service-manager process, and on a
 // real systemd one request to PID 1.
 func (s *Service) Fragment(changes []plan.Change) (Fragment, error) {
-	restart, enable, start := false, false, false
+	restart, enable := false, false
 	for _, c := range changes {
 		switch {
 		case c.Action == plan.Restart:
 			restart = true
 		case c.Action == plan.Update:
 			enable = enable || hasField(c, "enabled")
-			start = start || hasField(c, "active")
 		}
 	}
 	u := remote.Quote(s.Unit)
