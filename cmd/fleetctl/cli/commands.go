@@ -221,7 +221,11 @@ func applyCommand(io IO, st *runState) *ucli.Command {
 			&ucli.StringSliceFlag{Name: "canary", Usage: "the hosts matching `PATTERN` (as --limit) form the first batch, the canary (repeatable, or comma-separated)"}),
 		Action: func(c *ucli.Context) error {
 			if c.NArg() > 1 {
-				return withCode(ExitUsage, fmt.Errorf("unexpected argument %q: apply takes at most one argument, a saved plan file", c.Args().Get(1)))
+				msg := fmt.Sprintf("unexpected argument %q: apply takes at most one argument, a saved plan file", c.Args().Get(1))
+				if hint := argHint(c, io, c.Args().Get(1)); hint != "" {
+					msg += "; " + hint
+				}
+				return withCode(ExitUsage, errors.New(msg))
 			}
 			if err := checkOptions(c); err != nil {
 				return err
