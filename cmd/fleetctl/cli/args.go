@@ -80,10 +80,15 @@ func noArgs(c *ucli.Context, io IO) error {
 	}
 	arg := c.Args().First()
 	msg := fmt.Sprintf("unexpected argument %q: %s takes no arguments", arg, c.Command.Name)
-	if hint := argHint(c, io, arg); hint != "" {
+	switch hint := argHint(c, io, arg); {
+	case hint != "":
 		msg += "; " + hint
-	} else if c.Command.Name != "version" {
+	case hasFlag(c, "limit"):
 		msg += " (the inventory is given with -i, hosts with --limit)"
+	case hasFlag(c, "host"):
+		msg += " (the inventory is given with -i, the host with --host)"
+	case hasFlag(c, "inventory"):
+		msg += " (the inventory is given with -i)"
 	}
 	return withCode(ExitUsage, fmt.Errorf("%s", msg))
 }
@@ -96,7 +101,20 @@ func argHint(c *ucli.Context, io IO, arg string) string {
 	if hasFlag(c, "limit") && namesHosts(c, io, arg) {
 		return "did you mean --limit " + shellWord(arg) + "?"
 	}
+	if hasFlag(c, "host") && namesHost(c, io, arg) {
+		return "did you mean --host " + shellWord(arg) + "?"
+	}
 	return ""
+}
+
+// namesHost reports whether arg is a host of the command's inventory.
+func namesHost(c *ucli.Context, io IO, arg string) bool {
+	inv, err := inventory.Load(c.String("inventory"), io.Getenv)
+	if err != nil {
+		return false
+	}
+	_, ok := inv.Host(arg)
+	return ok
 }
 
 // looksLikeInventory reports whether path is an existing TOML file (a saved plan is JSON).
