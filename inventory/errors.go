@@ -92,6 +92,14 @@ func (es Errors) Sort() {
 // DidYouMean returns `did you mean "x"?` for the candidate closest to word, or "" when none is close enough to be
 // a plausible typo. Exported so the engine can give the same hint for alert packs, inputs and profiles it knows.
 func DidYouMean(word string, candidates []string) string {
+	if best := Closest(word, candidates); best != "" {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	return ""
+}
+
+// Closest is the candidate nearest to word, or "" when none is near enough to be a likely typo of it.
+func Closest(word string, candidates []string) string {
 	best, bestD := "", -1
 	lw := strings.ToLower(word)
 	for _, c := range candidates {
@@ -111,7 +119,7 @@ func DidYouMean(word string, candidates []string) string {
 	if bestD > limit {
 		return ""
 	}
-	return fmt.Sprintf("did you mean %q?", best)
+	return best
 }
 
 // distance is the Damerau-Levenshtein (optimal string alignment) distance, so a swap of two letters counts once.

@@ -51,6 +51,20 @@ groups = ["db", "web"]
 		{[]string{"web1,,db1"}, `empty host pattern in "web1,,db1"`},
 		{[]string{""}, `empty host pattern in ""`},
 		{[]string{"empty"}, `group "empty" has no hosts in inventory.toml`},
+		// Ansible's prefixes: & intersects, ! excludes, whatever their place in the list.
+		{[]string{"!web1"}, "db1 web2 cache1"}, // only exclusions: from every host
+		{[]string{"web,!cache1"}, "web1 web2"},
+		{[]string{"!cache1", "web"}, "web1 web2"},
+		{[]string{"web,&db"}, "cache1"},
+		{[]string{"&db,web*"}, `host patterns "&db,web*" select no host in inventory.toml: every host they match is excluded (!) or left out by an intersection (&)`},
+		{[]string{"&db"}, "db1 cache1"},
+		{[]string{"web,db,&web,!web2"}, "web1 cache1"},
+		{[]string{"web, ! web2"}, "web1 cache1"},
+		{[]string{"!chrot"}, `"!chrot" matches no host or group in inventory.toml`},
+		{[]string{"!wbe"}, `"!wbe" matches no host or group in inventory.toml (did you mean "!web"?)`},
+		{[]string{"&dbb"}, `"&dbb" matches no host or group in inventory.toml (did you mean "&db"?)`},
+		{[]string{"!"}, `empty host pattern in "!"`},
+		{[]string{"web,!web"}, `host patterns "web,!web" select no host in inventory.toml: every host they match is excluded (!) or left out by an intersection (&)`},
 	}
 	for _, tt := range tests {
 		hosts, err := inv.Select(tt.patterns)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -65,9 +65,11 @@ type Engine struct {
 
 // Run is a planned run: its plan, and for each planned host the open connection and steps needed to apply it.
 type Run struct {
-	Plan  *plan.Plan
-	e     *Engine
-	hosts map[string]*hostRun
+	Plan *plan.Plan
+	// NotPlanned lists the hosts a stop (Ctrl-C) kept from being planned, in order; they are not in Plan.
+	NotPlanned []string
+	e          *Engine
+	hosts      map[string]*hostRun
 }
 
 type hostRun struct {
@@ -86,8 +88,8 @@ func (r *Run) Close() {
 }
 
 // Plan connects to every host (Forks at a time), reads its state and diffs it. A host that fails is recorded in
-// the plan with its error; the others go on. Once ro.Stop is closed no new host starts, and the hosts left out are
-// recorded as not planned.
+// the plan with its error; the others go on. The plan keeps the hosts' order. Once ro.Stop is closed no new host
+// starts, and the hosts left out are listed in NotPlanned (not failed: nothing was tried on them).
 func (e *Engine) Plan(ctx context.Context, hosts []HostSpec, ro Rollout) *Run {
 	run := &Run{Plan: &plan.Plan{Created: e.now()}, e: e, hosts: map[string]*hostRun{}}
 	var mu sync.Mutex
@@ -115,9 +117,13 @@ func (e *Engine) Plan(ctx context.Context, hosts []HostSpec, ro Rollout) *Run {
 		}
 	})
 	for _, h := range hosts[started:] {
-		run.Plan.Hosts = append(run.Plan.Hosts, plan.HostPlan{Host: h.Name, Error: "not planned: the run was interrupted"})
+		run.NotPlanned = append(run.NotPlanned, h.Name)
 	}
-	run.Plan.Sort()
+	at := map[string]int{}
+	for i, h := range hosts {
+		at[h.Name] = i
+	}
+	slices.SortFunc(run.Plan.Hosts, func(a, b plan.HostPlan) int { return at[a.Host] - at[b.Host] })
 	return run
 }
 
@@ -182,17 +188,12 @@ func (r *Report) Failed() []HostResult {
 	return out
 }
 
-// Apply carries out the run's plan host by host, in plan order, in batches (ro.Batch) of which the first is the
-// canary, Forks at a time, within the failure budget (ro.MaxFail). Hosts whose plan failed count as failed and are
-// left untouched; hosts never started are reported with the reason.
+// Apply carries out the run's plan host by host, in plan order, in batches (ro.Batch, ro.Canary) of which the
+// first is the canary, Forks at a time, within the failure budget (ro.MaxFail). Hosts whose plan failed count as
+// failed and are left untouched; hosts never started are reported with the reason. The report is in plan order.
 func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 	rep := &Report{}
-	hosts := r.Plan.Hosts
-	total := len(hosts)
-	size := total
-	if ro.Batch.Set && ro.Batch.N > 0 {
-		size = max(1, ro.Batch.Of(total)) // 10% of 5 hosts is a batch of one, not one batch of all
-	}
+	total := len(r.Plan.Hosts)
 	maxFail := -1
 	if ro.MaxFail.Set {
 		maxFail = ro.MaxFail.Of(total)
@@ -210,7 +211,7 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 		case res.Error != "":
 			failures++
 			if maxFail >= 0 && failures > maxFail && stopReason == "" {
-				stopReason = fmt.Sprintf("not started: %d hosts failed, more than --max-fail allows (%d)", failures, maxFail)
+				stopReason = fmt.Sprintf("not started: %s failed, more than --max-fail allows (%d)", count(failures, "host"), maxFail)
 			}
 		case len(res.Applied) > 0:
 			changed++
@@ -232,8 +233,8 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 		forks = 10
 	}
 	sem := make(chan struct{}, forks)
-	for b := 0; b*size < total; b++ {
-		batch := hosts[b*size : min((b+1)*size, total)]
+	all := batches(r.Plan.Hosts, ro)
+	for b, batch := range all {
 		failedBefore := failures
 		var wg sync.WaitGroup
 		started := 0
@@ -280,12 +281,12 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 		for _, hp := range batch[started:] {
 			rep.Hosts = append(rep.Hosts, HostResult{Host: hp.Host, Skipped: reason})
 		}
-		if b == 0 && size < total && failures > failedBefore && stopReason == "" {
-			stopReason = fmt.Sprintf("not started: the canary batch (the first %d hosts) had %d failed", size, failures-failedBefore)
+		if b == 0 && len(all) > 1 && failures > failedBefore && stopReason == "" {
+			stopReason = canaryFailed(ro, len(batch), failures-failedBefore)
 		}
 		mu.Unlock()
 	}
-	sort.Slice(rep.Hosts, func(i, j int) bool { return rep.Hosts[i].Host < rep.Hosts[j].Host })
+	inPlanOrder(r.Plan, rep.Hosts)
 	rep.StopReason = stopReason
 	return rep
 }

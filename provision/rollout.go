@@ -2,9 +2,14 @@ package provision
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fleetctl/fleetctl/inventory"
+	"github.com/fleetctl/fleetctl/provision/plan"
 )
 
 // Amount is a host count given as a number or a percentage of the selected hosts ("5", "20%").
@@ -14,14 +19,16 @@ type Amount struct {
 	Set     bool
 }
 
-// ParseAmount reads "N" or "P%"; "" is unset.
+var amountSyntax = regexp.MustCompile(`^[0-9]{1,9}%?$`)
+
+// ParseAmount reads "N" or "P%" (digits only: no sign, no fraction, no spaces); "" is unset.
 func ParseAmount(flag, s string) (Amount, error) {
 	if s == "" {
 		return Amount{}, nil
 	}
 	p := strings.HasSuffix(s, "%")
 	n, err := strconv.Atoi(strings.TrimSuffix(s, "%"))
-	if err != nil || n < 0 || (p && n > 100) {
+	if !amountSyntax.MatchString(s) || err != nil || (p && n > 100) {
 		return Amount{}, fmt.Errorf("--%s %q: give a number of hosts (5) or a percentage of them (20%%)", flag, s)
 	}
 	return Amount{N: n, Percent: p, Set: true}, nil
@@ -38,9 +45,12 @@ func (a Amount) Of(total int) int {
 // Rollout says how apply walks the fleet. The zero value applies every host at once, Forks at a time, and
 // tolerates any number of failures.
 type Rollout struct {
-	// Batch splits the hosts, in plan order, into batches applied one after the other; the first is the canary: if
-	// any of its hosts fails, no later batch starts. Unset or 0: one batch.
+	// Batch splits the hosts, in plan order (the inventory's), into batches applied one after the other; the first
+	// is the canary: if any of its hosts fails, no later batch starts. Unset or 0: one batch.
 	Batch Amount
+	// Canary names the hosts of the first batch (see Session.CanaryHosts); the other hosts follow in plan order,
+	// in batches of Batch (one batch without it). Empty: the first batch is the first Batch hosts.
+	Canary []string
 	// MaxFail is how many failed hosts (unreachable or failed to plan included) the run tolerates: once failures
 	// exceed it, no new host starts. Unset: no limit.
 	MaxFail Amount
@@ -79,4 +89,77 @@ func stopped(ch <-chan struct{}) bool {
 	default:
 		return false
 	}
+}
+
+// batches splits the planned hosts into the batches apply runs one after the other: the canary hosts first when
+// ro.Canary names them, then the others in plan order, Batch at a time.
+func batches(hosts []plan.HostPlan, ro Rollout) [][]plan.HostPlan {
+	var first, rest []plan.HostPlan
+	for _, h := range hosts {
+		if slices.Contains(ro.Canary, h.Host) {
+			first = append(first, h)
+		} else {
+			rest = append(rest, h)
+		}
+	}
+	size := len(rest)
+	if ro.Batch.Set && ro.Batch.N > 0 {
+		size = max(1, ro.Batch.Of(len(hosts))) // 10% of 5 hosts is a batch of one, not one batch of all
+	}
+	var out [][]plan.HostPlan
+	if len(first) > 0 {
+		out = append(out, first)
+	}
+	for i := 0; i < len(rest); i += size {
+		out = append(out, rest[i:min(i+size, len(rest))])
+	}
+	return out
+}
+
+// canaryFailed is why a rollout stopped after its first batch.
+func canaryFailed(ro Rollout, size, failed int) string {
+	which := "the first " + count(size, "host")
+	if size == 1 {
+		which = "the first host"
+	}
+	if len(ro.Canary) > 0 {
+		which = count(size, "host") + " chosen by --canary"
+	}
+	return fmt.Sprintf("not started: the canary batch (%s) had %d failed", which, failed)
+}
+
+// inPlanOrder sorts results into the order of the plan's hosts.
+func inPlanOrder(p *plan.Plan, hosts []HostResult) {
+	at := map[string]int{}
+	for i, h := range p.Hosts {
+		at[h.Host] = i
+	}
+	slices.SortStableFunc(hosts, func(a, b HostResult) int { return at[a.Host] - at[b.Host] })
+}
+
+// CanaryHosts resolves --canary patterns (the syntax of --limit) to the selected hosts they match, in plan order.
+// A pattern that matches nothing, or only hosts outside the selection, is an error.
+func (s *Session) CanaryHosts(patterns []string) ([]string, error) {
+	matched, err := s.Inventory.Select(patterns)
+	if err != nil {
+		return nil, fmt.Errorf("--canary: %w", err)
+	}
+	var out []string
+	for _, h := range s.Hosts {
+		if slices.ContainsFunc(matched, func(m inventory.Host) bool { return m.Name == h.Name }) {
+			out = append(out, h.Name)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("--canary %s matches none of the selected hosts (see --limit)", strings.Join(patterns, ","))
+	}
+	return out, nil
+}
+
+// count is "1 host", "2 hosts".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -4,12 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/fleetctl/fleetctl/inventory"
 	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/remote"
+	"github.com/fleetctl/fleetctl/provision/secret"
 )
 
 // step is a fake resource whose apply fails on demand and records the order hosts were applied in.
@@ -43,11 +47,20 @@ func (s step) Apply(ctx context.Context, _ []plan.Change) error {
 // fakeRun plans n hosts h01..hNN; failing lists hosts whose apply fails, unplanned hosts whose plan failed.
 func fakeRun(t *testing.T, n, forks int, failing, unplanned []string, gate chan struct{}, entered ...chan string) (*Run, *[]string) {
 	t.Helper()
+	var names []string
+	for i := 1; i <= n; i++ {
+		names = append(names, fmt.Sprintf("h%02d", i))
+	}
+	return fakeRunOf(t, names, forks, failing, unplanned, gate, entered...)
+}
+
+// fakeRunOf is fakeRun of the named hosts, planned in that order.
+func fakeRunOf(t *testing.T, names []string, forks int, failing, unplanned []string, gate chan struct{}, entered ...chan string) (*Run, *[]string) {
+	t.Helper()
 	var order []string
 	var mu sync.Mutex
 	r := &Run{Plan: &plan.Plan{}, e: &Engine{Forks: forks}, hosts: map[string]*hostRun{}}
-	for i := 1; i <= n; i++ {
-		name := fmt.Sprintf("h%02d", i)
+	for _, name := range names {
 		if contains(unplanned, name) {
 			r.Plan.Hosts = append(r.Plan.Hosts, plan.HostPlan{Host: name, Error: "connect: no route to host"})
 			continue
@@ -161,7 +174,7 @@ func TestParseAmount(t *testing.T) {
 			t.Errorf("%s: %d %v", in, a.Of(50), err)
 		}
 	}
-	for _, bad := range []string{"x", "-1", "120%", "5.5"} {
+	for _, bad := range []string{"x", "-1", "120%", "5.5", "+3", " 3", "3 ", "%", "5%%", "1e3", "0x10", "99999999999"} {
 		if _, err := ParseAmount("batch", bad); err == nil || !strings.Contains(err.Error(), "--batch") {
 			t.Errorf("%s accepted: %v", bad, err)
 		}
@@ -172,5 +185,203 @@ func TestGlobRegexp(t *testing.T) {
 	re := GlobRegexp("*/file:*fleetctl-inputs.conf")
 	if !re.MatchString("web1/file:/etc/telegraf/telegraf.d/fleetctl-inputs.conf") || re.MatchString("web1/file:/etc/telegraf/telegraf.conf") {
 		t.Fatal("glob")
+	}
+}
+
+// hostOrder lists the report's hosts with their result: ok, F (failed), - (not started).
+func hostOrder(rep *Report) string {
+	var b []string
+	for _, h := range rep.Hosts {
+		b = append(b, h.Host)
+	}
+	return strings.Join(b, " ") + " | " + results(rep)
+}
+
+func TestRolloutKeepsTheInventoryOrder(t *testing.T) {
+	// Hosts apply, and are reported, in plan order (the inventory's), not in byte order of their names
+	// (c1 c10 c2); with batches, the first batch is the first hosts of the file.
+	names := []string{"c2", "c10", "c1", "c3"}
+	r, order := fakeRunOf(t, names, 1, nil, nil, nil)
+	if got := hostOrder(r.Apply(context.Background(), Rollout{})); got != "c2 c10 c1 c3 | ok ok ok ok" ||
+		strings.Join(*order, " ") != "c2 c10 c1 c3" {
+		t.Fatalf("report %s, applied %v", got, *order)
+	}
+	r, order = fakeRunOf(t, names, 4, []string{"c10"}, nil, nil)
+	rep := r.Apply(context.Background(), Rollout{Batch: amount("2")})
+	if got := hostOrder(rep); got != "c2 c10 c1 c3 | ok F - -" || !strings.Contains(rep.StopReason, "the canary batch (the first 2 hosts) had 1 failed") {
+		t.Fatalf("canary of the first two in file order: %s (%s), applied %v", got, rep.StopReason, *order)
+	}
+	r, _ = fakeRunOf(t, names, 4, []string{"c2"}, nil, nil)
+	if rep := r.Apply(context.Background(), Rollout{Batch: amount("1")}); rep.StopReason != "not started: the canary batch (the first host) had 1 failed" {
+		t.Fatalf("reason: %q", rep.StopReason)
+	}
+}
+
+func TestRolloutChosenCanary(t *testing.T) {
+	// --canary: the chosen hosts go first, alone, whatever their place; the others follow in plan order.
+	r, order := fakeRunOf(t, []string{"a1", "a2", "b1", "a3", "b2"}, 1, nil, nil, nil)
+	rep := r.Apply(context.Background(), Rollout{Canary: []string{"b1", "b2"}, Batch: amount("2")})
+	if got := strings.Join(*order, " "); got != "b1 b2 a1 a2 a3" || results(rep) != "ok ok ok ok ok" {
+		t.Fatalf("applied %s: %s", got, hostOrder(rep))
+	}
+	// The report stays in plan order.
+	if got := hostOrder(rep); got != "a1 a2 b1 a3 b2 | ok ok ok ok ok" {
+		t.Fatalf("report: %s", got)
+	}
+	// A failing canary stops the run before any other host, with or without --batch.
+	for _, ro := range []Rollout{{Canary: []string{"a3"}}, {Canary: []string{"a3"}, Batch: amount("50%")}} {
+		r, order = fakeRunOf(t, []string{"a1", "a2", "a3", "a4"}, 4, []string{"a3"}, nil, nil)
+		rep = r.Apply(context.Background(), ro)
+		if got := hostOrder(rep); got != "a1 a2 a3 a4 | - - F -" || len(*order) != 1 ||
+			rep.StopReason != "not started: the canary batch (1 host chosen by --canary) had 1 failed" {
+			t.Fatalf("batch %v: %s (%q), applied %v", ro.Batch, got, rep.StopReason, *order)
+		}
+	}
+}
+
+func TestBatches(t *testing.T) {
+	hosts := func(names ...string) []plan.HostPlan {
+		var out []plan.HostPlan
+		for _, n := range names {
+			out = append(out, plan.HostPlan{Host: n})
+		}
+		return out
+	}
+	show := func(bs [][]plan.HostPlan) string {
+		var parts []string
+		for _, b := range bs {
+			var names []string
+			for _, h := range b {
+				names = append(names, h.Host)
+			}
+			parts = append(parts, strings.Join(names, ","))
+		}
+		return strings.Join(parts, " | ")
+	}
+	all := hosts("a", "b", "c", "d", "e")
+	for _, tt := range []struct {
+		ro   Rollout
+		want string
+	}{
+		{Rollout{}, "a,b,c,d,e"},
+		{Rollout{Batch: amount("2")}, "a,b | c,d | e"},
+		{Rollout{Batch: amount("40%")}, "a,b | c,d | e"},
+		{Rollout{Batch: amount("1%")}, "a | b | c | d | e"},
+		{Rollout{Canary: []string{"d"}}, "d | a,b,c,e"},
+		{Rollout{Canary: []string{"e", "b"}, Batch: amount("2")}, "b,e | a,c | d"},
+		{Rollout{Canary: []string{"a", "b", "c", "d", "e"}}, "a,b,c,d,e"},
+	} {
+		if got := show(batches(all, tt.ro)); got != tt.want {
+			t.Errorf("%+v: %s, want %s", tt.ro, got, tt.want)
+		}
+	}
+	if got := batches(nil, Rollout{Batch: amount("2")}); len(got) != 0 {
+		t.Errorf("no hosts: %v", got)
+	}
+}
+
+// refusedAddr is a local address nothing listens on: a dial fails at once, before SSH.
+func refusedAddr(t *testing.T) (string, int) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := l.Addr().(*net.TCPAddr)
+	l.Close()
+	return a.IP.String(), a.Port
+}
+
+func TestPlanKeepsTheInventoryOrder(t *testing.T) {
+	ip, port := refusedAddr(t)
+	var specs []HostSpec
+	for _, n := range []string{"c2", "c10", "c1", "c11", "c3"} {
+		specs = append(specs, HostSpec{Name: n, Address: ip, Port: port})
+	}
+	e := &Engine{Forks: 5, Masker: secret.NewMasker(), SSH: remote.Config{HostKeys: &remote.HostKeys{Path: t.TempDir() + "/known_hosts"}}}
+	run := e.Plan(context.Background(), specs, Rollout{})
+	var got []string
+	for _, h := range run.Plan.Hosts {
+		if !strings.Contains(h.Error, "connect to") {
+			t.Fatalf("%s: %q", h.Host, h.Error)
+		}
+		got = append(got, h.Host)
+	}
+	if strings.Join(got, " ") != "c2 c10 c1 c11 c3" {
+		t.Fatalf("plan order %v, want the inventory's", got)
+	}
+}
+
+func TestPlanStoppedBeforeHostsLeavesThemNotPlanned(t *testing.T) {
+	// Ctrl-C before planning starts: no host is tried, none is failed, each is listed as not planned.
+	ip, port := refusedAddr(t)
+	specs := []HostSpec{{Name: "web1", Address: ip, Port: port}, {Name: "web2", Address: ip, Port: port}}
+	stop := make(chan struct{})
+	close(stop)
+	e := &Engine{Forks: 1, Masker: secret.NewMasker()}
+	run := e.Plan(context.Background(), specs, Rollout{Stop: stop})
+	if len(run.Plan.Hosts) != 0 || len(run.Plan.Failed()) != 0 || strings.Join(run.NotPlanned, " ") != "web1 web2" {
+		t.Fatalf("plan %+v, not planned %v", run.Plan.Hosts, run.NotPlanned)
+	}
+}
+
+func TestCanaryHosts(t *testing.T) {
+	src := `[influxdb]
+url = "http://127.0.0.1:8086"
+admin_user = "admin"
+admin_password = { env = "X" }
+[grafana]
+url = "http://127.0.0.1:3000"
+token = { env = "X" }
+[kapacitor]
+url = "http://127.0.0.1:9092"
+[secrets]
+master = { env = "X" }
+[ssh]
+user = "deploy"
+[groups.canary]
+[[hosts]]
+name = "web2"
+address = "10.0.0.2"
+groups = ["canary"]
+[[hosts]]
+name = "web1"
+address = "10.0.0.1"
+[[hosts]]
+name = "db1"
+address = "10.0.0.3"
+groups = ["canary"]
+`
+	inv, err := inventory.Parse("inventory.toml", []byte(src), t.TempDir(), func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	selected, err := inv.Select([]string{"web*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs, err := HostSpecs(inv, selected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Session{Inventory: inv, Hosts: specs}
+	for _, tt := range []struct {
+		patterns []string
+		want     string
+	}{
+		{[]string{"canary"}, "web2"}, // db1 is in the group but not selected
+		{[]string{"web1,web2"}, "web2 web1"},
+		{[]string{"web*,!web2"}, "web1"},
+		{[]string{"db1"}, "--canary db1 matches none of the selected hosts (see --limit)"},
+		{[]string{"cnary"}, `--canary: "cnary" matches no host or group in inventory.toml (did you mean "canary"?)`},
+	} {
+		names, err := s.CanaryHosts(tt.patterns)
+		got := strings.Join(names, " ")
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("%v: %s, want %s", tt.patterns, got, tt.want)
+		}
 	}
 }

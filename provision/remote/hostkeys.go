@@ -70,8 +70,9 @@ func (c *hostKeyCheck) check(addr string, remote net.Addr, key ssh.PublicKey) er
 			}
 			want += fmt.Sprintf("%s %s (%s:%d)", k.Key.Type(), ssh.FingerprintSHA256(k.Key), k.Filename, k.Line)
 		}
-		c.err = fmt.Errorf("%w: %s (%s) now offers %s %s but known_hosts has %s; if the host was really reinstalled, remove the old line (ssh-keygen -R) and run again",
-			ErrHostKeyChanged, c.host, addr, key.Type(), ssh.FingerprintSHA256(key), want)
+		// The removal names the file: ssh-keygen -R alone edits ~/.ssh/known_hosts, not a custom ssh.known_hosts.
+		c.err = fmt.Errorf("%w: %s (%s) now offers %s %s but known_hosts has %s; if the host was really reinstalled, remove the old key (ssh-keygen -f %s -R %s) and run again",
+			ErrHostKeyChanged, c.host, addr, key.Type(), ssh.FingerprintSHA256(key), want, Quote(h.Path), Quote(knownhosts.Normalize(addr)))
 		return c.err
 	case errors.As(err, &ke):
 		if !h.AcceptNew {

@@ -53,6 +53,10 @@ func TestHostKeyPolicy(t *testing.T) {
 		!strings.Contains(err.Error(), ssh.FingerprintSHA256(key)) || !strings.Contains(err.Error(), "known_hosts:1") {
 		t.Fatalf("changed key: %v", err)
 	}
+	// The fix it suggests removes the key from this known_hosts file, not from ~/.ssh/known_hosts.
+	if want := "ssh-keygen -f '" + kh + "' -R '10.0.0.5'"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("changed key: want %q in %v", want, err)
+	}
 	// A non-standard port is recorded in [host]:port form.
 	if err := (&HostKeys{Path: kh, AcceptNew: true}).Callback("db1").check("10.0.0.6:2222", remote, other); err != nil {
 		t.Fatal(err)
@@ -60,6 +64,11 @@ func TestHostKeyPolicy(t *testing.T) {
 	b, _ := os.ReadFile(kh)
 	if !strings.Contains(string(b), "[10.0.0.6]:2222 ssh-ed25519 ") || strings.Count(string(b), "\n") != 2 {
 		t.Fatalf("known_hosts:\n%s", b)
+	}
+	// ... and so is the host in the removal it suggests when that key changes.
+	err = strict.Callback("db1").check("10.0.0.6:2222", remote, key)
+	if want := "ssh-keygen -f '" + kh + "' -R '[10.0.0.6]:2222'"; !errors.Is(err, ErrHostKeyChanged) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("changed key on a port: want %q in %v", want, err)
 	}
 }
 

@@ -108,7 +108,7 @@ func TextReport(w io.Writer, p *plan.Plan, hosts []HostOutcome, stopReason strin
 	if stopReason != "" {
 		fmt.Fprintf(&b, "\nStopped early: %s.\n", strings.TrimPrefix(stopReason, "not started: "))
 	}
-	fmt.Fprintf(&b, "\n%d hosts: %d changed, %d unchanged, %d failed, %d not started.\n", len(hosts), counts["changed"], counts["unchanged"], counts["failed"], counts["not started"])
+	fmt.Fprintf(&b, "\n%d %s: %d changed, %d unchanged, %d failed, %d not started.\n", len(hosts), plural(len(hosts), "host", "hosts"), counts["changed"], counts["unchanged"], counts["failed"], counts["not started"])
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -136,7 +136,7 @@ func TestSavedPlan(t *testing.T) {
 	}
 	// Someone stops the agent after the review: the saved plan is stale.
 	e.ssh(host, "sudo systemctl stop telegraf")
-	_, stderr, code := e.runNoInventory("apply", saved)
+	_, stderr, code := e.runNoInventory("apply", saved, "--auto-approve")
 	if code != 1 || !strings.Contains(stderr, "saved plan is stale") || !strings.Contains(stderr, host+"/service:telegraf") {
 		t.Fatalf("stale plan not refused with the resource: exit %d\n%s", code, stderr)
 	}
@@ -145,7 +145,7 @@ func TestSavedPlan(t *testing.T) {
 	}
 	// A fresh plan, unchanged world: applied exactly.
 	e.must("plan", "--out", saved)
-	out, stderr, code = e.runNoInventory("apply", saved)
+	out, stderr, code = e.runNoInventory("apply", saved, "--auto-approve")
 	if code != 0 || !strings.Contains(out, host) || strings.Contains(out, "Outcome differs") {
 		t.Fatalf("apply of the saved plan: exit %d\n%s\n%s", code, out, stderr)
 	}
@@ -155,7 +155,7 @@ func TestSavedPlan(t *testing.T) {
 	// The inventory changed since the plan was made: refused too.
 	e.must("plan", "--out", saved)
 	e.edit(`inputs_add = ["nstat"]`, `inputs_add = ["nstat", "interrupts"]`)
-	if _, stderr, code := e.runNoInventory("apply", saved); code != 1 || !strings.Contains(stderr, "changed since the plan was made") {
+	if _, stderr, code := e.runNoInventory("apply", saved, "--auto-approve"); code != 1 || !strings.Contains(stderr, "changed since the plan was made") {
 		t.Fatalf("changed inventory not refused: exit %d\n%s", code, stderr)
 	}
 	b, _ := os.ReadFile(saved)

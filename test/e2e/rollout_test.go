@@ -61,22 +61,28 @@ func TestRolloutNewInput(t *testing.T) {
 	}
 }
 
-// TestCanaryAndBudgetStopTheRollout: a host made to fail (unreachable, first in plan order) in the canary batch
-// stops the run before any other host starts; with a failure budget instead, hosts go on until it is exceeded.
+// TestCanaryAndBudgetStopTheRollout: a host made to fail (unreachable, last in the inventory) and chosen as the
+// canary stops the run before any other host starts; with a failure budget instead, hosts go on until it is
+// exceeded.
 func TestCanaryAndBudgetStopTheRollout(t *testing.T) {
 	e := newEnv(t, []string{hostCanary}, "", "")
 	e.edit(`use_agent = false`, "use_agent = false\nconnect_timeout = \"2s\"")
 	e.addHost(`name = "a-gone"` + "\naddress = \"" + unreachable + "\"")
 
-	out, stderr, code := e.run("apply", "--auto-approve", "--batch", "1")
-	if code != 1 || !strings.Contains(out, "Stopped early: the canary batch (the first 1 hosts) had 1 failed.") ||
+	out, stderr, code := e.run("apply", "--auto-approve", "--batch", "1", "--canary", "a-*")
+	if code != 1 || !strings.Contains(out, "Stopped early: the canary batch (1 host chosen by --canary) had 1 failed.") ||
 		!regexpMatch(`(?m)^`+hostCanary+` +not started`, out) {
 		t.Fatalf("canary: exit %d\n%s\n%s", code, out, stderr)
 	}
 	if e.databaseExists(strings.ReplaceAll(hostCanary, "-", "_")) {
 		t.Fatal("a host after the failed canary was changed")
 	}
-	out, _, code = e.run("apply", "--auto-approve", "--max-fail", "0")
+	// A canary that is not among the selected hosts is refused before any host is contacted.
+	if _, stderr, code := e.run("apply", "--auto-approve", "--limit", hostCanary, "--canary", "a-gone"); code != 1 ||
+		!strings.Contains(stderr, "--canary a-gone matches none of the selected hosts") {
+		t.Fatalf("canary outside the selection: exit %d\n%s", code, stderr)
+	}
+	out, _, code = e.run("apply", "--auto-approve", "--max-fail", "0", "--canary", "a-gone")
 	if code != 1 || !strings.Contains(out, "more than --max-fail allows (0)") || !regexpMatch(`(?m)^`+hostCanary+` +not started`, out) {
 		t.Fatalf("budget 0: exit %d\n%s", code, out)
 	}

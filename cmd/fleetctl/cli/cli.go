@@ -10,6 +10,7 @@ import (
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
+	"golang.org/x/term"
 )
 
 // Exit codes, documented in README.md.
@@ -90,7 +91,7 @@ func Run(ctx context.Context, args []string, io IO) int {
 		}()
 	}
 	app := newApp(io, st)
-	err := app.RunContext(ctx, args)
+	err := app.RunContext(ctx, flagsFirst(app, args))
 	if err == nil {
 		return ExitOK
 	}
@@ -146,6 +147,9 @@ func versionCommand(io IO) *ucli.Command {
 		Name:  "version",
 		Usage: "print fleetctl's version",
 		Action: func(c *ucli.Context) error {
+			if err := noArgs(c, io); err != nil {
+				return err
+			}
 			fmt.Fprintln(io.Stdout, versionString())
 			return nil
 		},
@@ -181,11 +185,9 @@ func versionString() string {
 	return "fleetctl " + v
 }
 
+// isTerminal asks the terminal driver, not the file mode: /dev/null is a character device too, and a prompt on it
+// would read end-of-file and cancel.
 func isTerminal(r interface{ Read([]byte) (int, error) }) bool {
 	f, ok := r.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -92,12 +92,19 @@ func asReader(w io.Writer) io.Reader {
 	return nil
 }
 
-// planAndShow opens the session, plans every host with progress on stderr and prints the plan. The caller closes
-// the session and the run when they are not nil, whatever the error.
-func planAndShow(c *ucli.Context, io IO, st *runState) (*provision.Session, *provision.Run, io.Writer, error) {
+// planAndShow opens the session, plans every host with progress on stderr and prints the plan. When ro is not nil
+// its canary (--canary) is resolved against the selected hosts first, so a typo fails before any host is
+// contacted. The caller closes the session and the run when they are not nil, whatever the error.
+func planAndShow(c *ucli.Context, io IO, st *runState, ro *provision.Rollout) (*provision.Session, *provision.Run, io.Writer, error) {
 	s, err := open(c.Context, c, io)
 	if err != nil {
 		return nil, nil, nil, withCode(ExitError, err)
+	}
+	if ro != nil {
+		if ro.Canary, err = canary(c, s); err != nil {
+			s.Close()
+			return nil, nil, nil, err
+		}
 	}
 	prog := newProgress(io)
 	run := s.Plan(c.Context, provision.Rollout{Stop: st.stop, OnHost: prog.onHost})
@@ -106,10 +113,57 @@ func planAndShow(c *ucli.Context, io IO, st *runState) (*provision.Session, *pro
 	if err := renderPlan(c, io, out, run.Plan); err != nil {
 		return s, run, out, err
 	}
-	if st.interrupted() {
-		return s, run, out, withCode(ExitInterrupted, errors.New("interrupted before anything was applied"))
+	if err := interruptedPlanning(st, run); err != nil {
+		return s, run, out, err
 	}
 	return s, run, out, nil
+}
+
+// interruptedPlanning is the error of a run whose planning Ctrl-C cut short: the hosts never read are counted as
+// not planned, not as failed.
+func interruptedPlanning(st *runState, run *provision.Run) error {
+	if !st.interrupted() {
+		return nil
+	}
+	if n := len(run.NotPlanned); n > 0 {
+		return withCode(ExitInterrupted, fmt.Errorf("interrupted while planning: %d of %s not planned; nothing was applied",
+			n, count(n+len(run.Plan.Hosts), "host")))
+	}
+	return withCode(ExitInterrupted, errors.New("interrupted before anything was applied"))
+}
+
+// canary resolves --canary against the session's selected hosts.
+func canary(c *ucli.Context, s *provision.Session) ([]string, error) {
+	pats := splitList(c.StringSlice("canary"))
+	if len(pats) == 0 {
+		return nil, nil
+	}
+	names, err := s.CanaryHosts(pats)
+	if err != nil {
+		return nil, withCode(ExitError, err)
+	}
+	return names, nil
+}
+
+// checkOptions refuses option values that cannot work, before the inventory is read or any host contacted.
+func checkOptions(c *ucli.Context) error {
+	switch f := c.String("format"); f {
+	case "text", "", "markdown", "md", "json":
+	default:
+		return withCode(ExitUsage, fmt.Errorf("unknown --format %q: use text, markdown or json", f))
+	}
+	if n := c.Int("forks"); n < 1 {
+		return withCode(ExitUsage, fmt.Errorf("--forks %d: give the number of hosts in flight at once, at least 1", n))
+	}
+	return nil
+}
+
+// count is "1 host", "2 hosts".
+func count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func newProgress(io IO) *progress {
@@ -124,7 +178,13 @@ func planCommand(io IO, st *runState) *ucli.Command {
 			&ucli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when nothing would change, 2 when something would, 1 on error"},
 			&ucli.StringFlag{Name: "out", Usage: "also save the plan to `FILE` for `fleetctl apply FILE` (it holds no secret)"}),
 		Action: func(c *ucli.Context) error {
-			s, run, _, err := planAndShow(c, io, st)
+			if err := noArgs(c, io); err != nil {
+				return err
+			}
+			if err := checkOptions(c); err != nil {
+				return err
+			}
+			s, run, _, err := planAndShow(c, io, st, nil)
 			if s != nil {
 				defer s.Close()
 				defer run.Close()
@@ -133,7 +193,7 @@ func planCommand(io IO, st *runState) *ucli.Command {
 				return err
 			}
 			if failed := run.Plan.Failed(); len(failed) > 0 {
-				return withCode(ExitError, fmt.Errorf("%d of %d hosts could not be planned", len(failed), len(run.Plan.Hosts)))
+				return withCode(ExitError, fmt.Errorf("%d of %s could not be planned", len(failed), count(len(run.Plan.Hosts), "host")))
 			}
 			if path := c.String("out"); path != "" {
 				if err := savePlan(path, s, run, splitList(c.StringSlice("limit"))); err != nil {
@@ -157,23 +217,42 @@ func applyCommand(io IO, st *runState) *ucli.Command {
 		Flags: append(runFlags(),
 			&ucli.BoolFlag{Name: "auto-approve", Usage: "apply without asking (required when stdin is not a terminal)"},
 			&ucli.StringFlag{Name: "batch", Usage: "apply `N` hosts (or P%) at a time; the first batch is a canary: if one of its hosts fails, the run stops"},
-			&ucli.StringFlag{Name: "max-fail", Usage: "stop starting hosts once more than `N` (or P%) of them failed (unreachable counts)"}),
+			&ucli.StringFlag{Name: "max-fail", Usage: "stop starting hosts once more than `N` (or P%) of them failed (unreachable counts)"},
+			&ucli.StringSliceFlag{Name: "canary", Usage: "the hosts matching `PATTERN` (as --limit) form the first batch, the canary (repeatable, or comma-separated)"}),
 		Action: func(c *ucli.Context) error {
 			if c.NArg() > 1 {
-				return withCode(ExitUsage, errors.New("apply takes at most one argument, a saved plan file"))
+				msg := fmt.Sprintf("unexpected argument %q: apply takes at most one argument, a saved plan file", c.Args().Get(1))
+				if hint := argHint(c, io, c.Args().Get(1)); hint != "" {
+					msg += "; " + hint
+				}
+				return withCode(ExitUsage, errors.New(msg))
+			}
+			if err := checkOptions(c); err != nil {
+				return err
 			}
 			ro, err := rollout(c, st)
 			if err != nil {
 				return err
 			}
-			if c.NArg() == 1 {
-				return applySaved(c, io, st, ro, c.Args().First())
+			saved := c.Args().First()
+			if saved != "" {
+				if err := checkSavedArg(c, io, saved); err != nil {
+					return err
+				}
 			}
+			// Every stdin that is not a terminal (a pipe, a file, /dev/null) is refused alike, before anything is
+			// read: a prompt nobody can answer is never shown.
 			interactive := io.Terminal != nil && io.Terminal(io.Stdin)
 			if !c.Bool("auto-approve") && !interactive {
+				if saved != "" {
+					return withCode(ExitError, fmt.Errorf("apply asks for confirmation and stdin is not a terminal: to apply the reviewed plan, run fleetctl apply %s --auto-approve", shellWord(saved)))
+				}
 				return withCode(ExitError, errors.New("apply asks for confirmation and stdin is not a terminal: review with `fleetctl plan`, then run apply --auto-approve"))
 			}
-			s, run, out, err := planAndShow(c, io, st)
+			if saved != "" {
+				return applySaved(c, io, st, ro, saved)
+			}
+			s, run, out, err := planAndShow(c, io, st, &ro)
 			if s != nil {
 				defer s.Close()
 				defer run.Close()
@@ -183,20 +262,46 @@ func applyCommand(io IO, st *runState) *ucli.Command {
 			}
 			if run.Plan.Counts().Total() == 0 {
 				if failed := run.Plan.Failed(); len(failed) > 0 {
-					return withCode(ExitError, fmt.Errorf("%d of %d hosts could not be planned", len(failed), len(run.Plan.Hosts)))
+					return withCode(ExitError, fmt.Errorf("%d of %s could not be planned", len(failed), count(len(run.Plan.Hosts), "host")))
 				}
 				return nil
 			}
-			if !c.Bool("auto-approve") {
-				fmt.Fprint(out, "\nApply these changes? Only 'yes' is accepted: ")
-				line, _ := bufio.NewReader(io.Stdin).ReadString('\n')
-				if strings.TrimSpace(line) != "yes" {
-					return withCode(ExitError, errors.New("apply cancelled"))
-				}
+			if err := confirm(c, io, out); err != nil {
+				return err
 			}
 			return applyRun(c, io, st, out, run, ro)
 		},
 	}
+}
+
+// confirm asks before applying, unless --auto-approve; only "yes" goes on.
+func confirm(c *ucli.Context, io IO, out io.Writer) error {
+	if c.Bool("auto-approve") {
+		return nil
+	}
+	fmt.Fprint(out, "\nApply these changes? Only 'yes' is accepted: ")
+	line, _ := bufio.NewReader(io.Stdin).ReadString('\n')
+	if strings.TrimSpace(line) != "yes" {
+		return withCode(ExitError, errors.New("apply cancelled"))
+	}
+	return nil
+}
+
+// checkSavedArg refuses an argument of apply that is not a saved plan, saying what was probably meant: an
+// inventory (-i) or hosts (--limit).
+func checkSavedArg(c *ucli.Context, io IO, path string) error {
+	if looksLikeInventory(path) {
+		return withCode(ExitUsage, fmt.Errorf("%s is an inventory, and apply's argument is a plan saved by plan --out; did you mean -i %s?", path, shellWord(path)))
+	}
+	if _, err := os.Stat(path); err != nil && namesHosts(c, io, path) {
+		return withCode(ExitUsage, fmt.Errorf("no saved plan %q; did you mean --limit %s?", path, shellWord(path)))
+	}
+	// FLEETCTL_INVENTORY in the environment is no -i on the command line: the saved plan's inventory wins.
+	fromEnv := c.String("inventory") == io.Getenv("FLEETCTL_INVENTORY")
+	if c.IsSet("limit") || (c.IsSet("inventory") && !fromEnv) {
+		return withCode(ExitUsage, errors.New("a saved plan carries its own inventory and --limit: give neither"))
+	}
+	return nil
 }
 
 // rollout reads --batch and --max-fail.
@@ -204,6 +309,9 @@ func rollout(c *ucli.Context, st *runState) (provision.Rollout, error) {
 	batch, err := provision.ParseAmount("batch", c.String("batch"))
 	if err != nil {
 		return provision.Rollout{}, withCode(ExitUsage, err)
+	}
+	if batch.Set && batch.N == 0 {
+		return provision.Rollout{}, withCode(ExitUsage, fmt.Errorf("--batch %s: a batch holds at least one host; give a number of hosts (5) or a percentage above 0 (20%%)", c.String("batch")))
 	}
 	maxFail, err := provision.ParseAmount("max-fail", c.String("max-fail"))
 	if err != nil {
@@ -223,9 +331,9 @@ func applyRun(c *ucli.Context, io IO, st *runState, out io.Writer, run *provisio
 	}
 	switch failed := rep.Failed(); {
 	case st.interrupted():
-		return withCode(ExitInterrupted, fmt.Errorf("interrupted: %d of %d hosts failed, %d not started", len(failed), len(rep.Hosts), len(rep.Skipped())))
+		return withCode(ExitInterrupted, fmt.Errorf("interrupted: %d of %s failed, %d not started", len(failed), count(len(rep.Hosts), "host"), len(rep.Skipped())))
 	case len(failed) > 0 || rep.StopReason != "":
-		return withCode(ExitError, fmt.Errorf("%d of %d hosts failed, %d not started", len(failed), len(rep.Hosts), len(rep.Skipped())))
+		return withCode(ExitError, fmt.Errorf("%d of %s failed, %d not started", len(failed), count(len(rep.Hosts), "host"), len(rep.Skipped())))
 	}
 	return nil
 }
@@ -249,11 +357,8 @@ func savePlan(path string, s *provision.Session, run *provision.Run, limit []str
 }
 
 // applySaved carries out a saved plan: it re-reads every host and refuses, naming host and resource, when anything
-// differs from what the plan was made from. The plan was reviewed already, so it does not ask.
+// differs from what the plan was made from. Like apply, it shows the plan and asks unless --auto-approve.
 func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path string) error {
-	if c.IsSet("limit") || c.IsSet("inventory") {
-		return withCode(ExitUsage, errors.New("a saved plan carries its own inventory and --limit: give neither"))
-	}
 	saved, err := provision.LoadSaved(path)
 	if err != nil {
 		return withCode(ExitError, err)
@@ -270,11 +375,14 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path
 		return withCode(ExitError, err)
 	}
 	defer s.Close()
+	if ro.Canary, err = canary(c, s); err != nil {
+		return err
+	}
 	run := s.Plan(c.Context, provision.Rollout{Stop: st.stop})
 	defer run.Close()
 	out := s.MaskWriter(io.Stdout)
-	if st.interrupted() {
-		return withCode(ExitInterrupted, errors.New("interrupted before anything was applied"))
+	if err := interruptedPlanning(st, run); err != nil {
+		return err
 	}
 	if mm := provision.CompareSaved(saved.Plan, run.Plan); len(mm) > 0 {
 		var b strings.Builder
@@ -288,6 +396,9 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path
 	}
 	if run.Plan.Counts().Total() == 0 {
 		return nil
+	}
+	if err := confirm(c, io, out); err != nil {
+		return err
 	}
 	return applyRun(c, io, st, out, run, ro)
 }
@@ -303,8 +414,14 @@ func renderCommand(io IO) *ucli.Command {
 	return &ucli.Command{
 		Name:  "render",
 		Usage: "print every file and TICK script a host would get, secrets masked; contacts no server",
-		Flags: []ucli.Flag{inventoryFlag(), &ucli.StringFlag{Name: "host", Required: true, Usage: "the inventory host"}},
+		Flags: []ucli.Flag{inventoryFlag(), &ucli.StringFlag{Name: "host", Usage: "the inventory host (required)"}},
 		Action: func(c *ucli.Context) error {
+			if err := noArgs(c, io); err != nil {
+				return err
+			}
+			if c.String("host") == "" {
+				return withCode(ExitUsage, errors.New("render needs --host NAME: the inventory host whose files and scripts to print"))
+			}
 			out, err := provision.Render(provision.Options{InventoryPath: c.String("inventory"), Getenv: io.Getenv}, c.String("host"))
 			if err != nil {
 				return withCode(ExitError, err)
@@ -323,11 +440,14 @@ func validateCommand(io IO) *ucli.Command {
 		Usage: "check the inventory, templates and alert packs without contacting any server",
 		Flags: []ucli.Flag{inventoryFlag()},
 		Action: func(c *ucli.Context) error {
+			if err := noArgs(c, io); err != nil {
+				return err
+			}
 			n, err := provision.Validate(provision.Options{InventoryPath: c.String("inventory"), Getenv: io.Getenv})
 			if err != nil {
 				return withCode(ExitError, err)
 			}
-			fmt.Fprintf(io.Stdout, "%s: valid (%d hosts; every template and TICK script renders and parses)\n", c.String("inventory"), n)
+			fmt.Fprintf(io.Stdout, "%s: valid (%s; every template and TICK script renders and parses)\n", c.String("inventory"), count(n, "host"))
 			return nil
 		},
 	}

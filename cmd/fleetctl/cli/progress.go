@@ -31,7 +31,7 @@ func (p *progress) onHost(ev provision.Progress) {
 		if ev.Phase == "apply" {
 			verb = "applying"
 		}
-		fmt.Fprintf(p.w, "\r\x1b[K%s: %d/%d hosts done, %d changed, %d failed, %s elapsed%s", verb, ev.Done, ev.Total, ev.Changed, ev.Failed,
+		fmt.Fprintf(p.w, "\r\x1b[K%s: %d/%s done, %d changed, %d failed, %s elapsed%s", verb, ev.Done, count(ev.Total, "host"), ev.Changed, ev.Failed,
 			ev.Elapsed.Round(time.Second), eta)
 		p.drawn = true
 		return
