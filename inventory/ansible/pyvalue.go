@@ -46,7 +46,7 @@ func pyLiteral(s string) Value {
 	if str, ok := pyStrings(t); ok {
 		return stringValue(str)
 	}
-	if t != "" && strings.ContainsRune("[({", rune(t[0])) && pyBalanced(t) {
+	if t != "" && strings.ContainsRune("[({", rune(t[0])) && pyContainer(t) {
 		// A list, tuple, set or dict literal: which one, and whether Python accepts it, does not matter here, since
 		// no mapped variable takes one; the text is never printed.
 		return Value{V: Other{"a list or mapping"}}
@@ -58,32 +58,102 @@ func stringValue(s string) Value {
 	return Value{V: s, Vault: strings.HasPrefix(strings.TrimSpace(s), "$ANSIBLE_VAULT;")}
 }
 
-// pyBalanced reports whether brackets outside quotes balance and close at the end, a cheap stand-in for "Python
-// would parse this as a container".
-func pyBalanced(s string) bool {
-	depth := 0
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == '\\' {
-				i++
-			} else if c == quote {
-				quote = 0
-			}
-		case c == '\'' || c == '"':
-			quote = c
-		case c == '[' || c == '(' || c == '{':
-			depth++
-		case c == ']' || c == ')' || c == '}':
-			depth--
-			if depth < 0 || depth == 0 && i != len(s)-1 {
+// pyContainer reports whether s is a Python list, tuple, set or dict display of literals, which literal_eval
+// would turn into a container. "[::1]" and "{{ var }}" are not (a slice, a name), so they stay strings.
+func pyContainer(s string) bool {
+	p := &pyParser{s: s}
+	if !p.value() {
+		return false
+	}
+	p.space()
+	return p.i == len(p.s)
+}
+
+type pyParser struct {
+	s string
+	i int
+}
+
+func (p *pyParser) space() {
+	for p.i < len(p.s) && strings.IndexByte(" \t\r\n", p.s[p.i]) >= 0 {
+		p.i++
+	}
+}
+
+func (p *pyParser) eat(c byte) bool {
+	p.space()
+	if p.i < len(p.s) && p.s[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// value parses one literal; containers recursively.
+func (p *pyParser) value() bool {
+	p.space()
+	if p.i >= len(p.s) {
+		return false
+	}
+	switch c := p.s[p.i]; c {
+	case '[', '(', '{':
+		p.i++
+		closer := map[byte]byte{'[': ']', '(': ')', '{': '}'}[c]
+		if p.eat(closer) {
+			return true
+		}
+		for {
+			if !p.value() {
 				return false
+			}
+			if c == '{' && p.eat(':') && !p.value() {
+				return false
+			}
+			if p.eat(closer) {
+				return true
+			}
+			if !p.eat(',') {
+				return false
+			}
+			if p.eat(closer) {
+				return true
 			}
 		}
 	}
-	return depth == 0 && quote == 0
+	// A scalar: the longest run up to a delimiter outside quotes, checked with pyLiteral's rules.
+	start := p.i
+	var quote byte
+	for ; p.i < len(p.s); p.i++ {
+		c := p.s[p.i]
+		if quote != 0 {
+			if c == '\\' {
+				p.i++
+			} else if c == quote {
+				quote = 0
+			}
+			continue
+		}
+		if c == '\'' || c == '"' {
+			quote = c
+			continue
+		}
+		if strings.IndexByte(",:]})[({", c) >= 0 {
+			break
+		}
+	}
+	tok := strings.TrimSpace(p.s[start:p.i])
+	if tok == "" || quote != 0 {
+		return false
+	}
+	switch tok {
+	case "True", "False", "None":
+		return true
+	}
+	if pyInt.MatchString(tok) || pyFloat.MatchString(tok) || pyComplex.MatchString(tok) {
+		return true
+	}
+	_, ok := pyStrings(tok)
+	return ok
 }
 
 // pyStrings parses one or more adjacent Python string literals (implicit concatenation), with optional u, r, b

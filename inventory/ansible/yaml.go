@@ -29,11 +29,14 @@ var (
 
 // yaml11 returns the value of a scalar node as PyYAML (YAML 1.1) resolves it.
 func yaml11(n *yaml.Node) Value {
-	switch n.Tag {
-	case "!vault":
-		return Value{V: n.Value, Vault: true}
-	case "!unsafe", "!!str":
-		return stringValue(n.Value)
+	// yaml.v3 fills in Tag with its own (YAML 1.2) resolution; only a tag written in the file counts here.
+	if n.Style&yaml.TaggedStyle != 0 {
+		switch n.Tag {
+		case "!vault":
+			return Value{V: n.Value, Vault: true}
+		case "!unsafe", "!!str":
+			return stringValue(n.Value)
+		}
 	}
 	if n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
 		return stringValue(n.Value)
@@ -158,7 +161,7 @@ func pairs(m *yaml.Node) []yamlPair {
 
 // isNull reports whether a node is YAML 1.1 null (an empty value).
 func isNull(n *yaml.Node) bool {
-	return n == nil || n.Kind == yaml.ScalarNode && n.Style == 0 && n.Tag != "!!str" && y11Null.MatchString(n.Value)
+	return n == nil || n.Kind == yaml.ScalarNode && n.Style == 0 && y11Null.MatchString(n.Value)
 }
 
 // keyString returns a mapping key as a string, or false when YAML 1.1 makes it something else (yes, 1.5, 2001).
