@@ -173,7 +173,7 @@ func (inv *Inventory) populate(p Pos, names []string, port int, vars []Var, grou
 			if isNew {
 				setVar(h.Vars, Var{Name: "ansible_port", Value: Value{V: int64(port)}, Pos: p, Owner: fmt.Sprintf("host %q", name)})
 			} else {
-				inv.unread = append(inv.unread, Note{p, fmt.Sprintf("host %q: port %d: ignored, as Ansible ignores it: the host was first defined at %s without it (set ansible_port instead)", name, port, h.Pos)})
+				inv.unread = append(inv.unread, Note{p, fmt.Sprintf("host %q: port %d: ignored, as Ansible ignores it: only a host's first mention (%s) sets its port (set ansible_port instead)", name, port, h.Pos)})
 			}
 		}
 		for _, v := range vars {
