@@ -366,3 +366,17 @@ ansible_ssh_private_key_file=keys/id_fleet
 		t.Errorf("no closing line:\n%s", res.TOML)
 	}
 }
+
+// Ansible takes a host's port from its first mention only; a later pattern's port is noted, not applied.
+func TestLaterPortNoted(t *testing.T) {
+	res, err := importText(t, "inv", "web1\n[g]\nweb1:2222\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h, _ := load(t, res).Host("web1"); h.Port != 22 {
+		t.Errorf("port %d, want Ansible's 22", h.Port)
+	}
+	if !strings.Contains(string(res.TOML), `#   inv:3: host "web1": port 2222: ignored, as Ansible ignores it: only a host's first mention (inv:1) sets its port`) {
+		t.Errorf("no note:\n%s", res.TOML)
+	}
+}
