@@ -130,7 +130,10 @@ func newApp(io IO, st *runState) *ucli.App {
 			renderCommand(io),
 			validateCommand(io),
 			versionCommand(io),
+			importAnsibleCommand(io), completionCommand(io), manCommand(io), completeCommand(io),
 		}),
+		Description: appDescription,
+		Before:      func(c *ucli.Context) error { addHelp(c.App); return nil },
 	}
 }
 
@@ -156,8 +159,12 @@ func versionCommand(io IO) *ucli.Command {
 	}
 }
 
-// versionString is the module version stamped by the Go toolchain (a VCS revision for local builds).
+// versionString is the release build's stamp, else the module version stamped by the Go toolchain (a VCS revision
+// for local builds).
 func versionString() string {
+	if stampedVersion != "" {
+		return stamped()
+	}
 	v, rev, dirty := "(devel)", "", false
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		if bi.Main.Version != "" {
