@@ -172,6 +172,9 @@ func checkURL(s string) (norm, problem, fix string) {
 	if s == "" {
 		return "", "must not be empty", `write a URL such as "http://127.0.0.1:8086"`
 	}
+	if problem, fix := checkURLChars(s); problem != "" {
+		return "", problem, fix
+	}
 	if !strings.Contains(s, "://") {
 		return "", "missing scheme", fmt.Sprintf("write %q", "http://"+s)
 	}
@@ -198,6 +201,30 @@ func checkURL(s string) (norm, problem, fix string) {
 		}
 	}
 	return strings.TrimRight(s, "/"), "", ""
+}
+
+// checkURLChars refuses whitespace, control and invisible characters. URLs are written into repository files and
+// commands, where a space ends them: dnf reads a second mirror after a space in rpm_url, apt another suite after
+// one in apt_url, and a line break starts a line of the URL's choosing (gpgcheck=0).
+func checkURLChars(s string) (problem, fix string) {
+	for i, r := range []rune(s) {
+		var what string
+		switch {
+		case r == ' ':
+			return fmt.Sprintf("a space (character %d) is not allowed in a URL: where the URL is written, in a repository file or a command, it would end the URL and start another", i+1),
+				"percent-encode it as %20"
+		case unicode.IsControl(r):
+			what = "control character"
+		case unicode.IsSpace(r):
+			what = "whitespace character"
+		case r == unicode.ReplacementChar || !unicode.IsGraphic(r):
+			what = "invisible character"
+		default:
+			continue
+		}
+		return fmt.Sprintf("%s %U (character %d) is not allowed in a URL", what, r, i+1), "remove it, or percent-encode it"
+	}
+	return "", ""
 }
 
 func unwrapURLError(err error) error {

@@ -92,6 +92,13 @@ func TestCheckURL(t *testing.T) {
 		{"http://x:0", "", "port 0 is out of range 1-65535"},
 		{"http://x/#frag", "", "a query or fragment is not allowed here"},
 		{"", "", "must not be empty"},
+		// Written into a .repo file, a space gives dnf a second mirror; a line break, a line of the URL's choosing.
+		{"https://mirror.example.com/rpm https://evil.example.com/rpm", "", "a space (character 31) is not allowed in a URL: where the URL is written, in a repository file or a command, it would end the URL and start another"},
+		{"https://m.example.com/debian\ngpgcheck=0", "", "control character U+000A (character 29) is not allowed in a URL"},
+		{"https://m.example.com/a\tb", "", "control character U+0009 (character 24) is not allowed in a URL"},
+		{"https://m.example.com/a\u00a0b", "", "whitespace character U+00A0 (character 24) is not allowed in a URL"},
+		{"https://m.example.com/a\u200bb", "", "invisible character U+200B (character 24) is not allowed in a URL"},
+		{"https://m.example.com/a%20b/$basearch", "https://m.example.com/a%20b/$basearch", ""},
 	}
 	for _, tt := range tests {
 		got, problem, _ := checkURL(tt.in)

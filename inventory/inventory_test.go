@@ -263,6 +263,11 @@ func TestErrors(t *testing.T) {
 			`testdata/errors/unknown_group.toml:25: hosts[0].groups[2]: group "db" listed twice (list it once)`,
 			`testdata/errors/unknown_group.toml:25: hosts[0].groups[3]: unknown group "staging" (define it with a [groups.staging] section)`,
 		}},
+		{"repo_urls", []string{
+			`testdata/errors/repo_urls.toml:20: telegraf.apt_url: a space (character 34) is not allowed in a URL: where the URL is written, in a repository file or a command, it would end the URL and start another (percent-encode it as %20)`,
+			`testdata/errors/repo_urls.toml:21: telegraf.rpm_url: control character U+000A (character 31) is not allowed in a URL (remove it, or percent-encode it)`,
+			`testdata/errors/repo_urls.toml:22: telegraf.key_url: whitespace character U+00A0 (character 31) is not allowed in a URL (remove it, or percent-encode it)`,
+		}},
 		{"fingerprint", []string{
 			`testdata/errors/fingerprint.toml:20: telegraf.key_fingerprint: not a key fingerprint: want 40 hex digits, got 36 characters (copy the primary key's fingerprint as printed by gpg --show-keys FILE)`,
 		}},

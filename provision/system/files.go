@@ -50,8 +50,12 @@ func (f FileSpec) describe(content []byte, m *secret.Masker) (text string, summa
 	if utf8.Valid(content) && !bytes.ContainsRune(content, 0) {
 		return maskKeys(m.Mask(string(content)), f.SecretKeys), false
 	}
+	return "binary, " + sizeAndSum(content), true
+}
+
+func sizeAndSum(content []byte) string {
 	sum := sha256.Sum256(content)
-	return fmt.Sprintf("binary, %d bytes, sha256 %s", len(content), hex.EncodeToString(sum[:8])), true
+	return fmt.Sprintf("%d bytes, sha256 %s", len(content), hex.EncodeToString(sum[:8]))
 }
 
 // FileSet manages files that take effect together: they are installed in one step, an optional check runs against
@@ -156,6 +160,10 @@ func (s *FileSet) diffFile(want FileSpec, got FileFact) plan.Change {
 	if !bytes.Equal(got.Content, want.Content) {
 		beforeText, beforeBinary := want.describe(got.Content, s.Masker)
 		if beforeBinary || afterBinary {
+			if beforeText == afterText {
+				// The summaries cannot tell them apart (the same key, encoded otherwise): show how the bytes differ.
+				beforeText, afterText = beforeText+" ("+sizeAndSum(got.Content)+")", afterText+" ("+sizeAndSum(want.Content)+")"
+			}
 			ch.Fields = append(ch.Fields, plan.Field{Name: "content", Before: beforeText, After: afterText})
 		} else if beforeText == afterText {
 			// Only a secret differs: say so without showing either value.

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/fleetctl/fleetctl/provision/remote"
 	"github.com/fleetctl/fleetctl/provision/repokey"
@@ -85,12 +87,31 @@ func pinned(pkg, sep, version string) string {
 	return remote.Quote(pkg + sep + version)
 }
 
+// repoURL keeps a repository URL one token on one line of the file it is written into: a space would give dnf a
+// second mirror and apt another suite, a line break another key. The inventory refuses such URLs; whatever reaches
+// here anyway has every space, control and invisible character percent-encoded.
+func repoURL(u string) string {
+	var b strings.Builder
+	for len(u) > 0 {
+		r, n := utf8.DecodeRuneInString(u)
+		if r == ' ' || r == utf8.RuneError || unicode.IsSpace(r) || !unicode.IsGraphic(r) {
+			for _, c := range []byte(u[:n]) {
+				fmt.Fprintf(&b, "%%%02X", c)
+			}
+		} else {
+			b.WriteString(u[:n])
+		}
+		u = u[n:]
+	}
+	return b.String()
+}
+
 // rpmRepoFile is the .repo file dnf, yum and zypper read: every check on, the key a local file fleetctl verified,
 // so no key is ever fetched from the network and trusted unseen.
 func rpmRepoFile(r Repo, zypper bool) []byte {
 	var b strings.Builder
 	b.WriteString("# Managed by fleetctl.\n[influxdata]\nname=InfluxData Repository - Stable\n")
-	fmt.Fprintf(&b, "baseurl=%s\nenabled=1\ngpgcheck=1\nrepo_gpgcheck=1\ngpgkey=file://%s\n", r.RPMURL, RPMKey)
+	fmt.Fprintf(&b, "baseurl=%s\nenabled=1\ngpgcheck=1\nrepo_gpgcheck=1\ngpgkey=file://%s\n", repoURL(r.RPMURL), RPMKey)
 	if zypper {
 		b.WriteString("type=rpm-md\nautorefresh=1\npkg_gpgcheck=1\n")
 	}
@@ -106,7 +127,7 @@ func Families() map[string]*Family {
 		RepoFiles: func(r Repo) []FileSpec {
 			key := rootFile(AptKeyring, r.Key)
 			key.Summary = keySummary
-			return []FileSpec{key, rootFile(AptList, []byte(fmt.Sprintf("# Managed by fleetctl.\ndeb [signed-by=%s] %s stable main\n", AptKeyring, r.AptURL)))}
+			return []FileSpec{key, rootFile(AptList, []byte(fmt.Sprintf("# Managed by fleetctl.\ndeb [signed-by=%s] %s stable main\n", AptKeyring, repoURL(r.AptURL))))}
 		},
 		Install: func(pkg, version string) string {
 			// Refresh only the InfluxData list: the host's other sources are not ours to touch, and an unreachable
@@ -281,13 +302,26 @@ func SupportTable() string {
 	return b.String()
 }
 
-// keySummary shows a keyring by its primary fingerprints, which is what the pin is about.
+// keySummary shows a key file as apt and rpm read it: every primary key of every armored block, and whatever else
+// the file holds, so a key added behind fleetctl's back shows in the plan beside the pinned one.
 func keySummary(b []byte) string {
-	fps := repokey.FingerprintOf(b)
-	if len(fps) == 0 {
+	c := repokey.Inspect(b)
+	var s string
+	switch len(c.Fingerprints) {
+	case 0:
 		return fmt.Sprintf("not an OpenPGP key (%d bytes)", len(b))
+	case 1:
+		s = "OpenPGP key " + c.Fingerprints[0]
+	default:
+		s = fmt.Sprintf("%d OpenPGP keys: %s", len(c.Fingerprints), strings.Join(c.Fingerprints, ", "))
 	}
-	return "OpenPGP key " + strings.Join(fps, ", ")
+	if c.Blocks > 1 {
+		s += fmt.Sprintf(" in %d armored blocks", c.Blocks)
+	}
+	if len(c.Problems) > 0 {
+		s += "; " + strings.Join(c.Problems, "; ")
+	}
+	return s
 }
 
 // RepoFilePaths lists the repository files of every family, so one batched read covers whichever OS the host runs.

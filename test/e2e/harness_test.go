@@ -147,6 +147,9 @@ func (e *env) runNoInventory(args ...string) (string, string, int) {
 	argv := append([]string{"fleetctl"}, args...)
 	code := cli.Run(context.Background(), argv, io)
 	e.outputs = append(e.outputs, stdout.String(), stderr.String())
+	if args[0] == "apply" {
+		e.checkKeyFiles()
+	}
 	return stdout.String(), stderr.String(), code
 }
 

@@ -66,6 +66,47 @@ func TestRepoKeyFingerprint(t *testing.T) {
 	}
 }
 
+// TestRepoExtraKeys: extra.asc and extra-joined.asc are served as described and hold exactly the repository key and
+// the wrong key, as gpg reads them (which is how apt and dnf would trust them); extra.asc as two armored blocks,
+// extra-joined.asc as one.
+func TestRepoExtraKeys(t *testing.T) {
+	bed := testbed.Require(t)
+	ctx := repoContext(t)
+	r := bed.Repo
+	wrong := repoShowKeys(ctx, t, r.WrongKeyFile).primary
+	for _, c := range []struct {
+		url, file string
+		blocks    int
+	}{{r.ExtraKeyURL, r.ExtraKeyFile, 2}, {r.ExtraJoinedKeyURL, r.ExtraJoinedKeyFile, 1}} {
+		if c.url == "" || c.file == "" {
+			t.Fatalf("the description lacks an extra key: %+v", r)
+		}
+		local, err := os.ReadFile(c.file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if served := repoGet(ctx, t, c.url); !bytes.Equal(served, local) {
+			t.Errorf("%s serves other bytes than %s", c.url, c.file)
+		}
+		if n := bytes.Count(local, []byte("-----BEGIN PGP PUBLIC KEY BLOCK-----")); n != c.blocks {
+			t.Errorf("%s: %d armored blocks, want %d", c.file, n, c.blocks)
+		}
+		out := repoMustRun(ctx, t, repoGnupgHome(ctx, t, ""), "gpg", "--batch", "--with-colons", "--show-keys", c.file)
+		var primaries []string
+		last := ""
+		for _, line := range strings.Split(out, "\n") {
+			f := strings.Split(line, ":")
+			if f[0] == "fpr" && last == "pub" && len(f) > 9 {
+				primaries = append(primaries, f[9])
+			}
+			last = f[0]
+		}
+		if got, want := strings.Join(primaries, " "), r.KeyFingerprint+" "+wrong; got != want {
+			t.Errorf("%s: primary keys %q, want %q (the repository key, then the wrong one)", c.file, got, want)
+		}
+	}
+}
+
 // TestRepoApt: InRelease verifies with the repository keyring and not with the wrong one, the indexes chain by
 // checksum to the .deb, and the .deb holds the real Telegraf at the bed's version, packaged like InfluxData's.
 func TestRepoApt(t *testing.T) {

@@ -58,6 +58,12 @@ type Repo struct {
 	// A second, unrelated key for negative tests: a client pinned to it must refuse the repository.
 	WrongKeyURL  string `json:"wrong_key_url"`
 	WrongKeyFile string `json:"wrong_key_file"`
+	// Key files that hold the repository key and the wrong one, which apt and rpm would both trust: two armored
+	// blocks (extra), and one block holding both keys (extra_joined). A client must refuse them.
+	ExtraKeyURL        string `json:"extra_key_url"`
+	ExtraKeyFile       string `json:"extra_key_file"`
+	ExtraJoinedKeyURL  string `json:"extra_joined_key_url"`
+	ExtraJoinedKeyFile string `json:"extra_joined_key_file"`
 }
 
 // SSH holds what a client needs to log in to every host.

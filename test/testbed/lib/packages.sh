@@ -369,6 +369,12 @@ packages_sign_tree() (
 	cp "$keys/repo.asc" "$yum/repodata/repomd.xml.key"
 
 	cp "$keys/repo.asc" "$keys/repo.gpg" "$keys/wrong.asc" "$keys/wrong.gpg" "$out/tree/"
+	# Key files that carry the repository key and another one, which apt, rpm and gpg would all trust: the two
+	# armored blocks one after the other, and one block holding both keys (the repository key first).
+	cat "$keys/repo.asc" "$keys/wrong.asc" > "$out/tree/extra.asc"
+	gpg -q --batch --import "$keys/wrong.gpg"
+	gpg -q --batch --armor --export "$fpr" "$(gpg --batch --with-colons --show-keys "$keys/wrong.gpg" | awk -F: '$1 == "fpr" { print $10; exit }')" \
+		> "$out/tree/extra-joined.asc"
 )
 
 packages_build_repos() (
@@ -451,7 +457,11 @@ packages_start() {
 			key_fingerprint: $fpr,
 			telegraf_version: $ver,
 			wrong_key_url: ($base + "/wrong.asc"),
-			wrong_key_file: ($dir + "/wrong.asc")
+			wrong_key_file: ($dir + "/wrong.asc"),
+			extra_key_url: ($base + "/extra.asc"),
+			extra_key_file: ($dir + "/extra.asc"),
+			extra_joined_key_url: ($base + "/extra-joined.asc"),
+			extra_joined_key_file: ($dir + "/extra-joined.asc")
 		}}' > "$frag"
 	tb_fragment packages "$frag"
 	rm -f "$frag"
