@@ -258,7 +258,6 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 			for i, hp := range batch {
 				names[i] = hp.Host
 			}
-			r.e.log().Debug("batch", "batch", b+1, "of", batches, "hosts", strings.Join(names, ","))
 			if ro.OnBatch != nil {
 				ro.OnBatch(b+1, batches, names)
 			}
