@@ -92,13 +92,18 @@ func (r *Run) Close() {
 // starts, and the hosts left out are listed in NotPlanned (not failed: nothing was tried on them).
 func (e *Engine) Plan(ctx context.Context, hosts []HostSpec, ro Rollout) *Run {
 	run := &Run{Plan: &plan.Plan{Created: e.now()}, e: e, hosts: map[string]*hostRun{}}
+	sel := newSelection(e.Only)
 	var mu sync.Mutex
 	start := e.now()
 	done, changed, failed := 0, 0, 0
 	started := e.each(ctx, hosts, func() bool { return stopped(ro.Stop) }, func(ctx context.Context, h HostSpec) {
 		t0 := e.now()
-		hr, hp := e.planHost(ctx, h)
-		e.log().Debug("planned host", "host", h.Name, "changes", hp.Counts().Total(), "error", hp.Error, "took", e.now().Sub(t0))
+		hr, hp := e.planHost(ctx, h, sel)
+		attrs := []any{"host", h.Name, "changes", hp.Counts().Total(), "took", e.now().Sub(t0).Round(time.Millisecond)}
+		if hp.Error != "" {
+			attrs = append(attrs, "error", hp.Error)
+		}
+		e.log().Debug("planned host", attrs...)
 		mu.Lock()
 		defer mu.Unlock()
 		run.Plan.Hosts = append(run.Plan.Hosts, hp)
@@ -124,32 +129,44 @@ func (e *Engine) Plan(ctx context.Context, hosts []HostSpec, ro Rollout) *Run {
 		at[h.Name] = i
 	}
 	slices.SortFunc(run.Plan.Hosts, func(a, b plan.HostPlan) int { return at[a.Host] - at[b.Host] })
+	run.Plan.Only = e.Only
+	run.Plan.Unmatched = sel.unmatched()
 	return run
 }
 
-func (e *Engine) planHost(ctx context.Context, h HostSpec) (*hostRun, plan.HostPlan) {
+func (e *Engine) planHost(ctx context.Context, h HostSpec, sel *selection) (*hostRun, plan.HostPlan) {
 	fail := func(err error) (*hostRun, plan.HostPlan) {
 		return nil, plan.HostPlan{Host: h.Name, Error: e.Masker.Mask(err.Error())}
 	}
+	log := e.log().With("host", h.Name)
 	cfg := e.SSH
 	if h.User != "" {
 		cfg.User = h.User
 	}
-	conn, err := remote.Dial(ctx, h.Name, fmt.Sprintf("%s:%d", h.Address, h.Port), cfg)
+	addr := fmt.Sprintf("%s:%d", h.Address, h.Port)
+	t0 := e.now()
+	conn, err := remote.Dial(ctx, h.Name, addr, cfg)
 	if err != nil {
 		return fail(err)
 	}
+	log.Debug("connected", "address", addr, "user", cfg.User, "took", e.now().Sub(t0).Round(time.Millisecond))
+	t0 = e.now()
 	facts, err := system.Read(ctx, conn, e.Builder.Query(h))
 	if err != nil {
 		conn.Close()
 		return fail(err)
 	}
+	osName := facts.OSRelease["PRETTY_NAME"]
+	if osName == "" {
+		osName = strings.TrimSpace(facts.OSRelease["ID"] + " " + facts.OSRelease["VERSION_ID"])
+	}
+	log.Debug("read the host", "system", osName, "init", facts.Init, "took", e.now().Sub(t0).Round(time.Millisecond))
 	rs, err := e.Builder.Resources(ctx, h, conn, facts)
 	if err != nil {
 		conn.Close()
 		return fail(err)
 	}
-	hp, steps, err := planHost(ctx, h.Name, rs, e.selector())
+	hp, steps, err := planHost(ctx, h.Name, rs, sel.filter(), log)
 	if err != nil {
 		conn.Close()
 		return fail(err)
@@ -236,6 +253,15 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 	all := batches(r.Plan.Hosts, ro)
 	for b, batch := range all {
 		failedBefore := failures
+		if len(all) > 1 && ctx.Err() == nil && !blocked() {
+			names := make([]string, len(batch))
+			for i, hp := range batch {
+				names[i] = hp.Host
+			}
+			if ro.OnBatch != nil {
+				ro.OnBatch(b+1, len(all), names)
+			}
+		}
 		var wg sync.WaitGroup
 		started := 0
 		for _, hp := range batch {
@@ -260,7 +286,7 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 			go func(name string, hr *hostRun) {
 				defer func() { <-sem; wg.Done() }()
 				t0 := r.e.now()
-				applied, err := applyHost(ctx, hr.steps, r.e.log().With("host", name))
+				applied, err := applyHost(ctx, name, hr.steps, r.e.log().With("host", name))
 				res := HostResult{Host: name, Applied: applied, Duration: r.e.now().Sub(t0)}
 				if hr.conn != nil {
 					res.SSHSessions, res.Uploads = hr.conn.Stats.Sessions.Load(), hr.conn.Stats.Uploads.Load()
@@ -268,7 +294,11 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 				if err != nil {
 					res.Error = r.e.Masker.Mask(err.Error())
 				}
-				r.e.log().Debug("applied host", "host", name, "changes", len(applied), "error", res.Error)
+				attrs := []any{"host", name, "changes", len(applied), "took", res.Duration.Round(time.Millisecond)}
+				if res.Error != "" {
+					attrs = append(attrs, "error", res.Error)
+				}
+				r.e.log().Debug("applied host", attrs...)
 				finish(res)
 			}(hp.Host, hr)
 		}
@@ -325,30 +355,113 @@ func (e *Engine) now() time.Time {
 	return time.Now()
 }
 
+// log is the engine's logger, every string it logs passed through the masker.
 func (e *Engine) log() *slog.Logger {
-	if e.Log != nil {
+	if e.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	if e.Masker == nil {
 		return e.Log
 	}
-	return slog.New(slog.DiscardHandler)
+	return slog.New(maskHandler{h: e.Log.Handler(), m: e.Masker})
 }
 
-// selector is the --only filter, or nil.
-func (e *Engine) selector() func(string) bool {
-	if len(e.Only) == 0 {
+// maskHandler masks every secret the masker knows in a record's message and attributes.
+type maskHandler struct {
+	h slog.Handler
+	m *secret.Masker
+}
+
+func (mh maskHandler) Enabled(ctx context.Context, l slog.Level) bool { return mh.h.Enabled(ctx, l) }
+
+func (mh maskHandler) Handle(ctx context.Context, r slog.Record) error {
+	out := slog.NewRecord(r.Time, r.Level, mh.m.Mask(r.Message), r.PC)
+	r.Attrs(func(a slog.Attr) bool {
+		out.AddAttrs(mh.attr(a))
+		return true
+	})
+	return mh.h.Handle(ctx, out)
+}
+
+func (mh maskHandler) attr(a slog.Attr) slog.Attr {
+	v := a.Value.Resolve()
+	switch v.Kind() {
+	case slog.KindString:
+		return slog.String(a.Key, mh.m.Mask(v.String()))
+	case slog.KindGroup:
+		var as []any
+		for _, g := range v.Group() {
+			as = append(as, mh.attr(g))
+		}
+		return slog.Group(a.Key, as...)
+	case slog.KindAny:
+		return slog.String(a.Key, mh.m.Mask(fmt.Sprint(v.Any())))
+	}
+	return slog.Attr{Key: a.Key, Value: v}
+}
+
+func (mh maskHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	masked := make([]slog.Attr, len(as))
+	for i, a := range as {
+		masked[i] = mh.attr(a)
+	}
+	return maskHandler{h: mh.h.WithAttrs(masked), m: mh.m}
+}
+
+func (mh maskHandler) WithGroup(name string) slog.Handler {
+	return maskHandler{h: mh.h.WithGroup(name), m: mh.m}
+}
+
+// selection is one run's --only filter; it remembers which globs matched an address, so that a glob that
+// matches nothing can be reported instead of silently selecting nothing.
+type selection struct {
+	globs   []string
+	res     []*regexp.Regexp
+	mu      sync.Mutex
+	matched []bool
+}
+
+// newSelection compiles the globs; no globs select every change.
+func newSelection(globs []string) *selection {
+	s := &selection{globs: globs, matched: make([]bool, len(globs))}
+	for _, g := range globs {
+		s.res = append(s.res, GlobRegexp(g))
+	}
+	return s
+}
+
+// filter is the selection as planHost takes it: nil, selecting everything, when there are no globs.
+func (s *selection) filter() func(addr string) bool {
+	if len(s.globs) == 0 {
 		return nil
 	}
-	var res []*regexp.Regexp
-	for _, g := range e.Only {
-		res = append(res, GlobRegexp(g))
-	}
-	return func(addr string) bool {
-		for _, re := range res {
-			if re.MatchString(addr) {
-				return true
-			}
+	return s.match
+}
+
+// match reports whether the address is selected, and records the globs it matches.
+func (s *selection) match(addr string) bool {
+	ok := false
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, re := range s.res {
+		if re.MatchString(addr) {
+			s.matched[i], ok = true, true
 		}
-		return false
 	}
+	return ok
+}
+
+// unmatched lists the globs that matched no address so far.
+func (s *selection) unmatched() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for i, g := range s.globs {
+		if !s.matched[i] {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // GlobRegexp compiles a resource address glob: * matches any run of characters (slashes included, since addresses

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,24 +23,35 @@ type Step struct {
 // PlanHost reads every resource of one host in order and diffs it. The first read error stops the host: planning
 // the rest against an unknown state would be a guess.
 func PlanHost(ctx context.Context, host string, rs []Resource) (plan.HostPlan, []Step, error) {
-	return planHost(ctx, host, rs, nil)
+	return planHost(ctx, host, rs, nil, nil)
 }
 
-// planHost is PlanHost keeping only the changes whose address selected accepts (nil: all). A restart or reload is
-// kept whenever it is planned: it follows only from changes that were kept, since later resources see only those.
-func planHost(ctx context.Context, host string, rs []Resource, selected func(addr string) bool) (plan.HostPlan, []Step, error) {
+// planHost is PlanHost keeping only the changes whose address selected accepts (nil: all), and logging each
+// resource's read (log may be nil). Changes left out that would alter something are counted in the host plan's
+// Hidden.
+//
+// A side effect (restart, reload) goes with what causes it: it is kept when its own address or its resource's is
+// selected, or when a selected change of the same resource causes it (a task's update and its reload), or when a
+// resource planned earlier had a change selected (the agent's restart after a file) and none of its resource's own
+// changes were left out. Earlier changes left out never cause one: later resources see only the kept ones.
+func planHost(ctx context.Context, host string, rs []Resource, selected func(addr string) bool, log *slog.Logger) (plan.HostPlan, []Step, error) {
 	hp := plan.HostPlan{Host: host}
 	var steps []Step
+	seen := map[string]bool{}
+	priorAlters := false // a change kept so far alters something
 	for _, r := range rs {
 		if err := ctx.Err(); err != nil {
 			return hp, steps, err
 		}
+		t0 := time.Now()
 		// Resources name themselves in their errors ("read influxdb user \"x\": ..."), so no prefix here.
 		if err := r.Read(ctx); err != nil {
 			return hp, steps, err
 		}
-		var chs []plan.Change
-		for _, c := range r.Diff(hp.Changes) {
+		diff := r.Diff(hp.Changes)
+		ownKept, ownDropped := false, false
+		for i := range diff {
+			c := &diff[i]
 			c.Host = host
 			if c.Kind == "" {
 				c.Kind = r.Kind()
@@ -47,11 +59,48 @@ func planHost(ctx context.Context, host string, rs []Resource, selected func(add
 			if c.Name == "" {
 				c.Name = r.Name()
 			}
-			c.Address = Address(host, c.Kind, c.Name)
-			if selected != nil && !selected(c.Address) && c.Action != plan.Restart && c.Action != plan.Reload {
+			c.Address = ChangeAddress(host, c.Kind, c.Name, c.Action)
+			if seen[c.Address] {
+				return hp, steps, fmt.Errorf("plan %s: two changes have the address %s (a fleetctl bug: please report it)", host, c.Address)
+			}
+			seen[c.Address] = true
+			if selected != nil && !c.Action.IsSideEffect() && c.Action.Changes() {
+				if selected(c.Address) {
+					ownKept = true
+				} else {
+					ownDropped = true
+				}
+			}
+		}
+		var chs []plan.Change
+		var actions []string
+		for _, c := range diff {
+			keep := selected == nil
+			switch {
+			case keep:
+			case c.Action.IsSideEffect():
+				keep = selected(c.Address) || selected(Address(host, r.Kind(), r.Name())) || ownKept || (priorAlters && !ownDropped)
+			default:
+				keep = selected(c.Address)
+			}
+			if !keep {
+				if c.Action.Changes() {
+					hp.Hidden++
+				}
 				continue
 			}
 			chs = append(chs, c)
+			actions = append(actions, string(c.Action))
+		}
+		for _, c := range chs {
+			priorAlters = priorAlters || c.Action.Changes()
+		}
+		if log != nil {
+			if len(actions) == 0 {
+				actions = []string{"not selected"}
+			}
+			log.Debug("read resource", "address", Address(host, r.Kind(), r.Name()), "plan", strings.Join(actions, ","),
+				"took", time.Since(t0).Round(time.Millisecond))
 		}
 		hp.Changes = append(hp.Changes, chs...)
 		steps = append(steps, Step{Res: r, Changes: chs})
@@ -63,11 +112,21 @@ func planHost(ctx context.Context, host string, rs []Resource, selected func(add
 // "web1/file:/etc/telegraf/telegraf.d/fleetctl-outputs.conf" or "web1/kapacitor.task:web1-cpu".
 func Address(host, kind, name string) string { return host + "/" + kind + ":" + name }
 
+// ChangeAddress is the address of one change: its resource's, with "#restart" or "#reload" appended for a side
+// effect, so every change of a host has an address of its own.
+func ChangeAddress(host, kind, name string, a plan.Action) string {
+	addr := Address(host, kind, name)
+	if a.IsSideEffect() {
+		addr += "#" + string(a)
+	}
+	return addr
+}
+
 // ApplyHost carries out the pending changes of a planned host and returns the changes it applied, in plan order.
 // Its server side and its SSH side go at once, each in order and each stopping at its first failure (later
 // resources may depend on the failed one: a file on its package, a restart on a file); the service waits for both.
 func ApplyHost(ctx context.Context, steps []Step) ([]plan.Change, error) {
-	return applyHost(ctx, steps, nil)
+	return applyHost(ctx, "", steps, nil)
 }
 
 // pendingStep is a step with the changes it still has to make, and where it stands in the host's plan.
@@ -84,7 +143,7 @@ type pendingStep struct {
 // runs as one remote command, so it costs one SSH session, plus one sftp channel for the files. Gated fragments (the
 // service) wait on the host until the server lane has succeeded, so the agent starts only once its InfluxDB user
 // and database exist, and not at all when they could not be made. Each lane stops at its own first failure.
-func applyHost(ctx context.Context, steps []Step, log *slog.Logger) ([]plan.Change, error) {
+func applyHost(ctx context.Context, host string, steps []Step, log *slog.Logger) ([]plan.Change, error) {
 	var serverLane, hostLane []pendingStep
 	for i, s := range steps {
 		var pending []plan.Change
@@ -112,7 +171,11 @@ func applyHost(ctx context.Context, steps []Step, log *slog.Logger) ([]plan.Chan
 			mu.Unlock()
 		}
 		if log != nil {
-			log.Debug("applied resource", "kind", p.res.Kind(), "name", p.res.Name(), "changes", len(p.changes), "took", took.Round(time.Millisecond), "error", err)
+			attrs := []any{"address", Address(host, p.res.Kind(), p.res.Name()), "changes", len(p.changes), "took", took.Round(time.Millisecond)}
+			if err != nil {
+				attrs = append(attrs, "error", err.Error())
+			}
+			log.Debug("applied resource", attrs...)
 		}
 	}
 

@@ -58,6 +58,9 @@ type Rollout struct {
 	Stop <-chan struct{}
 	// OnHost is told about every host as it finishes (or is skipped), for progress displays.
 	OnHost func(Progress)
+	// OnBatch is told when a batch starts, when there is more than one: its number (from 1), how many there are,
+	// and its hosts.
+	OnBatch func(n, of int, hosts []string)
 }
 
 // Progress is the state of a run after one more host finished.

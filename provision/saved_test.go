@@ -1,10 +1,16 @@
 package provision
 
 import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/fleetctl/fleetctl/inventory"
 	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/secret"
 )
 
 func TestCompareSaved(t *testing.T) {
@@ -14,7 +20,7 @@ func TestCompareSaved(t *testing.T) {
 	base := func() *plan.Plan {
 		return &plan.Plan{Hosts: []plan.HostPlan{
 			{Host: "web1", Changes: []plan.Change{ch("web1/file:/a", plan.Update, "d1"), ch("web1/service:telegraf", plan.NoOp, "enabled active"),
-				ch("web1/service:telegraf", plan.Restart, "enabled active")}},
+				ch("web1/service:telegraf#restart", plan.Restart, "enabled active")}},
 			{Host: "web2", Changes: []plan.Change{ch("web2/package:telegraf", plan.NoOp, "true 1")}},
 		}}
 	}
@@ -29,8 +35,14 @@ func TestCompareSaved(t *testing.T) {
 		{"a file changed again", func(p *plan.Plan) { p.Hosts[0].Changes[0].ReadDigest = "d2" }, "web1/file:/a: changed since the plan was made"},
 		{"a no-op resource drifted", func(p *plan.Plan) {
 			p.Hosts[1].Changes = []plan.Change{ch("web2/package:telegraf", plan.Create, "false ")}
-		}, "web2/package:telegraf: now needs create"},
-		{"a planned change is gone", func(p *plan.Plan) { p.Hosts[0].Changes = p.Hosts[0].Changes[1:] }, "web1/file:/a: planned update, no longer needed"},
+		}, "web2/package:telegraf: the saved plan leaves it unchanged; now it needs to be created"},
+		{"a planned change is no longer needed", func(p *plan.Plan) { p.Hosts[0].Changes[0].Action = plan.NoOp },
+			"web1/file:/a: the saved plan updates it; now it needs no change"},
+		{"a planned change is gone", func(p *plan.Plan) { p.Hosts[0].Changes = p.Hosts[0].Changes[1:] },
+			"web1/file:/a: the saved plan updates it; now nothing is planned for it"},
+		{"a restart is new", func(p *plan.Plan) {
+			p.Hosts[1].Changes = append(p.Hosts[1].Changes, ch("web2/service:telegraf#restart", plan.Restart, ""))
+		}, "web2/service:telegraf#restart: now it needs a restart, and the saved plan does not have it"},
 		{"a host fails now", func(p *plan.Plan) { p.Hosts[1] = plan.HostPlan{Host: "web2", Error: "connect: refused"} }, "web2: cannot be planned now: connect: refused"},
 		{"a host left the selection", func(p *plan.Plan) { p.Hosts = p.Hosts[:1] }, "web2: not in the current selection"},
 		{"a host joined", func(p *plan.Plan) { p.Hosts = append(p.Hosts, plan.HostPlan{Host: "web3"}) }, "web3: not in the saved plan"},
@@ -46,5 +58,118 @@ func TestCompareSaved(t *testing.T) {
 		if len(mm) == 0 || !strings.Contains(strings.Join(got, "\n"), c.want) {
 			t.Errorf("%s: want %q, got %q", c.name, c.want, got)
 		}
+		if s := strings.Join(got, "\n"); strings.Contains(s, "no-op") {
+			t.Errorf("%s: an action's code name in a message meant for people: %q", c.name, s)
+		}
+	}
+}
+
+// savingSession is a session with just what saving a plan needs: its inventory file and a masker.
+func savingSession(t *testing.T) *Session {
+	t.Helper()
+	inv := filepath.Join(t.TempDir(), "inventory.toml")
+	if err := os.WriteFile(inv, []byte("# an inventory\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &Session{Inventory: &inventory.Inventory{File: inv}, masker: secret.NewMasker()}
+}
+
+// TestSavePlanRecordsItsOptionsAndLeavesOutFailedHosts: the saved file names --limit and --only, covers the hosts
+// that were planned, and lists those that were not, each with its error.
+func TestSavePlanRecordsItsOptionsAndLeavesOutFailedHosts(t *testing.T) {
+	s := savingSession(t)
+	p := &plan.Plan{Only: []string{"*/file:*inputs.conf"}, Hosts: []plan.HostPlan{
+		{Host: "db1", Error: "connect: no route to host"},
+		{Host: "web1", Changes: []plan.Change{{Address: "web1/file:/etc/x/inputs.conf", Action: plan.Update}}},
+	}}
+	path := filepath.Join(t.TempDir(), "reviewed.plan")
+	left, err := s.SavePlan(path, p, []string{"web*", "db1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(left) != 1 || left[0].Host != "db1" {
+		t.Fatalf("left out = %+v, want db1", left)
+	}
+	sp, err := LoadSaved(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(sp.Options, SavedOptions{Limit: []string{"web*", "db1"}, Only: []string{"*/file:*inputs.conf"}}) {
+		t.Errorf("options = %+v", sp.Options)
+	}
+	if got := sp.Hosts(); !reflect.DeepEqual(got, []string{"web1"}) {
+		t.Errorf("saved hosts = %v, want web1 only", got)
+	}
+	if len(sp.LeftOut) != 1 || sp.LeftOut[0].Error != "connect: no route to host" {
+		t.Errorf("left_out = %+v", sp.LeftOut)
+	}
+
+	if _, err := s.SavePlan(path, &plan.Plan{Hosts: []plan.HostPlan{{Host: "db1", Error: "refused"}}}, nil); err == nil ||
+		!strings.Contains(err.Error(), "nothing saved") {
+		t.Errorf("a plan of no host was saved: %v", err)
+	}
+}
+
+// TestSavePlanFollowsNoPlantedLink: a link planted where fleetctl once wrote its temporary file (F.tmp), or at F
+// itself, is replaced, never written through; the plan file is private to its owner.
+func TestSavePlanFollowsNoPlantedLink(t *testing.T) {
+	s := savingSession(t)
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("precious\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "reviewed.plan")
+	p := &plan.Plan{Hosts: []plan.HostPlan{{Host: "web1", Changes: []plan.Change{{Address: "web1/package:telegraf", Action: plan.NoOp}}}}}
+	for _, planted := range []string{path + ".tmp", path} {
+		os.Remove(planted)
+		if err := os.Symlink(victim, planted); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SavePlan(path, p, nil); err != nil {
+			t.Fatal(err)
+		}
+		if b, _ := os.ReadFile(victim); string(b) != "precious\n" {
+			t.Fatalf("link at %s: the file it points to was overwritten:\n%s", filepath.Base(planted), b)
+		}
+		st, err := os.Lstat(path)
+		if err != nil || !st.Mode().IsRegular() || st.Mode().Perm() != 0o600 {
+			t.Fatalf("link at %s: the plan file is %v (%v), want a regular file of mode 0600", filepath.Base(planted), st.Mode(), err)
+		}
+		var doc map[string]any
+		if b, _ := os.ReadFile(path); json.Unmarshal(b, &doc) != nil {
+			t.Fatalf("the plan file is not JSON:\n%s", b)
+		}
+	}
+	os.Remove(path + ".tmp")
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".tmp") {
+			t.Errorf("a temporary file was left behind: %s", e.Name())
+		}
+	}
+}
+
+func TestLoadSavedRefusesAnOlderFormat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "old.plan")
+	if err := os.WriteFile(path, []byte(`{"format_version": "1", "plan": {"hosts": []}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadSaved(path); err == nil || !strings.Contains(err.Error(), "make a new plan") {
+		t.Fatalf("a version-1 plan: %v", err)
+	}
+}
+
+func TestKeepNarrowsTheSessionToTheSavedHosts(t *testing.T) {
+	s := savingSession(t)
+	s.Hosts = []HostSpec{{Name: "a"}, {Name: "b"}, {Name: "c"}}
+	if err := s.Keep([]string{"c", "a"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.Hosts) != 2 || s.Hosts[0].Name != "a" || s.Hosts[1].Name != "c" {
+		t.Fatalf("hosts = %+v", s.Hosts)
+	}
+	if err := s.Keep([]string{"a", "gone"}); err == nil || !strings.Contains(err.Error(), "gone") {
+		t.Fatalf("a saved host missing from the selection: %v", err)
 	}
 }

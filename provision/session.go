@@ -60,7 +60,8 @@ func (s *Session) Close() {
 	}
 }
 
-// MaskWriter wraps w so that no secret the session knows can pass through it.
+// MaskWriter wraps w so that no secret the session knows can pass through it. The wrapper is no terminal: decide
+// colour on w itself.
 func (s *Session) MaskWriter(w io.Writer) io.Writer { return &maskWriter{w: w, m: s.masker} }
 
 type maskWriter struct {
@@ -73,14 +74,6 @@ func (mw *maskWriter) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
-}
-
-// Fd lets terminal detection see through the wrapper.
-func (mw *maskWriter) Read(p []byte) (int, error) {
-	if r, ok := mw.w.(io.Reader); ok {
-		return r.Read(p)
-	}
-	return 0, io.EOF
 }
 
 // Plan plans every selected host; ro.Stop and ro.OnHost apply (batches and the failure budget are apply's).

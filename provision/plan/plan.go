@@ -32,13 +32,18 @@ type Field struct {
 	Sensitive bool   `json:"sensitive,omitempty"` // Before and After are empty; only the fact of a change is known
 }
 
+// IsSideEffect reports whether the action follows from other changes rather than from the resource's own state.
+func (a Action) IsSideEffect() bool { return a == Restart || a == Reload }
+
 // Changed reports whether the field differs. A sensitive field is listed only when it changes.
 func (f Field) Changed() bool { return f.Sensitive || f.Before != f.After }
 
 // Change is one resource's difference between actual and desired state.
 type Change struct {
-	// Address names the resource uniquely within a run: "HOST/KIND:NAME", for example
-	// "web1/file:/etc/telegraf/telegraf.d/fleetctl-outputs.conf" or "web1/kapacitor.task:web1-cpu".
+	// Address names the change uniquely within a run: "HOST/KIND:NAME", for example
+	// "web1/file:/etc/telegraf/telegraf.d/fleetctl-outputs.conf" or "web1/kapacitor.task:web1-cpu". A side effect
+	// (a restart or reload) has its resource's address with "#restart" or "#reload" appended, so that the update
+	// of a task and its reload, or the service's own change and its restart, are told apart.
 	Address string `json:"address"`
 	Host    string `json:"host"`
 	Kind    string `json:"kind"`
@@ -61,6 +66,8 @@ type HostPlan struct {
 	Host    string   `json:"host"`
 	Changes []Change `json:"changes"`
 	Error   string   `json:"error,omitempty"`
+	// Hidden is how many changes that would alter something the plan's Only selection left out on this host.
+	Hidden int `json:"hidden,omitempty"`
 }
 
 // Counts is the number of changes by action.
@@ -117,6 +124,21 @@ func (h HostPlan) Pending() []Change {
 type Plan struct {
 	Created time.Time  `json:"created"`
 	Hosts   []HostPlan `json:"hosts"`
+	// Only is the selection of changes by address glob the plan was made with (--only); empty: every change.
+	Only []string `json:"only,omitempty"`
+	// Unmatched lists the Only globs that matched no address on any host that could be planned.
+	Unmatched []string `json:"unmatched,omitempty"`
+}
+
+// Hidden is how many changes that would alter something the Only selection left out, and on how many hosts.
+func (p *Plan) Hidden() (changes, hosts int) {
+	for _, h := range p.Hosts {
+		if h.Hidden > 0 {
+			changes += h.Hidden
+			hosts++
+		}
+	}
+	return changes, hosts
 }
 
 // Sort orders hosts by name; changes keep their apply order.

@@ -97,3 +97,15 @@ func TestSensitiveFieldAlwaysCountsAsChanged(t *testing.T) {
 		t.Error("differing field reported as unchanged")
 	}
 }
+
+func TestHiddenAddsUpWhatOnlyLeftOut(t *testing.T) {
+	p := &Plan{Hosts: []HostPlan{{Host: "a", Hidden: 2}, {Host: "b"}, {Host: "c", Hidden: 1}}}
+	if n, hosts := p.Hidden(); n != 3 || hosts != 2 {
+		t.Fatalf("hidden = %d on %d hosts, want 3 on 2", n, hosts)
+	}
+	for a, side := range map[Action]bool{Restart: true, Reload: true, Update: false, Create: false, NoOp: false} {
+		if a.IsSideEffect() != side {
+			t.Errorf("%s: side effect %v, want %v", a, !side, side)
+		}
+	}
+}

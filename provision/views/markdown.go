@@ -8,44 +8,61 @@ import (
 	"github.com/fleetctl/fleetctl/provision/plan"
 )
 
-// Markdown writes the plan for a pull-request comment: a summary line, a table of hosts, then one collapsible
-// section per host with its changes and diffs in fenced blocks.
+// Markdown writes the plan for a pull-request comment: a summary line, a table of the hosts that change or failed,
+// then one collapsible section per host (or per group of hosts with the same changes) with its changes and diffs in
+// fenced blocks.
 func Markdown(w io.Writer, p *plan.Plan) error {
 	var b strings.Builder
 	n := p.Counts()
 	b.WriteString("### fleetctl plan\n\n")
+	notes := func() {
+		for _, note := range selectionNotes(p) {
+			fmt.Fprintf(&b, "\n> **Warning:** %s.\n", mdCell(note))
+		}
+	}
 	if p.Empty() {
-		fmt.Fprintf(&b, "**No changes** on %d %s.\n", len(p.Hosts), plural(len(p.Hosts), "host", "hosts"))
+		fmt.Fprintf(&b, "**No changes** on %s.\n", hostCount(len(p.Hosts)))
+		notes()
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	fmt.Fprintf(&b, "**%s** on %d of %d %s", summary(n), p.HostsChanging(), len(p.Hosts), plural(len(p.Hosts), "host", "hosts"))
+	fmt.Fprintf(&b, "**%s** on %d of %s", summary(n), p.HostsChanging(), hostCount(len(p.Hosts)))
 	if f := len(p.Failed()); f > 0 {
 		fmt.Fprintf(&b, ", **%d failed**", f)
 	}
-	b.WriteString(".\n\n| host | create | update | delete | restart/reload | reported | error |\n|---|---:|---:|---:|---:|---:|---|\n")
+	b.WriteString(".\n")
+	notes()
+	b.WriteString("\n| host | create | update | delete | restart/reload | reported | error |\n|---|---:|---:|---:|---:|---:|---|\n")
+	quiet := 0
 	for _, h := range p.Hosts {
 		c := h.Counts()
-		fmt.Fprintf(&b, "| `%s` | %d | %d | %d | %d | %d | %s |\n", h.Host, c.Create, c.Update, c.Delete, c.Restart+c.Reload, c.Report, mdCell(h.Error))
-	}
-	for _, h := range p.Hosts {
-		var shown []plan.Change
-		for _, ch := range h.Changes {
-			if ch.Action != plan.NoOp {
-				shown = append(shown, ch)
-			}
-		}
-		if len(shown) == 0 && h.Error == "" {
+		if h.Error == "" && c.Total() == 0 && c.Report == 0 {
+			quiet++
 			continue
 		}
-		fmt.Fprintf(&b, "\n<details><summary><code>%s</code>: %s</summary>\n\n", h.Host, hostSummary(h))
-		if h.Error != "" {
-			fmt.Fprintf(&b, "**Error:** %s\n\n", mdCell(h.Error))
+		fmt.Fprintf(&b, "| `%s` | %d | %d | %d | %d | %d | %s |\n", h.Host, c.Create, c.Update, c.Delete, c.Restart+c.Reload, c.Report, mdCell(h.Error))
+	}
+	if quiet > 0 {
+		fmt.Fprintf(&b, "\n%d more %s with no changes.\n", quiet, plural(quiet, "host", "hosts"))
+	}
+	for _, g := range groupHosts(p.Hosts) {
+		names := make([]string, len(g.Hosts))
+		for i, h := range g.Hosts {
+			names[i] = "<code>" + mdCell(h) + "</code>"
 		}
-		for _, ch := range shown {
-			fmt.Fprintf(&b, "- %s **%s** `%s:%s`", symbols[ch.Action], ch.Action, ch.Kind, ch.Name)
+		same := ""
+		if g.Grouped() {
+			same = " (the same on each)"
+		}
+		fmt.Fprintf(&b, "\n<details><summary>%s%s: %s</summary>\n\n", strings.Join(names, ", "), same, hostSummary(g.Plan))
+		if g.Plan.Error != "" {
+			fmt.Fprintf(&b, "**Error:** %s\n\n", mdCell(g.Plan.Error))
+		}
+		for _, ch := range g.Shown {
+			// The symbol goes inside the bold text: a "+" or "-" after the item's "- " would open a nested list.
+			fmt.Fprintf(&b, "- **%s %s** `%s`", symbols[ch.Action], ch.Action, mdCode(address(ch, g.Grouped())))
 			if ch.Reason != "" {
-				fmt.Fprintf(&b, " (%s)", ch.Reason)
+				fmt.Fprintf(&b, " (%s)", mdCell(ch.Reason))
 			}
 			b.WriteString("\n")
 			for _, f := range ch.Fields {

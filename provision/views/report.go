@@ -1,9 +1,9 @@
 package views
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -33,7 +33,7 @@ type Divergence struct {
 	Applied string `json:"applied,omitempty"`
 }
 
-// Divergences compares what was planned for each host with what was applied.
+// Divergences compares what was planned for each host with what was applied, host by host in plan order.
 func Divergences(p *plan.Plan, hosts []HostOutcome) []Divergence {
 	var out []Divergence
 	applied := map[string]map[string]plan.Action{}
@@ -56,25 +56,37 @@ func Divergences(p *plan.Plan, hosts []HostOutcome) []Divergence {
 		}
 	}
 	for _, h := range hosts {
-		for key, a := range applied[h.Host] {
+		keys := make([]string, 0, len(applied[h.Host]))
+		for key := range applied[h.Host] {
+			keys = append(keys, key)
+		}
+		sort.Strings(keys)
+		for _, key := range keys {
 			addr, _, _ := strings.Cut(key, "\x00")
-			out = append(out, Divergence{Host: h.Host, Address: addr, Applied: string(a)})
+			out = append(out, Divergence{Host: h.Host, Address: addr, Applied: string(applied[h.Host][key])})
 		}
 	}
 	return out
 }
 
-// TextReport writes what apply did: a table of hosts (result, changes made, duration, error), why hosts were left
-// unstarted if any were, and any change whose outcome differs from the plan.
+// TextReport writes what apply did: a table of the hosts that changed, failed or were not started (result,
+// changes made, duration, error; the unchanged ones only counted), why hosts were left unstarted if any were, the
+// changes made (once for hosts that made the same ones), and any change whose outcome differs from the plan.
 func TextReport(w io.Writer, p *plan.Plan, hosts []HostOutcome, stopReason string) error {
 	var b strings.Builder
 	b.WriteString("\n")
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "HOST\tRESULT\tCHANGES\tDURATION\tERROR")
 	counts := map[string]int{}
+	var rows strings.Builder
+	tw := tabwriter.NewWriter(&rows, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "HOST\tRESULT\tCHANGES\tDURATION\tERROR")
+	listed := 0
 	for _, h := range hosts {
 		result := hostResult(h)
 		counts[result]++
+		if result == "unchanged" {
+			continue
+		}
+		listed++
 		dur := "-"
 		if h.Duration > 0 {
 			dur = h.Duration.Round(time.Millisecond).String()
@@ -86,18 +98,51 @@ func TextReport(w io.Writer, p *plan.Plan, hosts []HostOutcome, stopReason strin
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", h.Host, result, len(h.Applied), dur, strings.ReplaceAll(msg, "\n", " "))
 	}
 	tw.Flush()
-	var made strings.Builder
-	for _, h := range hosts {
-		for _, c := range h.Applied {
-			fmt.Fprintf(&made, "  %s %s %s\n", symbols[c.Action], c.Action, c.Address)
+	if listed > 0 {
+		b.WriteString(rows.String())
+		if n := counts["unchanged"]; n > 0 {
+			fmt.Fprintf(&b, "(and %s unchanged)\n", hostCount(n))
 		}
 	}
-	if made.Len() > 0 {
-		b.WriteString("\nChanges made:\n" + made.String())
+
+	var made []plan.HostPlan
+	for _, h := range hosts {
+		if len(h.Applied) > 0 {
+			made = append(made, plan.HostPlan{Host: h.Host, Changes: h.Applied})
+		}
 	}
+	if groups := groupHosts(made); len(groups) > 0 {
+		b.WriteString("\nChanges made:\n")
+		for _, g := range groups {
+			indent := "  "
+			if g.Grouped() {
+				fmt.Fprintf(&b, "  on %s (the same on each):\n", g.Names())
+				indent = "    "
+			}
+			for _, c := range g.Shown {
+				fmt.Fprintf(&b, "%s%s %s %s\n", indent, symbols[c.Action], c.Action, address(c, g.Grouped()))
+			}
+		}
+	}
+
 	if d := Divergences(p, hosts); len(d) > 0 {
+		skipped := map[string]bool{}
+		for _, h := range hosts {
+			skipped[h.Host] = h.Skipped != ""
+		}
 		b.WriteString("\nOutcome differs from the plan:\n")
-		for _, x := range d {
+		for i := 0; i < len(d); i++ {
+			x := d[i]
+			if skipped[x.Host] && x.Planned != "" {
+				// A host never started: one line for all its planned changes.
+				n := 1
+				for i+1 < len(d) && d[i+1].Host == x.Host && d[i+1].Planned != "" {
+					i++
+					n++
+				}
+				fmt.Fprintf(&b, "  %s: not started; its %d planned %s not applied\n", x.Host, n, plural(n, "change was", "changes were"))
+				continue
+			}
 			if x.Planned != "" {
 				fmt.Fprintf(&b, "  %s: planned %s, not applied\n", x.Address, x.Planned)
 			} else {
@@ -108,7 +153,7 @@ func TextReport(w io.Writer, p *plan.Plan, hosts []HostOutcome, stopReason strin
 	if stopReason != "" {
 		fmt.Fprintf(&b, "\nStopped early: %s.\n", strings.TrimPrefix(stopReason, "not started: "))
 	}
-	fmt.Fprintf(&b, "\n%d %s: %d changed, %d unchanged, %d failed, %d not started.\n", len(hosts), plural(len(hosts), "host", "hosts"), counts["changed"], counts["unchanged"], counts["failed"], counts["not started"])
+	fmt.Fprintf(&b, "\n%s: %d changed, %d unchanged, %d failed, %d not started.\n", hostCount(len(hosts)), counts["changed"], counts["unchanged"], counts["failed"], counts["not started"])
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -124,24 +169,4 @@ func hostResult(h HostOutcome) string {
 	default:
 		return "unchanged"
 	}
-}
-
-// JSONReport writes the apply outcome as JSON, in the plan's schema version.
-func JSONReport(w io.Writer, p *plan.Plan, hosts []HostOutcome, stopReason string) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	type row struct {
-		HostOutcome
-		Result string `json:"result"`
-	}
-	rows := make([]row, len(hosts))
-	for i, h := range hosts {
-		rows[i] = row{h, hostResult(h)}
-	}
-	return enc.Encode(struct {
-		FormatVersion string       `json:"format_version"`
-		Hosts         []row        `json:"hosts"`
-		StopReason    string       `json:"stop_reason,omitempty"`
-		Divergences   []Divergence `json:"divergences"`
-	}{JSONFormatVersion, rows, stopReason, Divergences(p, hosts)})
 }

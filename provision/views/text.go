@@ -28,28 +28,23 @@ var symbols = map[plan.Action]string{
 }
 
 // Text writes the plan for a terminal: per host, every change that alters something (and every report), with
-// unified diffs for file contents and before → after for fields, then a summary.
+// unified diffs for file contents and before → after for fields, then a summary. Hosts with the same changes are
+// shown once, together; a plan made with --only says what it leaves out.
 func Text(w io.Writer, p *plan.Plan, o TextOptions) error {
 	c := o.palette()
 	var b strings.Builder
-	for _, h := range p.Hosts {
-		if h.Error != "" {
-			fmt.Fprintf(&b, "%s%s%s: %serror%s: %s\n\n", c.bold, h.Host, c.reset, c.del, c.reset, h.Error)
+	for _, g := range groupHosts(p.Hosts) {
+		same := ""
+		if g.Grouped() {
+			same = " (the same on each)"
+		}
+		if g.Plan.Error != "" {
+			fmt.Fprintf(&b, "%s%s%s%s: %serror%s: %s\n\n", c.bold, g.Names(), c.reset, same, c.del, c.reset, g.Plan.Error)
 			continue
 		}
-		var shown []plan.Change
-		for _, ch := range h.Changes {
-			if ch.Action != plan.NoOp {
-				shown = append(shown, ch)
-			}
-		}
-		if len(shown) == 0 {
-			continue
-		}
-		n := h.Counts()
-		fmt.Fprintf(&b, "%s%s%s: %s\n", c.bold, h.Host, c.reset, summary(n))
-		for _, ch := range shown {
-			writeChange(&b, ch, c)
+		fmt.Fprintf(&b, "%s%s%s%s: %s\n", c.bold, g.Names(), c.reset, same, summary(g.Plan.Counts()))
+		for _, ch := range g.Shown {
+			writeChange(&b, ch, g.Grouped(), c)
 		}
 		b.WriteString("\n")
 	}
@@ -57,21 +52,24 @@ func Text(w io.Writer, p *plan.Plan, o TextOptions) error {
 	failed := len(p.Failed())
 	switch {
 	case n.Total() == 0 && failed == 0:
-		fmt.Fprintf(&b, "No changes on %d %s.\n", len(p.Hosts), plural(len(p.Hosts), "host", "hosts"))
+		fmt.Fprintf(&b, "No changes on %s.\n", hostCount(len(p.Hosts)))
 	default:
-		fmt.Fprintf(&b, "Plan: %s on %d of %d %s", summary(n), p.HostsChanging(), len(p.Hosts), plural(len(p.Hosts), "host", "hosts"))
+		fmt.Fprintf(&b, "Plan: %s on %d of %s", summary(n), p.HostsChanging(), hostCount(len(p.Hosts)))
 		if failed > 0 {
 			fmt.Fprintf(&b, "; %s%d failed%s", c.del, failed, c.reset)
 		}
 		b.WriteString(".\n")
 	}
+	for _, note := range selectionNotes(p) {
+		fmt.Fprintf(&b, "%sWarning:%s %s.\n", c.mod, c.reset, note)
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }
 
-func writeChange(b *strings.Builder, ch plan.Change, c palette) {
+func writeChange(b *strings.Builder, ch plan.Change, grouped bool, c palette) {
 	col := map[plan.Action]string{plan.Create: c.add, plan.Delete: c.del, plan.Update: c.mod, plan.Restart: c.mod, plan.Reload: c.mod, plan.Report: c.dim}[ch.Action]
-	fmt.Fprintf(b, "  %s%s %s %s:%s%s", col, symbols[ch.Action], ch.Action, ch.Kind, ch.Name, c.reset)
+	fmt.Fprintf(b, "  %s%s %s %s%s", col, symbols[ch.Action], ch.Action, address(ch, grouped), c.reset)
 	if ch.Reason != "" {
 		fmt.Fprintf(b, " %s(%s)%s", c.dim, ch.Reason, c.reset)
 	}

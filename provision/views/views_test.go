@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -31,7 +32,7 @@ func samplePlan() *plan.Plan {
 				Fields: []plan.Field{{Name: "privilege", Before: "READ", After: "WRITE"}}},
 			{Address: "web1/kapacitor.task:web1-cpu", Host: "web1", Kind: "kapacitor.task", Name: "web1-cpu", Action: plan.Update,
 				BeforeText: str("var critLevel = 80\nstream\n    |from()\n"), AfterText: str("var critLevel = 90\nstream\n    |from()\n")},
-			{Address: "web1/kapacitor.task:web1-cpu", Host: "web1", Kind: "kapacitor.task", Name: "web1-cpu", Action: plan.Reload,
+			{Address: "web1/kapacitor.task:web1-cpu#reload", Host: "web1", Kind: "kapacitor.task", Name: "web1-cpu", Action: plan.Reload,
 				Reason: "the script changed: disable, update, enable"},
 			{Address: "web1/file:/etc/telegraf/telegraf.d/fleetctl-inputs.conf", Host: "web1", Kind: "file", Name: "/etc/telegraf/telegraf.d/fleetctl-inputs.conf",
 				Action: plan.Update, BeforeText: str("[[inputs.cpu]]\n[[inputs.mem]]\n[[inputs.swap]]\n[[inputs.system]]\n"),
@@ -43,10 +44,32 @@ func samplePlan() *plan.Plan {
 			{Address: "web1/file:/etc/telegraf/telegraf.d/local.conf", Host: "web1", Kind: "file", Name: "/etc/telegraf/telegraf.d/local.conf",
 				Action: plan.Report, Reason: "not managed by fleetctl: left untouched; telegraf loads it"},
 			{Address: "web1/service:telegraf", Host: "web1", Kind: "service", Name: "telegraf", Action: plan.NoOp},
-			{Address: "web1/service:telegraf", Host: "web1", Kind: "service", Name: "telegraf", Action: plan.Restart,
+			{Address: "web1/service:telegraf#restart", Host: "web1", Kind: "service", Name: "telegraf", Action: plan.Restart,
 				Reason: "changed: file:/etc/telegraf/telegraf.d/fleetctl-inputs.conf"},
 		}},
+		rollout("web2"), rollout("web3"),
 	}}
+}
+
+// rollout is a group rollout's host: the same input added, the agent restarted.
+func rollout(host string) plan.HostPlan {
+	inputs := "/etc/telegraf/telegraf.d/fleetctl-inputs.conf"
+	return plan.HostPlan{Host: host, Changes: []plan.Change{
+		{Address: host + "/package:telegraf", Host: host, Kind: "package", Name: "telegraf", Action: plan.NoOp, ReadDigest: "true 1.37.2 " + host},
+		{Address: host + "/file:" + inputs, Host: host, Kind: "file", Name: inputs, Action: plan.Update, ReadDigest: "digest of " + host,
+			BeforeText: str("[[inputs.cpu]]\n[[inputs.mem]]\n"), AfterText: str("[[inputs.cpu]]\n[[inputs.mem]]\n[[inputs.nstat]]\n")},
+		{Address: host + "/service:telegraf", Host: host, Kind: "service", Name: "telegraf", Action: plan.NoOp},
+		{Address: host + "/service:telegraf#restart", Host: host, Kind: "service", Name: "telegraf", Action: plan.Restart,
+			Reason: "changed: file:" + inputs},
+	}}
+}
+
+// onlyPlan is a plan made with --only: one glob matched, one did not, and changes outside the selection wait.
+func onlyPlan() *plan.Plan {
+	p := &plan.Plan{Created: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC), Only: []string{"*/file:*inputs.conf", "*/kapacitor.task:*-cpux"},
+		Unmatched: []string{"*/kapacitor.task:*-cpux"}, Hosts: []plan.HostPlan{rollout("web2"), rollout("web3"), {Host: "db1", Hidden: 2}}}
+	p.Hosts[0].Hidden = 3
+	return p
 }
 
 func golden(t *testing.T, name string, got []byte) {
@@ -74,7 +97,8 @@ func TestTextGolden(t *testing.T) {
 		name  string
 		p     *plan.Plan
 		color bool
-	}{{"plan.txt", samplePlan(), false}, {"plan.color.txt", samplePlan(), true}, {"empty.txt", &plan.Plan{Hosts: []plan.HostPlan{{Host: "a"}, {Host: "b"}}}, false}} {
+	}{{"plan.txt", samplePlan(), false}, {"plan.color.txt", samplePlan(), true}, {"empty.txt", &plan.Plan{Hosts: []plan.HostPlan{{Host: "a"}, {Host: "b"}}}, false},
+		{"only.txt", onlyPlan(), false}, {"one.txt", &plan.Plan{Hosts: []plan.HostPlan{{Host: "a"}}}, false}} {
 		var b bytes.Buffer
 		if err := Text(&b, c.p, TextOptions{Color: c.color}); err != nil {
 			t.Fatal(err)
@@ -90,12 +114,54 @@ func TestMarkdownGolden(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		p    *plan.Plan
-	}{{"plan.md", samplePlan()}, {"empty.md", &plan.Plan{Hosts: []plan.HostPlan{{Host: "a"}}}}} {
+	}{{"plan.md", samplePlan()}, {"empty.md", &plan.Plan{Hosts: []plan.HostPlan{{Host: "a"}}}}, {"only.md", onlyPlan()}} {
 		var b bytes.Buffer
 		if err := Markdown(&b, c.p); err != nil {
 			t.Fatal(err)
 		}
 		golden(t, c.name, b.Bytes())
+		// A list item whose text starts with a list marker renders as a nested, empty list.
+		for _, line := range strings.Split(b.String(), "\n") {
+			if t2 := strings.TrimLeft(line, " "); len(t2) > 3 && strings.HasPrefix(t2, "- ") && strings.ContainsAny(t2[2:3], "+-*") && t2[3] == ' ' {
+				t.Errorf("%s: a list item opens a nested list: %q", c.name, line)
+			}
+		}
+	}
+}
+
+// TestGroupRolloutShowsTheDiffOnce: hosts with the same changes are shown together, naming them, with the diff
+// once and addresses that --only takes; JSON stays per host.
+func TestGroupRolloutShowsTheDiffOnce(t *testing.T) {
+	p := samplePlan()
+	var text, md, js bytes.Buffer
+	if err := Text(&text, p, TextOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := Markdown(&md, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := JSON(&js, p); err != nil {
+		t.Fatal(err)
+	}
+	for name, out := range map[string]string{"text": text.String(), "markdown": md.String()} {
+		if n := strings.Count(out, "@@ -1,2 +1,3 @@"); n != 1 {
+			t.Errorf("%s: the group's diff is shown %d times, want once:\n%s", name, n, out)
+		}
+		if !strings.Contains(out, "web2") || !strings.Contains(out, "web3") || !strings.Contains(out, "(the same on each)") {
+			t.Errorf("%s: the group does not name its hosts:\n%s", name, out)
+		}
+		if !strings.Contains(out, "*/file:/etc/telegraf/telegraf.d/fleetctl-inputs.conf") || !strings.Contains(out, "*/service:telegraf#restart") {
+			t.Errorf("%s: the group's addresses:\n%s", name, out)
+		}
+	}
+	if !strings.Contains(text.String(), "~ update web1/file:/etc/telegraf/telegraf.d/fleetctl-inputs.conf") {
+		t.Errorf("a single host's address is not the one --only takes:\n%s", text.String())
+	}
+	if n := strings.Count(js.String(), `"+[[inputs.nstat]]`); n != 0 {
+		t.Errorf("JSON holds texts, not diffs: %d", n)
+	}
+	if n := strings.Count(js.String(), `[[inputs.nstat]]\n"`); n != 2 {
+		t.Errorf("JSON must stay per host: the after text %d times, want 2", n)
 	}
 }
 
@@ -106,7 +172,7 @@ func TestJSONGolden(t *testing.T) {
 	}
 	golden(t, "plan.json", b.Bytes())
 	var doc struct {
-		FormatVersion string `json:"format_version"`
+		FormatVersion int `json:"format_version"`
 		Summary       struct {
 			Create, Update, Delete, Restart, Reload, Report int
 			HostsFailed                                     int `json:"hosts_failed"`
@@ -115,8 +181,82 @@ func TestJSONGolden(t *testing.T) {
 	if err := json.Unmarshal(b.Bytes(), &doc); err != nil || doc.FormatVersion != JSONFormatVersion {
 		t.Fatalf("not the documented schema: %v %+v", err, doc)
 	}
-	if s := doc.Summary; s.Create != 1 || s.Update != 5 || s.Delete != 1 || s.Restart != 1 || s.Reload != 1 || s.Report != 1 || s.HostsFailed != 1 {
+	if s := doc.Summary; s.Create != 1 || s.Update != 7 || s.Delete != 1 || s.Restart != 3 || s.Reload != 1 || s.Report != 1 || s.HostsFailed != 1 {
 		t.Fatalf("summary: %+v", s)
+	}
+	checkJSONShape(t, b.Bytes())
+}
+
+// checkJSONShape fails unless data is exactly one JSON document in which no value is null and every host's
+// changes have addresses of their own.
+func checkJSONShape(t *testing.T, data []byte) map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if dec.More() {
+		t.Fatalf("more than one JSON document:\n%s", data)
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case nil:
+			t.Errorf("%s is null", path)
+		case map[string]any:
+			for k, e := range x {
+				walk(path+"."+k, e)
+			}
+		case []any:
+			for i, e := range x {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		}
+	}
+	walk("", doc)
+	hosts, _ := doc["plan"].(map[string]any)["hosts"].([]any)
+	for _, h := range hosts {
+		seen := map[string]bool{}
+		for _, c := range h.(map[string]any)["changes"].([]any) {
+			addr := c.(map[string]any)["address"].(string)
+			if seen[addr] {
+				t.Errorf("address %s appears twice", addr)
+			}
+			seen[addr] = true
+		}
+	}
+	return doc
+}
+
+// TestJSONApplyIsOneDocument: apply's plan and report are one document, with the report there even when nothing
+// was applied.
+func TestJSONApplyIsOneDocument(t *testing.T) {
+	p := samplePlan()
+	var b bytes.Buffer
+	hosts := []HostOutcome{{Host: "db1", Error: "connect to 10.0.0.9:22: i/o timeout"}, {Host: "idle"}, {Host: "web1", Applied: p.Hosts[2].Pending()},
+		{Host: "web2", Skipped: "not started: the run was interrupted"}, {Host: "web3", Skipped: "not started: the run was interrupted"}}
+	if err := JSONApply(&b, p, hosts, "not started: the run was interrupted"); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "apply.json", b.Bytes())
+	doc := checkJSONShape(t, b.Bytes())
+	rep, ok := doc["report"].(map[string]any)
+	if !ok || doc["plan"] == nil || doc["format_version"] != float64(JSONFormatVersion) {
+		t.Fatalf("want format_version, plan and report in one object: %v", doc)
+	}
+	if s := rep["summary"].(map[string]any); s["changed"] != 1.0 || s["not_started"] != 2.0 || s["failed"] != 1.0 || s["unchanged"] != 1.0 {
+		t.Errorf("report summary: %v", s)
+	}
+
+	b.Reset()
+	quiet := &plan.Plan{Hosts: []plan.HostPlan{{Host: "a", Changes: []plan.Change{{Address: "a/package:telegraf", Host: "a", Action: plan.NoOp}}}}}
+	if err := JSONApply(&b, quiet, []HostOutcome{{Host: "a"}}, ""); err != nil {
+		t.Fatal(err)
+	}
+	doc = checkJSONShape(t, b.Bytes())
+	if rep, ok := doc["report"].(map[string]any); !ok || len(rep["hosts"].([]any)) != 1 || len(rep["divergences"].([]any)) != 0 {
+		t.Fatalf("nothing to apply: want a report of one unchanged host:\n%s", b.String())
 	}
 }
 
@@ -140,8 +280,9 @@ func TestDivergences(t *testing.T) {
 		}
 	}
 	applied = append(applied, plan.Change{Address: "web1/extra:x", Action: plan.Create})
+	p.Hosts = p.Hosts[:3]
 	d := Divergences(p, []HostOutcome{{Host: "web1", Applied: applied}})
-	if len(d) != 2 || d[0].Address != "web1/service:telegraf" || d[0].Planned != "restart" || d[1].Applied != "create" {
+	if len(d) != 2 || d[0].Address != "web1/service:telegraf#restart" || d[0].Planned != "restart" || d[1].Applied != "create" {
 		t.Fatalf("got %+v", d)
 	}
 }
@@ -153,16 +294,43 @@ func TestTextReportGolden(t *testing.T) {
 		{Host: "db1", Error: "connect to 10.0.0.9:22: i/o timeout"},
 		{Host: "idle", Duration: 120 * time.Millisecond},
 		{Host: "web1", Applied: applied, Error: `apply files "telegraf config": configuration check failed`, Duration: 2 * time.Second, SSHSessions: 4},
-		{Host: "web2", Skipped: "not started: 2 hosts failed, more than --max-fail allows (1)"},
+		{Host: "web2", Applied: p.Hosts[3].Pending(), Duration: 3 * time.Second},
+		{Host: "web3", Skipped: "not started: 2 hosts failed, more than --max-fail allows (1)"},
+	}
+	for i := 1; i <= 5; i++ {
+		name := fmt.Sprintf("quiet%d", i)
+		p.Hosts = append(p.Hosts, plan.HostPlan{Host: name})
+		hosts = append(hosts, HostOutcome{Host: name, Duration: time.Second})
 	}
 	var b bytes.Buffer
-	if err := TextReport(&b, p, hosts, hosts[3].Skipped); err != nil {
+	if err := TextReport(&b, p, hosts, hosts[4].Skipped); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "report.txt", b.Bytes())
+	out := b.String()
+	if strings.Contains(out, "quiet") || !strings.Contains(out, "(and 6 hosts unchanged)") {
+		t.Errorf("unchanged hosts are listed, or not counted:\n%s", out)
+	}
+	if n := strings.Count(out, "web3"); n != 2 {
+		t.Errorf("the host never started appears %d times, want twice (its row and one divergence line):\n%s", n, out)
+	}
+
+	// Hosts that made the same changes are listed once.
 	b.Reset()
-	if err := JSONReport(&b, p, hosts, hosts[3].Skipped); err != nil {
+	p = &plan.Plan{Hosts: []plan.HostPlan{rollout("web2"), rollout("web3")}}
+	hosts = []HostOutcome{{Host: "web2", Applied: p.Hosts[0].Pending()}, {Host: "web3", Applied: p.Hosts[1].Pending()}}
+	if err := TextReport(&b, p, hosts, ""); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "report.json", b.Bytes())
+	if out := b.String(); strings.Count(out, "fleetctl-inputs.conf") != 1 || !strings.Contains(out, "on web2, web3 (the same on each):") {
+		t.Errorf("the same changes on two hosts:\n%s", out)
+	}
+
+	b.Reset()
+	if err := TextReport(&b, &plan.Plan{Hosts: []plan.HostPlan{{Host: "a"}}}, []HostOutcome{{Host: "a"}}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, "1 host: 0 changed, 1 unchanged") || strings.Contains(out, "HOST") {
+		t.Errorf("one unchanged host:\n%s", out)
+	}
 }

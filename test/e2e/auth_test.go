@@ -28,7 +28,7 @@ func TestSudoPasswordFromSecretFile(t *testing.T) {
 	e.edit(`user = "deploy"`, `user = "`+user+`"`+"\nsudo_password = { file = \"sudo-password\" }")
 
 	out := e.must("plan")
-	if !strings.Contains(out, "+ create package:telegraf") {
+	if !strings.Contains(out, "+ create "+hostSudo+"/package:telegraf") {
 		t.Fatalf("plan through password sudo did not read the host:\n%s", out)
 	}
 

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -75,7 +76,7 @@ func TestDriftMatrix(t *testing.T) {
 		plan := e.must("plan")
 		section := hostSection(plan, host)
 		for _, want := range c.expect {
-			if !strings.Contains(section, want) {
+			if want = addressed(want, host); !strings.Contains(section, want) {
 				t.Errorf("%s: plan lacks %q:\n%s", c.name, want, section)
 			}
 		}
@@ -91,7 +92,7 @@ func TestDriftMatrix(t *testing.T) {
 	// An unmanaged file is reported and never touched, by plan or by apply.
 	e.ssh(host, "echo '[[inputs.mem]]' | sudo tee "+dir+"local.conf >/dev/null")
 	plan := e.must("plan")
-	if s := hostSection(plan, host); !strings.Contains(s, "? report file:"+dir+"local.conf (not managed by fleetctl: left untouched; telegraf loads it)") ||
+	if s := hostSection(plan, host); !strings.Contains(s, "? report "+host+"/file:"+dir+"local.conf (not managed by fleetctl: left untouched; telegraf loads it)") ||
 		len(changeLines.FindAllString(s, -1)) != 1 {
 		t.Errorf("unmanaged file not reported alone:\n%s", s)
 	}
@@ -137,8 +138,8 @@ func TestSavedPlan(t *testing.T) {
 	// Someone stops the agent after the review: the saved plan is stale.
 	e.ssh(host, "sudo systemctl stop telegraf")
 	_, stderr, code := e.runNoInventory("apply", saved, "--auto-approve")
-	if code != 1 || !strings.Contains(stderr, "saved plan is stale") || !strings.Contains(stderr, host+"/service:telegraf") {
-		t.Fatalf("stale plan not refused with the resource: exit %d\n%s", code, stderr)
+	if code != 1 || !strings.Contains(stderr, "saved plan is stale") || !strings.Contains(stderr, host+"/service:telegraf") || strings.Contains(stderr, "no-op") {
+		t.Fatalf("stale plan not refused with the resource, in words: exit %d\n%s", code, stderr)
 	}
 	if got := e.ssh(host, "grep -c nstat /etc/telegraf/telegraf.d/fleetctl-inputs.conf || true"); strings.TrimSpace(got) != "0" {
 		t.Fatal("a refused plan changed the host")
@@ -160,4 +161,73 @@ func TestSavedPlan(t *testing.T) {
 	}
 	b, _ := os.ReadFile(saved)
 	e.outputs = append(e.outputs, string(b))
+
+	// apply --format json is one document, plan and report, whether it changes something or nothing.
+	for _, want := range []string{"changed", "unchanged"} {
+		out := e.must("apply", "--auto-approve", "--format", "json")
+		doc := oneJSONDocument(t, out)
+		rep, _ := doc["report"].(map[string]any)
+		hosts, _ := rep["hosts"].([]any)
+		if doc["format_version"] != 2.0 || doc["plan"] == nil || len(hosts) != 1 || hosts[0].(map[string]any)["result"] != want {
+			t.Fatalf("apply --format json, want the host %s:\n%s", want, out)
+		}
+	}
+
+	// A host that cannot be planned is left out of the saved plan, which says so; the rest applies.
+	e.edit(`use_agent = false`, "use_agent = false\nconnect_timeout = \"2s\"")
+	e.addHost(`name = "gone"` + "\naddress = \"" + unreachable + "\"")
+	e.edit(`inputs_add = ["nstat", "interrupts"]`, `inputs_add = ["nstat"]`)
+	if _, stderr, code := e.run("plan", "--out", saved); code != 1 || !strings.Contains(stderr, "Saved the plan of 1 host to "+saved) ||
+		!strings.Contains(stderr, "the saved plan leaves out 1 host that could not be planned: gone") {
+		t.Fatalf("plan --out with a host that cannot be planned: exit %d\n%s", code, stderr)
+	}
+	out, stderr, code = e.runNoInventory("apply", saved)
+	if code != 0 || !strings.Contains(stderr, "this saved plan leaves out 1 host that could not be planned when it was made: gone") ||
+		!regexpMatch(`(?m)^`+host+` +changed`, out) {
+		t.Fatalf("apply of a plan that left a host out: exit %d\n%s\n%s", code, out, stderr)
+	}
+}
+
+// oneJSONDocument decodes out, failing the test unless it is exactly one JSON object with no null anywhere and no
+// address twice in a host's changes.
+func oneJSONDocument(t *testing.T, out string) map[string]any {
+	t.Helper()
+	dec := json.NewDecoder(strings.NewReader(out))
+	var doc map[string]any
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, out)
+	}
+	if dec.More() {
+		t.Fatalf("more than one JSON document:\n%s", out)
+	}
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch x := v.(type) {
+		case nil:
+			t.Errorf("%s is null", path)
+		case map[string]any:
+			for k, e := range x {
+				walk(path+"."+k, e)
+			}
+		case []any:
+			for i, e := range x {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		}
+	}
+	walk("", doc)
+	plan, _ := doc["plan"].(map[string]any)
+	hosts, _ := plan["hosts"].([]any)
+	for _, h := range hosts {
+		seen := map[string]bool{}
+		changes, _ := h.(map[string]any)["changes"].([]any)
+		for _, c := range changes {
+			addr, _ := c.(map[string]any)["address"].(string)
+			if seen[addr] {
+				t.Errorf("address %s twice in one host's changes", addr)
+			}
+			seen[addr] = true
+		}
+	}
+	return doc
 }

@@ -29,7 +29,7 @@ func TestFamilies(t *testing.T) {
 		section := hostSection(plan, host)
 		for _, w := range append(want[family[tag]], "+ create package:telegraf", "enabled: absent → enabled", "↻ restart service:telegraf",
 			"content: OpenPGP key "+e.bed.Repo.KeyFingerprint) {
-			if !strings.Contains(section, w) {
+			if w = addressed(w, host); !strings.Contains(section, w) {
 				t.Errorf("%s (%s): plan lacks %q:\n%s", host, family[tag], w, section)
 			}
 		}
@@ -68,7 +68,7 @@ func TestFamilies(t *testing.T) {
 	plan = e.must("plan")
 	for tag, d := range drift {
 		section := hostSection(plan, familyHosts[tag])
-		if !strings.Contains(section, d.expect) {
+		if !strings.Contains(section, addressed(d.expect, familyHosts[tag])) {
 			t.Errorf("%s: drift %q not planned as %q:\n%s", familyHosts[tag], d.do, d.expect, section)
 		}
 	}
@@ -91,6 +91,21 @@ func TestFamilies(t *testing.T) {
 
 // changeLines matches the change lines of a text plan (not their fields or diffs).
 var changeLines = regexp.MustCompile(`(?m)^  [-+~↻?] `)
+
+// addressed writes a change line given without its host ("~ update file:/x", "↻ restart service:telegraf") as
+// the text plan prints it for one host: with the host in the address, and a side effect's "#restart" or "#reload".
+// Other lines are returned as they are.
+func addressed(line, host string) string {
+	m := regexp.MustCompile(`^([-+~↻?]) (\S+) (\S+)(.*)$`).FindStringSubmatch(line)
+	if m == nil || !strings.Contains(m[3], ":") {
+		return line
+	}
+	addr := host + "/" + m[3]
+	if m[2] == "restart" || m[2] == "reload" {
+		addr += "#" + m[2]
+	}
+	return m[1] + " " + m[2] + " " + addr + m[4]
+}
 
 // hostSection is one host's part of a text plan, from its header line to the blank line after it.
 func hostSection(plan, host string) string {

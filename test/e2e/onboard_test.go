@@ -18,8 +18,9 @@ func TestOnboardFreshDebian12(t *testing.T) {
 	db := strings.NewReplacer("-", "_", ".", "_").Replace(hostFresh)
 
 	plan := e.must("plan")
-	for _, want := range []string{"+ create package:telegraf", "+ create influxdb.database:" + db, "+ create grafana.datasource:",
-		"+ create kapacitor.task:" + hostFresh + "-cpu", "↻ restart service:telegraf", "password: (sensitive value changed)"} {
+	h := hostFresh + "/"
+	for _, want := range []string{"+ create " + h + "package:telegraf", "+ create " + h + "influxdb.database:" + db, "+ create " + h + "grafana.datasource:",
+		"+ create " + h + "kapacitor.task:" + hostFresh + "-cpu", "↻ restart " + h + "service:telegraf#restart", "password: (sensitive value changed)"} {
 		if !strings.Contains(plan, want) {
 			t.Errorf("plan of a fresh host lacks %q:\n%s", want, plan)
 		}

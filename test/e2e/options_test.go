@@ -44,7 +44,7 @@ func TestRetentionPolicy(t *testing.T) {
 	e.edit(`admin_password = { file = "secrets/influxdb-admin" }`,
 		"admin_password = { file = \"secrets/influxdb-admin\" }\nretention_policy = { name = \"fleet\", duration = \"30d\", replication = 1, default = true }")
 	out := e.must("plan")
-	if !strings.Contains(out, "+ create influxdb.retention_policy:") || !strings.Contains(out, `dbrps: "`+strings.ReplaceAll(hostRP, "-", "_")+`"."fleet"`) {
+	if !strings.Contains(out, "+ create "+hostRP+"/influxdb.retention_policy:") || !strings.Contains(out, `dbrps: "`+strings.ReplaceAll(hostRP, "-", "_")+`"."fleet"`) {
 		t.Fatalf("plan lacks the retention policy or the task's dbrp:\n%s", out)
 	}
 	e.must("apply", "--auto-approve")

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -12,8 +13,10 @@ import (
 	"time"
 )
 
-// TestRolloutNewInput is the rollout story: a new input for one group shows as exactly that file's diff on exactly
-// that group's hosts; apply --only that file restarts the agent there and nowhere else; a re-plan is empty.
+// TestRolloutNewInput is the rollout story: a new input for one group shows as exactly that file's diff, once, for
+// exactly that group's hosts, with what --only leaves out said; the reviewed plan saved with --only applies as it
+// is, restarting the agent there and nowhere else; a glob that matches nothing is refused; a re-plan shows only
+// what was left out.
 func TestRolloutNewInput(t *testing.T) {
 	web, db := []string{hostWeb1, hostWeb2}, hostDB
 	e := newEnv(t, append(append([]string{}, web...), db), "[groups.web]\n[groups.db]\n", "")
@@ -27,24 +30,40 @@ func TestRolloutNewInput(t *testing.T) {
 		before[h] = e.agentPID(h)
 	}
 
-	e.edit("[groups.web]\n", "[groups.web]\ninputs_add = [\"nstat\"]\n")
+	// The group gets a new input and, left for later, a new CPU threshold.
+	e.edit("[groups.web]\n", "[groups.web]\ninputs_add = [\"nstat\"]\nvars = { cpu_crit = 91 }\n")
 	only := "*/file:*fleetctl-inputs.conf"
-	plan := e.must("plan", "--only", only)
-	for _, h := range web {
-		s := hostSection(plan, h)
-		if !strings.Contains(s, "~ update file:/etc/telegraf/telegraf.d/fleetctl-inputs.conf") || !strings.Contains(s, "+[[inputs.nstat]]") ||
-			!strings.Contains(s, "↻ restart service:telegraf") || len(changeLines.FindAllString(s, -1)) != 2 {
-			t.Errorf("%s: want the inputs diff and a restart, only:\n%s", h, s)
-		}
+	saved := filepath.Join(e.dir, "rollout.plan")
+	plan := e.must("plan", "--only", only, "--out", saved)
+	// web hosts are in plan order, so the group's header names them in that order.
+	group := hostSection(plan, strings.Join(web, ", ")+" (the same on each)")
+	if !strings.Contains(group, "~ update */file:/etc/telegraf/telegraf.d/fleetctl-inputs.conf") || strings.Count(plan, "+[[inputs.nstat]]") != 1 ||
+		!strings.Contains(group, "↻ restart */service:telegraf#restart") || len(changeLines.FindAllString(group, -1)) != 2 {
+		t.Errorf("want the inputs diff and a restart, once for both web hosts:\n%s", plan)
 	}
-	if s := hostSection(plan, db); s != "" {
-		t.Errorf("the db host is in the plan:\n%s", s)
+	if strings.Contains(plan, db+":") || strings.Contains(plan, db+",") {
+		t.Errorf("the db host is in the plan:\n%s", plan)
 	}
-	if !strings.Contains(plan, "on 2 of 3 hosts") {
-		t.Errorf("summary:\n%s", plan)
+	if !strings.Contains(plan, "on 2 of 3 hosts") ||
+		!strings.Contains(plan, "Warning: --only selects part of the plan: 4 more changes on 2 hosts are pending outside it") {
+		t.Errorf("summary, or the warning about the tasks --only leaves out:\n%s", plan)
 	}
 
-	e.must("apply", "--auto-approve", "--only", only)
+	// A mistyped glob selects nothing: refused, even for a drift check.
+	if out, stderr, code := e.run("plan", "--only", "*/file:*fleetctl-inptus.conf", "--detailed-exitcode"); code != 1 ||
+		!strings.Contains(stderr, `--only "*/file:*fleetctl-inptus.conf" matches no change on the 3 hosts planned`) ||
+		!strings.Contains(out, `Warning: --only "*/file:*fleetctl-inptus.conf" matches no change`) {
+		t.Errorf("an --only that matches nothing: exit %d\n%s\n%s", code, out, stderr)
+	}
+
+	// The reviewed plan, with its --only, applies as it is.
+	out, stderr, code := e.runNoInventory("apply", saved)
+	if code != 0 || strings.Contains(out, "Outcome differs") || !strings.Contains(out, "on "+strings.Join(web, ", ")+" (the same on each):") {
+		t.Fatalf("apply of the plan saved with --only: exit %d\n%s\n%s", code, out, stderr)
+	}
+	if regexpMatch(`(?m)^`+db+` `, out) {
+		t.Errorf("the unchanged db host is listed in the apply table:\n%s", out)
+	}
 	for _, h := range web {
 		if pid := e.agentPID(h); pid == before[h] || pid == "0" {
 			t.Errorf("%s: agent not restarted (pid %s, before %s)", h, pid, before[h])
@@ -55,6 +74,33 @@ func TestRolloutNewInput(t *testing.T) {
 	}
 	if pid := e.agentPID(db); pid != before[db] {
 		t.Errorf("the db host's agent was restarted: %s → %s", before[db], pid)
+	}
+	// What --only left out is still to do, and only that; -v shows each host's steps.
+	plan, stderr, code = e.run("plan", "-v")
+	for _, h := range web {
+		if s := hostSection(plan, h); code != 0 || !strings.Contains(s, "~ update "+h+"/kapacitor.task:"+h+"-cpu") || strings.Contains(s, "fleetctl-inputs.conf") {
+			t.Errorf("%s: want the task's threshold left, and only it: exit %d\n%s", h, code, plan)
+		}
+	}
+	for _, want := range []string{`msg=connected host=` + db + ` address=`, `msg="read the host" host=` + db + ` system=`,
+		`msg="read resource" host=` + db + ` address=` + db + `/influxdb.database:`, `address=` + db + `/service:telegraf plan=no-op took=`} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("plan -v lacks %q:\n%s", want, stderr)
+		}
+	}
+	// In batches of one host: each batch is announced, each resource applied is logged by its address.
+	out, stderr, code = e.run("apply", "--auto-approve", "--batch", "1", "-v")
+	if code != 0 {
+		t.Fatalf("apply in batches: exit %d\n%s\n%s", code, out, stderr)
+	}
+	for i, h := range []string{hostWeb1, hostWeb2, hostDB} {
+		if want := fmt.Sprintf("batch %d/3: 1 host: %s\n", i+1, h); !strings.Contains(stderr, want) {
+			t.Errorf("apply --batch 1 -v lacks %q:\n%s", want, stderr)
+		}
+	}
+	if !strings.Contains(stderr, `msg="applied resource" host=`+hostWeb1+` address=`+hostWeb1+`/kapacitor.task:`+hostWeb1+`-cpu changes=2 took=`) ||
+		strings.Contains(stderr, "error=") {
+		t.Errorf("apply -v: want each resource by its address, and no error attribute without an error:\n%s", stderr)
 	}
 	if out := e.must("plan"); !strings.Contains(out, "No changes on 3 hosts.") {
 		t.Fatalf("re-plan after the rollout:\n%s", out)

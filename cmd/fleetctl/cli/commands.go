@@ -64,6 +64,11 @@ func splitList(items []string) []string {
 	return out
 }
 
+// jsonOutput reports whether the command prints JSON: then stdout holds exactly one document.
+func jsonOutput(c *ucli.Context) bool { return c.String("format") == "json" }
+
+// renderPlan prints the plan in the chosen format. Colour is decided on the process's own stdout, never on the
+// masking wrapper w around it, which is no terminal.
 func renderPlan(c *ucli.Context, io IO, w io.Writer, p *plan.Plan) error {
 	switch c.String("format") {
 	case "json":
@@ -71,7 +76,7 @@ func renderPlan(c *ucli.Context, io IO, w io.Writer, p *plan.Plan) error {
 	case "markdown", "md":
 		return views.Markdown(w, p)
 	case "text", "":
-		return views.Text(w, p, views.TextOptions{Color: useColor(c, io, w)})
+		return views.Text(w, p, views.TextOptions{Color: useColor(c, io, io.Stdout)})
 	default:
 		return withCode(ExitUsage, fmt.Errorf("unknown --format %q: use text, markdown or json", c.String("format")))
 	}
@@ -92,10 +97,12 @@ func asReader(w io.Writer) io.Reader {
 	return nil
 }
 
-// planAndShow opens the session, plans every host with progress on stderr and prints the plan. When ro is not nil
+// planAndShow opens the session, plans every host with progress on stderr and prints the plan; for apply (ro is
+// not nil) with --format json the plan is printed later, in the one document with the report. When ro is not nil
 // its canary (--canary) is resolved against the selected hosts first, so a typo fails before any host is
 // contacted. The caller closes the session and the run when they are not nil, whatever the error.
 func planAndShow(c *ucli.Context, io IO, st *runState, ro *provision.Rollout) (*provision.Session, *provision.Run, io.Writer, error) {
+	apply := ro != nil
 	s, err := open(c.Context, c, io)
 	if err != nil {
 		return nil, nil, nil, withCode(ExitError, err)
@@ -106,14 +113,19 @@ func planAndShow(c *ucli.Context, io IO, st *runState, ro *provision.Rollout) (*
 			return nil, nil, nil, err
 		}
 	}
-	prog := newProgress(io)
+	prog := newProgress(c, io)
 	run := s.Plan(c.Context, provision.Rollout{Stop: st.stop, OnHost: prog.onHost})
 	prog.end()
 	out := s.MaskWriter(io.Stdout)
-	if err := renderPlan(c, io, out, run.Plan); err != nil {
-		return s, run, out, err
+	if !apply || !jsonOutput(c) {
+		if err := renderPlan(c, io, out, run.Plan); err != nil {
+			return s, run, out, err
+		}
 	}
 	if err := interruptedPlanning(st, run); err != nil {
+		return s, run, out, err
+	}
+	if err := selectionError(run.Plan); err != nil {
 		return s, run, out, err
 	}
 	return s, run, out, nil
@@ -158,6 +170,48 @@ func checkOptions(c *ucli.Context) error {
 	return nil
 }
 
+// selectionError refuses a plan whose --only globs did not all match: a mistyped glob would otherwise select
+// nothing, silently, and a drift check would pass.
+func selectionError(p *plan.Plan) error {
+	if len(p.Unmatched) == 0 {
+		return nil
+	}
+	quoted := make([]string, len(p.Unmatched))
+	for i, g := range p.Unmatched {
+		quoted[i] = fmt.Sprintf("%q", g)
+	}
+	return withCode(ExitError, fmt.Errorf("--only %s %s no change on the %s planned: fix the glob (addresses are HOST/KIND:NAME as the plan prints them, e.g. '*/file:*fleetctl-inputs.conf')",
+		strings.Join(quoted, ", "), plural(len(quoted), "matches", "match"), count(len(p.Hosts)-len(p.Failed()), "host")))
+}
+
+// nothingApplied ends an apply that applied nothing, returning err (nil: success). With --format json it first
+// prints the one document: the plan and a report in which the hosts that could not be planned failed and the others
+// are unchanged (why is empty: there was nothing to apply) or not started, for the reason why.
+func nothingApplied(c *ucli.Context, out io.Writer, p *plan.Plan, why string, err error) error {
+	if !jsonOutput(c) {
+		return err
+	}
+	if why != "" {
+		why = "not started: " + why
+	}
+	hosts := make([]views.HostOutcome, len(p.Hosts))
+	for i, h := range p.Hosts {
+		hosts[i] = views.HostOutcome{Host: h.Host, Error: h.Error}
+		if h.Error == "" {
+			hosts[i].Skipped = why
+		}
+	}
+	return errors.Join(err, views.JSONApply(out, p, hosts, why))
+}
+
+// plannedError is the error of a run in which hosts could not be planned.
+func plannedError(p *plan.Plan) error {
+	if failed := p.Failed(); len(failed) > 0 {
+		return withCode(ExitError, fmt.Errorf("%d of %s could not be planned", len(failed), count(len(p.Hosts), "host")))
+	}
+	return nil
+}
+
 // count is "1 host", "2 hosts".
 func count(n int, noun string) string {
 	if n == 1 {
@@ -166,8 +220,9 @@ func count(n int, noun string) string {
 	return fmt.Sprintf("%d %ss", n, noun)
 }
 
-func newProgress(io IO) *progress {
-	return &progress{w: io.Stderr, terminal: io.Terminal != nil && io.Terminal(asReader(io.Stderr)) && io.Getenv("TERM") != "dumb"}
+func newProgress(c *ucli.Context, io IO) *progress {
+	// With -v the log lines go to stderr too: a status line redrawn in place would be torn by them.
+	return &progress{w: io.Stderr, terminal: !c.Bool("verbose") && io.Terminal != nil && io.Terminal(asReader(io.Stderr)) && io.Getenv("TERM") != "dumb"}
 }
 
 func planCommand(io IO, st *runState) *ucli.Command {
@@ -189,17 +244,20 @@ func planCommand(io IO, st *runState) *ucli.Command {
 				defer s.Close()
 				defer run.Close()
 			}
+			path := c.String("out")
 			if err != nil {
+				if path != "" {
+					fmt.Fprintf(io.Stderr, "fleetctl: the plan was not saved to %s\n", path)
+				}
 				return err
 			}
-			if failed := run.Plan.Failed(); len(failed) > 0 {
-				return withCode(ExitError, fmt.Errorf("%d of %s could not be planned", len(failed), count(len(run.Plan.Hosts), "host")))
-			}
-			if path := c.String("out"); path != "" {
-				if err := savePlan(path, s, run, splitList(c.StringSlice("limit"))); err != nil {
+			if path != "" {
+				if err := savePlan(io, path, s, run, splitList(c.StringSlice("limit"))); err != nil {
 					return withCode(ExitError, err)
 				}
-				fmt.Fprintf(io.Stderr, "Saved the plan to %s; apply exactly it with: fleetctl apply %s\n", path, path)
+			}
+			if err := plannedError(run.Plan); err != nil {
+				return err
 			}
 			if c.Bool("detailed-exitcode") && !run.Plan.Empty() {
 				return withCode(ExitChanges, errors.New(""))
@@ -258,15 +316,15 @@ func applyCommand(io IO, st *runState) *ucli.Command {
 				defer run.Close()
 			}
 			if err != nil {
+				if run != nil {
+					return nothingApplied(c, out, run.Plan, err.Error(), err)
+				}
 				return err
 			}
 			if run.Plan.Counts().Total() == 0 {
-				if failed := run.Plan.Failed(); len(failed) > 0 {
-					return withCode(ExitError, fmt.Errorf("%d of %s could not be planned", len(failed), count(len(run.Plan.Hosts), "host")))
-				}
-				return nil
+				return nothingApplied(c, out, run.Plan, "", plannedError(run.Plan))
 			}
-			if err := confirm(c, io, out); err != nil {
+			if err := confirm(c, io, s, out, run.Plan); err != nil {
 				return err
 			}
 			return applyRun(c, io, st, out, run, ro)
@@ -275,14 +333,22 @@ func applyCommand(io IO, st *runState) *ucli.Command {
 }
 
 // confirm asks before applying, unless --auto-approve; only "yes" goes on.
-func confirm(c *ucli.Context, io IO, out io.Writer) error {
+func confirm(c *ucli.Context, io IO, s *provision.Session, out io.Writer, p *plan.Plan) error {
 	if c.Bool("auto-approve") {
 		return nil
 	}
-	fmt.Fprint(out, "\nApply these changes? Only 'yes' is accepted: ")
+	prompt := out
+	if jsonOutput(c) {
+		// stdout is for the one JSON document: the person answering reads the plan on stderr.
+		prompt = s.MaskWriter(io.Stderr)
+		if err := views.Text(prompt, p, views.TextOptions{Color: useColor(c, io, io.Stderr)}); err != nil {
+			return err
+		}
+	}
+	fmt.Fprint(prompt, "\nApply these changes? Only 'yes' is accepted: ")
 	line, _ := bufio.NewReader(io.Stdin).ReadString('\n')
 	if strings.TrimSpace(line) != "yes" {
-		return withCode(ExitError, errors.New("apply cancelled"))
+		return nothingApplied(c, out, p, "apply cancelled", withCode(ExitError, errors.New("apply cancelled")))
 	}
 	return nil
 }
@@ -298,8 +364,8 @@ func checkSavedArg(c *ucli.Context, io IO, path string) error {
 	}
 	// FLEETCTL_INVENTORY in the environment is no -i on the command line: the saved plan's inventory wins.
 	fromEnv := c.String("inventory") == io.Getenv("FLEETCTL_INVENTORY")
-	if c.IsSet("limit") || (c.IsSet("inventory") && !fromEnv) {
-		return withCode(ExitUsage, errors.New("a saved plan carries its own inventory and --limit: give neither"))
+	if c.IsSet("limit") || c.IsSet("only") || (c.IsSet("inventory") && !fromEnv) {
+		return withCode(ExitUsage, errors.New("a saved plan carries its own inventory, --limit and --only: give none of them"))
 	}
 	return nil
 }
@@ -322,8 +388,8 @@ func rollout(c *ucli.Context, st *runState) (provision.Rollout, error) {
 
 // applyRun applies a planned run with progress, prints the summary, and picks the exit code.
 func applyRun(c *ucli.Context, io IO, st *runState, out io.Writer, run *provision.Run, ro provision.Rollout) error {
-	prog := newProgress(io)
-	ro.OnHost = prog.onHost
+	prog := newProgress(c, io)
+	ro.OnHost, ro.OnBatch = prog.onHost, prog.onBatch
 	rep := run.Apply(c.Context, ro)
 	prog.end()
 	if err := renderReport(c, out, run.Plan, rep); err != nil {
@@ -338,26 +404,27 @@ func applyRun(c *ucli.Context, io IO, st *runState, out io.Writer, run *provisio
 	return nil
 }
 
-func savePlan(path string, s *provision.Session, run *provision.Run, limit []string) error {
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o644)
+// savePlan saves the plan of the hosts that could be planned and says so on stderr, naming the hosts it leaves out.
+func savePlan(io IO, path string, s *provision.Session, run *provision.Run, limit []string) error {
+	left, err := s.SavePlan(path, run.Plan, limit)
 	if err != nil {
-		return fmt.Errorf("save plan: %w", err)
+		return err
 	}
-	if err := s.Save(s.MaskWriter(f), run.Plan, limit); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("save plan: %w", err)
+	saved := len(run.Plan.Hosts) - len(left)
+	fmt.Fprintf(io.Stderr, "Saved the plan of %s to %s; apply exactly it with: fleetctl apply %s\n", count(saved, "host"), path, path)
+	if len(left) > 0 {
+		names := make([]string, len(left))
+		for i, h := range left {
+			names[i] = h.Host
+		}
+		fmt.Fprintf(io.Stderr, "fleetctl: the saved plan leaves out %s that could not be planned: %s\n", count(len(left), "host"), strings.Join(names, ", "))
 	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save plan: %w", err)
-	}
-	return os.Rename(tmp, path)
+	return nil
 }
 
-// applySaved carries out a saved plan: it re-reads every host and refuses, naming host and resource, when anything
-// differs from what the plan was made from. Like apply, it shows the plan and asks unless --auto-approve.
+// applySaved carries out a saved plan: it plans again with the options the plan was made with, for the hosts it
+// covers, and refuses, naming host and resource, when anything differs from what the plan was made from. Like
+// apply, it shows the plan and asks unless --auto-approve.
 func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path string) error {
 	saved, err := provision.LoadSaved(path)
 	if err != nil {
@@ -368,8 +435,9 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path
 		lvl = slog.LevelDebug
 	}
 	s, err := provision.Open(c.Context, provision.Options{
-		InventoryPath: saved.Inventory, Limit: saved.Limit, Forks: c.Int("forks"), AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
-		Getenv: io.Getenv, Now: io.Now, Log: slog.New(slog.NewTextHandler(io.Stderr, &slog.HandlerOptions{Level: lvl})),
+		InventoryPath: saved.Inventory, Limit: saved.Options.Limit, Only: saved.Options.Only, Forks: c.Int("forks"),
+		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
+		Getenv:            io.Getenv, Now: io.Now, Log: slog.New(slog.NewTextHandler(io.Stderr, &slog.HandlerOptions{Level: lvl})),
 	})
 	if err != nil {
 		return withCode(ExitError, err)
@@ -378,34 +446,57 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path
 	if ro.Canary, err = canary(c, s); err != nil {
 		return err
 	}
-	run := s.Plan(c.Context, provision.Rollout{Stop: st.stop})
+	if err := s.Keep(saved.Hosts()); err != nil {
+		return withCode(ExitError, fmt.Errorf("%w: %w; make a new plan", provision.ErrStalePlan, err))
+	}
+	if len(saved.LeftOut) > 0 {
+		names := make([]string, len(saved.LeftOut))
+		for i, h := range saved.LeftOut {
+			names[i] = h.Host
+		}
+		fmt.Fprintf(io.Stderr, "fleetctl: this saved plan leaves out %s that could not be planned when it was made: %s\n",
+			count(len(names), "host"), strings.Join(names, ", "))
+	}
+	prog := newProgress(c, io)
+	run := s.Plan(c.Context, provision.Rollout{Stop: st.stop, OnHost: prog.onHost})
+	prog.end()
 	defer run.Close()
 	out := s.MaskWriter(io.Stdout)
+	refuse := func(why string, err error) error { return nothingApplied(c, out, run.Plan, why, err) }
 	if err := interruptedPlanning(st, run); err != nil {
-		return err
+		return refuse("interrupted before anything was applied", err)
 	}
 	if mm := provision.CompareSaved(saved.Plan, run.Plan); len(mm) > 0 {
 		var b strings.Builder
 		for _, m := range mm {
 			b.WriteString("\n  " + m.String())
 		}
-		return withCode(ExitError, fmt.Errorf("%w: nothing was applied; make a new plan. What moved on:%s", provision.ErrStalePlan, b.String()))
+		return refuse("the saved plan is stale", withCode(ExitError, fmt.Errorf("%w: nothing was applied; make a new plan. What moved on:%s", provision.ErrStalePlan, b.String())))
 	}
-	if err := renderPlan(c, io, out, run.Plan); err != nil {
-		return err
+	if err := selectionError(run.Plan); err != nil {
+		return refuse("--only matches nothing", err)
 	}
 	if run.Plan.Counts().Total() == 0 {
-		return nil
+		if jsonOutput(c) {
+			return nothingApplied(c, out, run.Plan, "", nil)
+		}
+		return renderPlan(c, io, out, run.Plan)
 	}
-	if err := confirm(c, io, out); err != nil {
+	if !jsonOutput(c) {
+		if err := renderPlan(c, io, out, run.Plan); err != nil {
+			return err
+		}
+	}
+	if err := confirm(c, io, s, out, run.Plan); err != nil {
 		return err
 	}
 	return applyRun(c, io, st, out, run, ro)
 }
 
+// renderReport prints what apply did: for JSON, the one document with the plan and the report.
 func renderReport(c *ucli.Context, w io.Writer, p *plan.Plan, rep *provision.Report) error {
-	if c.String("format") == "json" {
-		return views.JSONReport(w, p, rep.Hosts, rep.StopReason)
+	if jsonOutput(c) {
+		return views.JSONApply(w, p, rep.Hosts, rep.StopReason)
 	}
 	return views.TextReport(w, p, rep.Hosts, rep.StopReason)
 }

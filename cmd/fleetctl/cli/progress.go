@@ -47,6 +47,24 @@ func (p *progress) onHost(ev provision.Progress) {
 	}
 }
 
+// onBatch says on stderr which hosts a batch of a rollout applies, when it starts.
+func (p *progress) onBatch(n, of int, hosts []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.drawn {
+		fmt.Fprint(p.w, "\r\x1b[K")
+		p.drawn = false
+	}
+	fmt.Fprintf(p.w, "batch %d/%d: %d %s: %s\n", n, of, len(hosts), plural(len(hosts), "host", "hosts"), strings.Join(hosts, ", "))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
 // end finishes the status line so later output starts on a clean line.
 func (p *progress) end() {
 	p.mu.Lock()
