@@ -181,7 +181,7 @@ func TestSavedPlan(t *testing.T) {
 		!strings.Contains(stderr, "the saved plan leaves out 1 host that could not be planned: gone") {
 		t.Fatalf("plan --out with a host that cannot be planned: exit %d\n%s", code, stderr)
 	}
-	out, stderr, code = e.runNoInventory("apply", saved)
+	out, stderr, code = e.runNoInventory("apply", saved, "--auto-approve")
 	if code != 0 || !strings.Contains(stderr, "this saved plan leaves out 1 host that could not be planned when it was made: gone") ||
 		!regexpMatch(`(?m)^`+host+` +changed`, out) {
 		t.Fatalf("apply of a plan that left a host out: exit %d\n%s\n%s", code, out, stderr)

@@ -57,7 +57,7 @@ func TestRolloutNewInput(t *testing.T) {
 	}
 
 	// The reviewed plan, with its --only, applies as it is.
-	out, stderr, code := e.runNoInventory("apply", saved)
+	out, stderr, code := e.runNoInventory("apply", saved, "--auto-approve")
 	if code != 0 || strings.Contains(out, "Outcome differs") || !strings.Contains(out, "on "+strings.Join(web, ", ")+" (the same on each):") {
 		t.Fatalf("apply of the plan saved with --only: exit %d\n%s\n%s", code, out, stderr)
 	}
