@@ -94,7 +94,8 @@ func telegrafResources(r system.Runner, facts *system.Facts, os *system.OS, file
 		config = append(config, file.Path)
 	}
 	svc := system.NewService(r, facts, system.Service{Unit: "telegraf", Init: os.Init, Config: config, RestartOn: func(c plan.Change) bool {
-		return c.Kind == "package" || (c.Kind == "file" && (c.Name == f.ConfigMain || strings.HasPrefix(c.Name, f.ConfigDir+"/")))
+		return c.Kind == "package" || (c.Kind == "file" && system.ChangesContent(c) &&
+			(c.Name == f.ConfigMain || strings.HasPrefix(c.Name, f.ConfigDir+"/")))
 	}})
 	return append(rs, pkg, conf, svc)
 }

@@ -283,6 +283,19 @@ func (s *FileSet) Fragment(changes []plan.Change) (Fragment, error) {
 	return frag, nil
 }
 
+// ChangesContent says whether a file change gives a reader of the file something new to read: the file is created
+// or deleted, or its content changes. A change of mode, owner or group alone does not (a running agent read the
+// content already; restarting it would change nothing).
+func ChangesContent(c plan.Change) bool {
+	switch c.Action {
+	case plan.Create, plan.Delete:
+		return true
+	case plan.Update:
+		return c.BeforeText != nil || c.AfterText != nil || hasField(c, "content")
+	}
+	return false
+}
+
 func hasField(ch plan.Change, name string) bool {
 	return slices.ContainsFunc(ch.Fields, func(f plan.Field) bool { return f.Name == name })
 }
