@@ -177,7 +177,7 @@ func TestDaemonReloadOnlyAfterThePackageChanged(t *testing.T) {
 
 func TestFactsScriptReadsEveryServiceManager(t *testing.T) {
 	s := Query{Services: []string{"telegraf"}}.Script()
-	for _, w := range []string{"systemctl show -p LoadState -p UnitFileState -p ActiveState -p MainPID 'telegraf'", "rc-update show default", "rc-service 'telegraf' status", "ls /etc/rc[2345].d/S*telegraf", "service 'telegraf' status"} {
+	for _, w := range []string{"systemctl show -p LoadState -p UnitFileState -p ActiveState -p MainPID 'telegraf'", "rc-update show default", "rc-service 'telegraf' status", "ls /etc/rc[2345].d/S*'telegraf'", "service 'telegraf' status"} {
 		if !strings.Contains(s, w) {
 			t.Errorf("facts script lacks %q", w)
 		}
