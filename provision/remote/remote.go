@@ -186,13 +186,16 @@ func (c *Conn) SudoWatch(ctx context.Context, script string, stdin io.Reader, on
 func (c *Conn) sudo(ctx context.Context, script string, stdin io.Reader, onLine func(string)) ([]byte, error) {
 	cmd := "sudo -n -- sh -c " + Quote(script)
 	if !c.cfg.SudoPassword.IsZero() {
-		// sudo -S reads the password line from stdin byte by byte, so the script's own stdin follows it intact.
-		cmd = "sudo -S -p '' -- sh -c " + Quote(script)
-		pw := strings.NewReader(c.cfg.SudoPassword.Reveal() + "\n")
+		var rnd [16]byte
+		if _, err := rand.Read(rnd[:]); err != nil {
+			return nil, err
+		}
+		inner, lead := framedStdin(script, c.cfg.SudoPassword.Reveal(), "fleetctl-stdin-"+hex.EncodeToString(rnd[:]))
+		cmd = "sudo -S -p '' -- sh -c " + Quote(inner)
 		if stdin != nil {
-			stdin = io.MultiReader(pw, stdin)
+			stdin = io.MultiReader(strings.NewReader(lead), stdin)
 		} else {
-			stdin = pw
+			stdin = strings.NewReader(lead)
 		}
 	}
 	out, err := c.run(ctx, cmd, stdin, onLine)
@@ -204,6 +207,15 @@ func (c *Conn) sudo(ctx context.Context, script string, stdin io.Reader, onLine 
 		return out, fmt.Errorf("sudo on %s refused the sudo password from ssh.sudo_password", c.Host)
 	}
 	return out, err
+}
+
+// framedStdin makes stdin unambiguous for a script run by `sudo -S`. sudo reads the password line from stdin (byte
+// by byte) only when it needs one: not with NOPASSWD, nor with cached credentials. So the password line is followed
+// by a random frame line, and the script first reads up to that line: whichever way sudo went, the script's own
+// stdin starts right after it, and the password is never taken for the script's input. It returns the script to
+// run and what to send before the script's stdin.
+func framedStdin(script, password, frame string) (inner, lead string) {
+	return "while IFS= read -r l; do [ \"$l\" = " + Quote(frame) + " ] && break; done; l=\n" + script, password + "\n" + frame + "\n"
 }
 
 // lineWriter hands each complete line written to it to onLine.

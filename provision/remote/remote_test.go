@@ -81,3 +81,22 @@ func TestExitErrorKeepsTheTail(t *testing.T) {
 		t.Fatal("empty stderr")
 	}
 }
+
+// TestSudoStdinFraming: with a sudo password configured, the script's stdin is its own whether sudo read the
+// password line (it asked) or not (NOPASSWD, cached credentials): a gate line is never mistaken for anything else.
+func TestSudoStdinFraming(t *testing.T) {
+	script := `IFS= read -r gate; printf '%s|' "$gate"; cat`
+	inner, lead := framedStdin(script, "pa55 word", "fleetctl-stdin-0123")
+	for _, asked := range []bool{true, false} {
+		in := lead + "open\nrest\n"
+		if asked {
+			in = in[strings.Index(in, "\n")+1:] // sudo took the password line
+		}
+		cmd := exec.Command("sh", "-c", inner)
+		cmd.Stdin = strings.NewReader(in)
+		out, err := cmd.Output()
+		if err != nil || string(out) != "open|rest\n" {
+			t.Errorf("sudo asked %t: the script read %q (%v)", asked, out, err)
+		}
+	}
+}
