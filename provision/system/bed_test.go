@@ -5,6 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -153,5 +156,140 @@ func TestGateOverSudo(t *testing.T) {
 		case open && (err != nil || n != 2 || got != "before\ngated\n"):
 			t.Fatalf("open gate: ran %d, %v; %s holds %q", n, err, dir, got)
 		}
+	}
+}
+
+// dialAs connects to a bed host as the bed's user, with cfg's other settings (a sudo password).
+func dialAs(t *testing.T, ctx context.Context, bed *testbed.Bed, h testbed.Host, cfg remote.Config) *remote.Conn {
+	t.Helper()
+	auth, closeAuth, err := remote.AuthFromKeys([]string{bed.SSH.ClientKey}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeAuth)
+	if cfg.User == "" {
+		cfg.User = bed.SSH.User
+	}
+	cfg.Auth, cfg.HostKeys = auth, &remote.HostKeys{Path: bed.SSH.KnownHosts}
+	conn, err := remote.Dial(ctx, h.Name, h.Addr(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// holdOnHost takes an fcntl write lock on path, as root on the host (a real holder, as an aborted dpkg or rpm
+// transaction is), and returns its PID there once it holds it. release lets go.
+func holdOnHost(t *testing.T, ctx context.Context, conn *remote.Conn, path string) (pid string, release func()) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	held, done := make(chan string, 1), make(chan error, 1)
+	go func() {
+		// struct flock (x86-64, arm64): short type, short whence, pad, off_t start, off_t len, pid_t pid, pad.
+		_, err := conn.SudoWatch(ctx, `exec perl -e 'use Fcntl; open(my $f, ">>", $ARGV[0]) or die "open: $!"; `+
+			`fcntl($f, F_SETLK, pack("s s x4 q q i x4", F_WRLCK, SEEK_SET, 0, 0, 0)) or die "lock: $!"; $| = 1; print "held $$\n"; <STDIN>;' `+
+			remote.Quote(path), pr, func(line string) {
+			if p, ok := strings.CutPrefix(line, "held "); ok {
+				held <- p
+			}
+		})
+		done <- err
+	}()
+	select {
+	case pid = <-held:
+	case err := <-done:
+		t.Fatalf("hold %s: %v", path, err)
+	}
+	once := false
+	release = func() {
+		if !once {
+			once = true
+			pw.Close()
+			<-done
+		}
+	}
+	t.Cleanup(release)
+	return pid, release
+}
+
+// TestInstallWaitsForAnotherPackageManager holds, on real hosts, the lock an aborted package manager leaves held
+// (dpkg's frontend lock on Debian; rpm's database lock on openSUSE, which rpm --import does not wait for and which
+// failed the next apply after a Ctrl-C): the install waits, saying for what and whom, and proceeds once the lock
+// is free; held past a short wait, it fails naming the lock and its holder, having installed nothing.
+func TestInstallWaitsForAnotherPackageManager(t *testing.T) {
+	for _, c := range []struct{ host, family, lock string }{
+		{bedHost, "apt", "/var/lib/dpkg/lock-frontend"},
+		{"c20-suse15", "zypper", "/var/lib/rpm/.rpm.lock"},
+	} {
+		t.Run(c.family, func(t *testing.T) {
+			bed := testbed.Require(t)
+			h := bed.Host(t, c.host)
+			ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+			defer cancel()
+			conn := dialAs(t, ctx, bed, h, remote.Config{})
+			f := system.Families()[c.family]
+			// The bed serves its key armored (repo.asc) and as a binary keyring beside it (repo.gpg).
+			key, err := os.ReadFile(bed.Repo.KeyFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			keyring, err := os.ReadFile(filepath.Join(filepath.Dir(bed.Repo.KeyFile), "repo.gpg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			facts, err := system.Read(ctx, conn, system.Query{Files: system.RepoFilePaths(), Packages: []string{"telegraf"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			repo := system.NewFileSet(conn, facts, system.FileSet{Label: "repository", Masker: secret.NewMasker(),
+				Files: f.RepoFiles(system.Repo{AptURL: bed.Repo.AptURL, RPMURL: bed.Repo.RPMURL, Key: keyring, KeyArmored: key})})
+			if err := repo.Apply(ctx, pending(repo.Diff(nil))); err != nil {
+				t.Fatal(err)
+			}
+			installed := func() string { return bed.Run(t, h, f.InstalledVersion("telegraf")+" || true") }
+			if v := installed(); strings.Contains(v, ".") {
+				bed.Run(t, h, "sudo sh -c "+remote.Quote(f.Remove("telegraf")))
+			}
+			t.Cleanup(func() { bed.Run(t, h, "sudo sh -c "+remote.Quote(f.Remove("telegraf")+" || true")) })
+			install := func(wait time.Duration, note func(string)) error {
+				frag, err := system.NewPackage(conn, facts, system.Package{Pkg: "telegraf", Family: f, LockWait: wait}).Fragment(nil)
+				if err != nil {
+					return err
+				}
+				frag.Note = note
+				_, err = system.RunFragments(ctx, conn, []system.Fragment{frag}, nil, nil)
+				return err
+			}
+
+			pid, release := holdOnHost(t, ctx, conn, c.lock)
+			holder := c.lock + "), held by pid " + pid + " (perl -e "
+			err = install(2*time.Second, func(string) {})
+			if !errors.Is(err, system.ErrLockBusy) || !strings.Contains(err.Error(), "gave up after 2s waiting for ") || !strings.Contains(err.Error(), holder) {
+				t.Fatalf("held past the wait: %v", err)
+			}
+			if v := installed(); strings.Contains(v, ".") {
+				t.Fatalf("installed while the lock was held: %q", v)
+			}
+
+			notes := make(chan string, 10)
+			result := make(chan error, 1)
+			go func() { result <- install(2*time.Minute, func(n string) { notes <- n }) }()
+			select {
+			case n := <-notes:
+				if !strings.HasPrefix(n, "waiting for ") || !strings.Contains(n, holder) {
+					t.Fatalf("note: %q", n)
+				}
+			case err := <-result:
+				t.Fatalf("the install did not wait for the held lock: %v", err)
+			}
+			release()
+			if err := <-result; err != nil {
+				t.Fatalf("once the lock was free: %v", err)
+			}
+			if v := installed(); !strings.Contains(v, bed.Repo.TelegrafVersion) {
+				t.Fatalf("not installed after the wait: %q", v)
+			}
+		})
 	}
 }

@@ -29,6 +29,11 @@ type Fragment struct {
 	// Gated fragments, and every fragment after the first of them, run only once RunFragments' gate opens: the
 	// command waits for it on the host.
 	Gated bool
+	// Note, when set, receives what the script reports while it runs with `note TEXT` (a wait for another
+	// program's lock, for example). The script then has the command's output on file descriptor 3: whatever it
+	// starts that may outlive it (a package manager's maintainer scripts start services) must run with 3>&-, or
+	// the command would not end before it does.
+	Note func(string)
 }
 
 // ErrGateClosed is the error of a command whose gate did not open: the fragments before it ran, the rest did not.
@@ -43,8 +48,9 @@ type Scripted interface {
 }
 
 // Progress lines of the composed command on stdout: "::fleetctl-fragment:: <index> done",
-// "::fleetctl-fragment:: <index> failed <status>" or, when the gate stayed closed, "::fleetctl-fragment:: <index> held". The fragments' own output is kept in a file and shown only for a
-// failure (on stderr), so nothing a package manager prints can be mistaken for these.
+// "::fleetctl-fragment:: <index> failed <status>", "::fleetctl-fragment:: <index> note <text>" or, when the gate
+// stayed closed, "::fleetctl-fragment:: <index> held". The fragments' own output is kept in a file and shown only
+// for a failure (on stderr), so nothing a package manager prints can be mistaken for these.
 const fragmentMarker = "::fleetctl-fragment:: "
 
 // FragmentError is a fragment that ran and failed.
@@ -69,7 +75,9 @@ func composeFragments(frags []Fragment, stage string, gated bool) string {
 		b.WriteString("T=$(umask 077 && mktemp -d /tmp/fleetctl.XXXXXXXX) || exit 1\n")
 	}
 	// Traps are reset in subshells, so only the end of the whole command removes the directory.
-	b.WriteString("trap 'rm -rf \"$T\"' EXIT\nmkdir -p -m 700")
+	b.WriteString("trap 'rm -rf \"$T\"' EXIT\n")
+	fmt.Fprintf(&b, "note() { printf '%%s\\n' \"%s$F note $*\" >&3; } 2>/dev/null\n", fragmentMarker)
+	b.WriteString("mkdir -p -m 700")
 	for i := range frags {
 		fmt.Fprintf(&b, " \"$T/%d\"", i)
 	}
@@ -81,8 +89,12 @@ func composeFragments(frags []Fragment, stage string, gated bool) string {
 			waited = true
 			fmt.Fprintf(&b, "IFS= read -r gate || gate=\nif [ \"$gate\" != open ]; then echo '%s%d held'; exit 3; fi\n", fragmentMarker, i)
 		}
-		fmt.Fprintf(&b, "S=\"$T/%d\"\n", i)
-		fmt.Fprintf(&b, "(\n%s\n) >\"$T/out\" 2>&1 </dev/null\n", strings.TrimRight(f.Script, "\n"))
+		fmt.Fprintf(&b, "F=%d S=\"$T/%d\"\n", i, i)
+		notes := ""
+		if f.Note != nil {
+			notes = " 3>&1"
+		}
+		fmt.Fprintf(&b, "(\n%s\n)%s >\"$T/out\" 2>&1 </dev/null\n", strings.TrimRight(f.Script, "\n"), notes)
 		fmt.Fprintf(&b, "rc=$?; if [ $rc -ne 0 ]; then echo \"%s%d failed $rc\"; cat \"$T/out\" >&2; exit 3; fi\n", fragmentMarker, i)
 		fmt.Fprintf(&b, "echo '%s%d done'\n", fragmentMarker, i)
 	}
@@ -140,11 +152,19 @@ func RunFragments(ctx context.Context, r Runner, frags []Fragment, gate <-chan e
 			return
 		}
 		fields := strings.Fields(rest)
+		if len(fields) < 2 {
+			return
+		}
 		i, convErr := strconv.Atoi(fields[0])
-		if convErr != nil || i != completed || len(fields) < 2 {
+		if convErr != nil || i != completed {
 			return
 		}
 		switch fields[1] {
+		case "note":
+			if note := frags[i].Note; note != nil {
+				_, text, _ := strings.Cut(rest, " note ")
+				note(text)
+			}
 		case "done":
 			completed++
 			if done != nil {

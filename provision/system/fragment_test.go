@@ -17,7 +17,7 @@ import (
 )
 
 // shellRunner runs scripts with the local sh, as the current user: the composed command is real shell, only the
-// transport is not SSH.
+// transport is not SSH. Each line of stdout reaches onLine as it is written.
 type shellRunner struct {
 	t        *testing.T
 	stageDir string
@@ -34,18 +34,27 @@ func (r *shellRunner) SudoWatch(ctx context.Context, script string, stdin io.Rea
 	cmd.Stdin = stdin
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if onLine != nil {
-		sc := bufio.NewScanner(bytes.NewReader(out))
-		for sc.Scan() {
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if onLine != nil {
 			onLine(sc.Text())
 		}
 	}
+	err = cmd.Wait()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return out, &remote.ExitError{Status: ee.ExitCode(), Stderr: stderr.String()}
+		return out.Bytes(), &remote.ExitError{Status: ee.ExitCode(), Stderr: stderr.String()}
 	}
-	return out, err
+	return out.Bytes(), err
 }
 
 func (r *shellRunner) Stage(_ context.Context, files []remote.File) (string, error) {
