@@ -293,3 +293,72 @@ func TestInstallWaitsForAnotherPackageManager(t *testing.T) {
 		})
 	}
 }
+
+// attackRunner is a connection on which a process of the login user (who owns the upload directory) acts between
+// the upload and root's command.
+type attackRunner struct {
+	*remote.Conn
+	attack func(dir string)
+}
+
+func (a attackRunner) Stage(ctx context.Context, files []remote.File) (string, error) {
+	dir, err := a.Conn.Stage(ctx, files)
+	if err == nil {
+		a.attack(dir)
+	}
+	return dir, err
+}
+
+// TestRootTakesOnlyWhatWasUploaded performs, as the login user on a real host, the attacks on root's use of the
+// staging directory: the staged file swapped for a link to /etc/shadow (root would install its content, readable by
+// all), and links planted where root writes its backups (root would overwrite the file they name). Root refuses
+// the first and is not fooled by the second; and the staging directory and its files were private (0700, 0600)
+// from the upload on.
+func TestRootTakesOnlyWhatWasUploaded(t *testing.T) {
+	ctx, conn, bed, h := dialBed(t)
+	dir := scratch(t, bed, h, "/etc/fleetctl-it-")
+	target, victim := dir+"/a.conf", dir+"/victim"
+	bed.Run(t, h, "sudo mkdir -p "+dir+" && echo precious | sudo tee "+victim+" >/dev/null && echo old | sudo tee "+target+" >/dev/null")
+	apply := func(r system.Runner) error {
+		facts, err := system.Read(ctx, conn, system.Query{Files: []string{target}})
+		if err != nil {
+			return err
+		}
+		fs := system.NewFileSet(r, facts, system.FileSet{Label: "it files", Masker: secret.NewMasker(), Files: []system.FileSpec{
+			{Path: target, Content: []byte("new\n"), Mode: 0o644, Owner: "root", Group: "root"}}})
+		return fs.Apply(ctx, pending(fs.Diff(nil)))
+	}
+
+	var modes string
+	err := apply(attackRunner{conn, func(d string) {
+		modes = bed.Run(t, h, "stat -c '%a %U' "+d+" "+d+"/*")
+		bed.Run(t, h, "for f in "+d+"/*; do rm -f $f && ln -s /etc/shadow $f; done")
+	}})
+	if err == nil || !strings.Contains(err.Error(), "refusing the staged file") {
+		t.Fatalf("a staged file made a link to /etc/shadow: %v", err)
+	}
+	if got := bed.Run(t, h, "sudo cat "+target); got != "old\n" {
+		t.Fatalf("after the refused link, %s holds %q", target, firstLine(got))
+	}
+	if modes != "700 deploy\n600 deploy\n" {
+		t.Errorf("staging directory and file modes: %q", modes)
+	}
+
+	err = apply(attackRunner{conn, func(d string) {
+		bed.Run(t, h, "for i in 0 1 2 3; do ln -s "+victim+" "+d+"/bak-$i; mkdir -p "+d+"/$i && ln -s "+victim+" "+d+"/$i/bak-0; done")
+	}})
+	if err != nil {
+		t.Fatalf("with links planted beside the staged file: %v", err)
+	}
+	if got := bed.Run(t, h, "sudo cat "+victim+" "+target); got != "precious\nnew\n" {
+		t.Fatalf("victim and target: %q", got)
+	}
+	if got := bed.Run(t, h, "ls -d /tmp/fleetctl.* 2>/dev/null || true"); got != "" {
+		t.Fatalf("left in /tmp: %s", got)
+	}
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}

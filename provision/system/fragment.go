@@ -2,6 +2,8 @@ package system
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,10 +21,11 @@ import (
 // commands and one for the files, however many resources change.
 type Fragment struct {
 	// Script is POSIX sh, run as root in its own subshell with stdin from /dev/null. "$S" is a private directory of
-	// its own that holds Files and that it may use for scratch files; it is removed when the command ends. A non-zero
-	// exit fails the fragment and stops the fragments after it.
+	// its own (root's, mode 0700) that holds Files, verified, and that it may use for scratch files; it is removed
+	// when the command ends. A non-zero exit fails the fragment and stops the fragments after it.
 	Script string
-	Files  []remote.File
+	// Files are staged for the fragment under "$S", each by its Name: one path element.
+	Files []remote.File
 	// Explain turns the fragment's exit status and output (stdout and stderr together) into the resource's error;
 	// nil wraps them in a generic one.
 	Explain func(status int, output string) error
@@ -65,23 +68,60 @@ func (e *FragmentError) Error() string {
 	return (&remote.ExitError{Status: e.Status, Stderr: e.Output}).Error()
 }
 
+// stagedFile is a file uploaded to the staging directory under the name Upload, for fragment Frag as Name.
+type stagedFile struct {
+	Upload string
+	Frag   int
+	Name   string
+	Size   int
+	SHA256 string
+}
+
+// Status of the composed command when the staged files cannot be taken: something changed them on the host.
+const exitStaging = 4
+
+// commandPreamble starts every composed command: it works in a new root-owned directory $T (mode 0700), removed
+// when the command ends.
+const commandPreamble = `T=$(umask 077 && mktemp -d /tmp/fleetctl.XXXXXXXX) || exit 1
+trap 'rm -rf "$T"' EXIT
+`
+
+// takeScript moves the login user's upload directory into $T (a rename, which never follows a link), then each
+// file out of it into root's own directory for its fragment: renamed again (so nothing can swap it afterwards),
+// required to be a regular file, copied (at most its size) into a new root-owned file, and that copy checked
+// against the size and SHA-256 carried in the command. Root never reads a path the login user can change.
+func takeScript() string {
+	return `take() {
+	mv -f -- "$T/up/$1" "$T/in" && [ -f "$T/in" ] && [ ! -L "$T/in" ] && head -c "$4" "$T/in" >"$T/$2/$3" && rm -f "$T/in" &&
+		[ "$(wc -c <"$T/$2/$3")" -eq "$4" ] && h=$(sha256sum "$T/$2/$3") && [ "${h%% *}" = "$5" ]
+}
+refuse() {
+	echo "fleetctl: refusing the staged file for $1: it is not what fleetctl uploaded (replaced, changed or made a link after the upload, by a process of the login user or root); nothing was installed" >&2
+	exit ` + strconv.Itoa(exitStaging) + `
+}
+`
+}
+
 // composeFragments is the one root script that runs frags in order. stage is the directory the files were
-// uploaded to (each fragment's under stage/<index>/), or "" when there are none: then a private one is made.
-func composeFragments(frags []Fragment, stage string, gated bool) string {
+// uploaded to, or "" when there are none; staged says which upload is which fragment's file.
+func composeFragments(frags []Fragment, stage string, staged []stagedFile, gated bool) string {
 	var b strings.Builder
-	if stage != "" {
-		fmt.Fprintf(&b, "T=%s\n", remote.Quote(stage))
-	} else {
-		b.WriteString("T=$(umask 077 && mktemp -d /tmp/fleetctl.XXXXXXXX) || exit 1\n")
-	}
-	// Traps are reset in subshells, so only the end of the whole command removes the directory.
-	b.WriteString("trap 'rm -rf \"$T\"' EXIT\n")
+	b.WriteString(commandPreamble)
 	fmt.Fprintf(&b, "note() { printf '%%s\\n' \"%s$F note $*\" >&3; } 2>/dev/null\n", fragmentMarker)
-	b.WriteString("mkdir -p -m 700")
+	b.WriteString("mkdir -m 700")
 	for i := range frags {
 		fmt.Fprintf(&b, " \"$T/%d\"", i)
 	}
 	b.WriteString(" || exit 1\n")
+	if stage != "" {
+		b.WriteString(takeScript())
+		q := remote.Quote(stage)
+		fmt.Fprintf(&b, "mv -f -- %s \"$T/up\" && [ -d \"$T/up\" ] && [ ! -L \"$T/up\" ] || { echo 'fleetctl: the staging directory '%s' is gone or not a directory' >&2; exit %d; }\n", q, q, exitStaging)
+		for _, f := range staged {
+			fmt.Fprintf(&b, "take %s %d %s %d %s || refuse %s\n", remote.Quote(f.Upload), f.Frag, remote.Quote(f.Name), f.Size, f.SHA256, remote.Quote(f.Name))
+		}
+		b.WriteString("rm -rf \"$T/up\"\n")
+	}
 	waited := false
 	for i, f := range frags {
 		if gated && f.Gated && !waited {
@@ -101,6 +141,26 @@ func composeFragments(frags []Fragment, stage string, gated bool) string {
 	return b.String()
 }
 
+// stageList lists frags' files as uploads (one flat name each) and what the command must check of each.
+func stageList(frags []Fragment) ([]remote.File, []stagedFile, error) {
+	var files []remote.File
+	var staged []stagedFile
+	for i, f := range frags {
+		seen := map[string]bool{}
+		for _, file := range f.Files {
+			if file.Name == "" || file.Name == "." || file.Name == ".." || strings.ContainsAny(file.Name, "/\x00") || seen[file.Name] {
+				return nil, nil, fmt.Errorf("fragment %d: file name %q is not one path element, or not unique", i, file.Name)
+			}
+			seen[file.Name] = true
+			sum := sha256.Sum256(file.Data)
+			up := strconv.Itoa(len(files))
+			files = append(files, remote.File{Name: up, Data: file.Data})
+			staged = append(staged, stagedFile{Upload: up, Frag: i, Name: file.Name, Size: len(file.Data), SHA256: hex.EncodeToString(sum[:])})
+		}
+	}
+	return files, staged, nil
+}
+
 // RunFragments runs frags on r in one remote command (after staging their files over the connection's sftp
 // channel, when they have any), in order, stopping at the first that fails. When gate is not nil, the first Gated
 // fragment waits on the host until gate delivers: nil opens it, an error keeps it closed (that fragment and the
@@ -111,15 +171,12 @@ func RunFragments(ctx context.Context, r Runner, frags []Fragment, gate <-chan e
 	if len(frags) == 0 {
 		return 0, nil
 	}
-	var files []remote.File
-	for i, f := range frags {
-		for _, file := range f.Files {
-			files = append(files, remote.File{Name: fmt.Sprintf("%d/%s", i, file.Name), Data: file.Data})
-		}
+	files, staged, err := stageList(frags)
+	if err != nil {
+		return 0, err
 	}
 	stage := ""
 	if len(files) > 0 {
-		var err error
 		if stage, err = r.Stage(ctx, files); err != nil {
 			return 0, err
 		}
@@ -146,7 +203,7 @@ func RunFragments(ctx context.Context, r Runner, frags []Fragment, gate <-chan e
 	var failed *FragmentError
 	held := false
 	last := time.Now()
-	_, err := r.SudoWatch(ctx, composeFragments(frags, stage, gate != nil), stdin, func(line string) {
+	_, err = r.SudoWatch(ctx, composeFragments(frags, stage, staged, gate != nil), stdin, func(line string) {
 		rest, ok := strings.CutPrefix(line, fragmentMarker)
 		if !ok {
 			return

@@ -22,6 +22,8 @@ type shellRunner struct {
 	t        *testing.T
 	stageDir string
 	commands int
+	// afterStage, when set, runs once the files are staged and before the command (a local attacker's move).
+	afterStage func(dir string)
 }
 
 func (r *shellRunner) Sudo(ctx context.Context, script string, stdin []byte) ([]byte, error) {
@@ -72,6 +74,9 @@ func (r *shellRunner) Stage(_ context.Context, files []remote.File) (string, err
 		}
 	}
 	r.stageDir = dir
+	if r.afterStage != nil {
+		r.afterStage(dir)
+	}
 	return dir, nil
 }
 
@@ -193,5 +198,81 @@ func TestRunFragmentsWaitsForTheGate(t *testing.T) {
 		if r.commands != 1 {
 			t.Errorf("%d commands", r.commands)
 		}
+	}
+}
+
+// TestStagedFilesAreVerified plays a process of the login user (who owns the upload directory) changing what was
+// uploaded after the upload and before root's command takes it: new content, a link to a file only root may read,
+// the directory itself swapped for a link. Root refuses each, and runs nothing; what it installs is exactly what
+// was uploaded (bytes appended later are not taken).
+func TestStagedFilesAreVerified(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "shadow")
+	if err := os.WriteFile(secretFile, []byte("root's secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name     string
+		attack   func(dir string) error
+		accepted bool
+	}{
+		{"content replaced", func(dir string) error { return os.WriteFile(filepath.Join(dir, "0"), []byte("evil\n"), 0o600) }, false},
+		{"content appended", func(dir string) error {
+			f, err := os.OpenFile(filepath.Join(dir, "0"), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = f.WriteString("evil\n")
+			return err
+		}, true},
+		{"made a link", func(dir string) error {
+			p := filepath.Join(dir, "0")
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			return os.Symlink(secretFile, p)
+		}, false},
+		{"made a directory", func(dir string) error {
+			p := filepath.Join(dir, "0")
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			return os.Mkdir(p, 0o700)
+		}, false},
+		{"directory swapped for a link", func(dir string) error {
+			other := t.TempDir()
+			if err := os.WriteFile(filepath.Join(other, "0"), []byte("new content\n"), 0o600); err != nil {
+				return err
+			}
+			if err := os.RemoveAll(dir); err != nil {
+				return err
+			}
+			return os.Symlink(other, dir)
+		}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "installed")
+			r := &shellRunner{t: t, afterStage: func(dir string) {
+				if err := c.attack(dir); err != nil {
+					t.Fatal(err)
+				}
+			}}
+			frags := []Fragment{{Script: "cat \"$S/new-0\" > " + out, Files: []remote.File{{Name: "new-0", Data: []byte("new content\n")}}}}
+			n, err := RunFragments(context.Background(), r, frags, nil, nil)
+			if c.accepted {
+				if b, _ := os.ReadFile(out); err != nil || string(b) != "new content\n" {
+					t.Fatalf("ran %d: %v; installed %q", n, err, b)
+				}
+				return
+			}
+			var ee *remote.ExitError
+			if n != 0 || !errors.As(err, &ee) || ee.Status != exitStaging || !strings.Contains(err.Error(), "fleetctl: refusing the staged file for new-0") &&
+				!strings.Contains(err.Error(), "is gone or not a directory") {
+				t.Fatalf("ran %d: %v", n, err)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Fatal("the fragment ran on a changed staged file")
+			}
+		})
 	}
 }
