@@ -392,7 +392,8 @@ const StagePrefix = "/tmp/fleetctl."
 // shell session: the directory is made over the connection's one sftp channel, which the uploads share. The
 // directory is only a hand-over: the root command that uses it takes it out of /tmp first and verifies every
 // file it takes (see system.RunFragments), so neither the login user nor anyone else can change what root
-// installs. A failed Stage removes it.
+// installs. When that command cannot take it (sudo failed, the run was cancelled), the caller removes it with
+// Unstage; a failed Stage removes it itself.
 func (c *Conn) Stage(ctx context.Context, files []File) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
@@ -417,11 +418,36 @@ func (c *Conn) Stage(ctx context.Context, files []File) (string, error) {
 	}
 	for _, f := range files {
 		if err := c.upload(ctx, cl, dir+"/"+f.Name, f.Data); err != nil {
-			_ = cl.RemoveAll(dir)
+			_ = c.Unstage(ctx, dir)
 			return "", fmt.Errorf("upload %s to %s: %w", f.Name, c.Host, err)
 		}
 	}
 	return dir, nil
+}
+
+// Unstage removes a staging directory that Stage made, if it is still there, over sftp as the login user. It
+// works on a cancelled ctx too (a run being aborted still cleans up), within a few seconds.
+func (c *Conn) Unstage(ctx context.Context, dir string) error {
+	if !strings.HasPrefix(dir, StagePrefix) || strings.Contains(dir[len(StagePrefix):], "/") {
+		return fmt.Errorf("unstage %s on %s: not a staging directory", dir, c.Host)
+	}
+	cl, err := c.sftpClient()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- cl.RemoveAll(dir) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("remove staging directory %s on %s: %w", dir, c.Host, ctx.Err())
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove staging directory %s on %s: %w", dir, c.Host, err)
+	}
+	return nil
 }
 
 func (c *Conn) upload(ctx context.Context, cl *sftp.Client, p string, data []byte) error {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -361,4 +362,120 @@ func TestRootTakesOnlyWhatWasUploaded(t *testing.T) {
 func firstLine(s string) string {
 	l, _, _ := strings.Cut(s, "\n")
 	return l
+}
+
+// blockedRun starts a command whose second step blocks on a FIFO of the host, and returns once its first step is
+// done, with the working directory the command holds. release lets the step finish; cancel ends the run's
+// connection side (as a killed fleetctl does).
+func blockedRun(t *testing.T, ctx context.Context, conn *remote.Conn, bed *testbed.Bed, h testbed.Host) (work string, release, cancel func(), result <-chan error) {
+	t.Helper()
+	fifo := scratch(t, bed, h, "/tmp/fleetctl-it-fifo-")
+	bed.Run(t, h, "sudo mkfifo "+fifo)
+	before := bed.Run(t, h, "ls -d /tmp/fleetctl.* 2>/dev/null || true")
+	rctx, cancel := context.WithCancel(ctx)
+	first := make(chan struct{})
+	res := make(chan error, 1)
+	go func() {
+		_, err := system.RunFragments(rctx, conn, []system.Fragment{
+			{Script: "true", Files: []remote.File{{Name: "outputs", Data: []byte("password = \"it\"\n")}}},
+			{Script: "read x <" + fifo},
+		}, nil, func(i int, _ time.Duration) {
+			if i == 0 {
+				close(first)
+			}
+		})
+		res <- err
+	}()
+	select {
+	case <-first:
+	case err := <-res:
+		t.Fatalf("the blocked run ended: %v", err)
+	}
+	after := bed.Run(t, h, "ls -d /tmp/fleetctl.*")
+	for _, d := range strings.Fields(after) {
+		if !strings.Contains(before, d) {
+			work = d
+		}
+	}
+	if work == "" || bed.Run(t, h, "sudo cat "+work+"/.owner") == "" {
+		t.Fatalf("no working directory with its holder (before %q, after %q)", before, after)
+	}
+	released := false
+	release = func() {
+		if !released {
+			released = true
+			bed.Run(t, h, "sudo sh -c "+remote.Quote("echo go >"+fifo))
+		}
+	}
+	return work, release, cancel, res
+}
+
+// TestNothingStaysBehindOnTheHost: a run whose connection dies mid-apply (a killed fleetctl) still removes its
+// working directory, once the step in flight ends; a run whose root shell is killed too leaves it, and the next run
+// sweeps it, with what other killed runs left: but never the directory of a run still in flight, nor one too
+// recent to judge, nor another user's.
+func TestNothingStaysBehindOnTheHost(t *testing.T) {
+	ctx, conn, bed, h := dialBed(t)
+	if got := bed.Run(t, h, "ls -d /tmp/fleetctl.* 2>/dev/null || true"); got != "" {
+		t.Fatalf("left in /tmp by an earlier test: %s", got)
+	}
+	t.Cleanup(func() { bed.Run(t, h, "sudo rm -rf /tmp/fleetctl.*") })
+
+	// The connection dies mid-apply: the step in flight finishes, then the command cleans up after itself.
+	work, release, cancel, result := blockedRun(t, ctx, dialAs(t, ctx, bed, h, remote.Config{}), bed, h)
+	cancel()
+	if err := <-result; !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run: %v", err)
+	}
+	release()
+	deadline := time.Now().Add(30 * time.Second)
+	for bed.Run(t, h, "sudo ls -d "+work+" 2>/dev/null || true") != "" {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is still there after its connection died and its step ended", work)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// What killed runs leave, and what the sweep must keep; everything but young* is an hour old.
+	inflight, releaseInflight, cancelInflight, inflightResult := blockedRun(t, ctx, dialAs(t, ctx, bed, h, remote.Config{}), bed, h)
+	defer func() { cancelInflight(); releaseInflight(); <-inflightResult }()
+	// A dead holder: a shell that recorded itself as a command does, then ended.
+	holder := `sh -c 'read -r st </proc/$$/stat; set -- ${st##*)}; echo "$$ ${20}"'`
+	bed.Run(t, h, "sudo sh -e -c "+remote.Quote(`cd /tmp
+		mkdir -m 700 fleetctl.it-dead fleetctl.it-reused fleetctl.it-young-dead fleetctl.it-other it-target
+		`+holder+` >fleetctl.it-dead/.owner
+		cp fleetctl.it-dead/.owner fleetctl.it-young-dead/.owner
+		echo "1 1" >fleetctl.it-reused/.owner
+		echo secret >fleetctl.it-dead/outputs
+		echo keep >it-target/file
+		chown nobody fleetctl.it-other
+		ln -s it-target fleetctl.it-link
+		touch -d "-1 hour" fleetctl.it-dead fleetctl.it-reused fleetctl.it-other `+inflight+`
+		touch -h -d "-1 hour" fleetctl.it-link`))
+	bed.Run(t, h, `install -d -m 700 /tmp/fleetctl.it-upload /tmp/fleetctl.it-young-upload
+		echo secret >/tmp/fleetctl.it-upload/0; touch -d "-1 hour" /tmp/fleetctl.it-upload`)
+	t.Cleanup(func() { bed.Run(t, h, "sudo rm -rf /tmp/it-target") })
+	if _, err := system.RunFragments(ctx, conn, []system.Fragment{{Script: "true"}}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := strings.Join([]string{"/tmp/fleetctl.it-link", "/tmp/fleetctl.it-other", "/tmp/fleetctl.it-young-dead",
+		"/tmp/fleetctl.it-young-upload", inflight}, "\n")
+	got := strings.TrimSpace(bed.Run(t, h, "ls -d /tmp/fleetctl.* | sort"))
+	if sorted := strings.Join(slices.Sorted(slices.Values(strings.Fields(want))), "\n"); got != sorted {
+		t.Fatalf("after the sweep:\n%s\nwant:\n%s", got, sorted)
+	}
+	if got := bed.Run(t, h, "sudo cat /tmp/it-target/file"); got != "keep\n" {
+		t.Fatalf("the sweep followed a link: %q", got)
+	}
+
+	// The run in flight is killed outright (root shell and all): its directory is stale now, and swept.
+	bed.Run(t, h, "sudo sh -c "+remote.Quote("read -r pid start <"+inflight+"/.owner && kill -9 $pid"))
+	releaseInflight()
+	bed.Run(t, h, "sudo touch -d '-1 hour' "+inflight)
+	if _, err := system.RunFragments(ctx, conn, []system.Fragment{{Script: "true"}}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := bed.Run(t, h, "sudo ls -d "+inflight+" 2>/dev/null || true"); got != "" {
+		t.Fatalf("the killed run's directory was not swept: %s", got)
+	}
 }

@@ -19,6 +19,7 @@ type Runner interface {
 	Sudo(ctx context.Context, script string, stdin []byte) ([]byte, error)
 	SudoWatch(ctx context.Context, script string, stdin io.Reader, onLine func(string)) ([]byte, error)
 	Stage(ctx context.Context, files []remote.File) (string, error)
+	Unstage(ctx context.Context, dir string) error
 }
 
 var _ Runner = (*remote.Conn)(nil)

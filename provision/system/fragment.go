@@ -68,6 +68,10 @@ func (e *FragmentError) Error() string {
 	return (&remote.ExitError{Status: e.Status, Stderr: e.Output}).Error()
 }
 
+// staleAfter is, in minutes, how old a directory of fleetctl's under /tmp must be before the sweep of a later
+// command may remove it (and then only when the command that made it is gone).
+const staleAfter = 10
+
 // stagedFile is a file uploaded to the staging directory under the name Upload, for fragment Frag as Name.
 type stagedFile struct {
 	Upload string
@@ -80,11 +84,46 @@ type stagedFile struct {
 // Status of the composed command when the staged files cannot be taken: something changed them on the host.
 const exitStaging = 4
 
-// commandPreamble starts every composed command: it works in a new root-owned directory $T (mode 0700), removed
-// when the command ends.
+// commandPreamble starts every composed command. It works in a new root-owned directory $T (mode 0700, under
+// /tmp so that a sweep can find what a killed run left) and records there which shell holds it (PID and start
+// time, so a reused PID does not count), removes it on every way out (a signal too: when the connection is gone
+// the next progress line fails and ends the command), then sweeps what earlier commands left behind.
 const commandPreamble = `T=$(umask 077 && mktemp -d /tmp/fleetctl.XXXXXXXX) || exit 1
 trap 'rm -rf "$T"' EXIT
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 141' PIPE
+trap 'exit 143' TERM
+say() { printf '%s\n' "$1" || exit 141; }
+if read -r st </proc/$$/stat; then set -- ${st##*)}; echo "$$ ${20}" >"$T/.owner"; fi 2>/dev/null
 `
+
+// sweepScript removes what earlier commands of fleetctl's left under /tmp and can no longer remove themselves (a
+// killed run): only directories older than staleAfter minutes, never one whose command still runs. A working
+// directory (root's, with its holder recorded) is stale once that shell is gone; an upload directory (the login
+// user's, or root's when the login user is root) that no command took, once it is old enough.
+func sweepScript() string {
+	return `sweep() {
+	[ -r /proc/$$/stat ] || return 0
+	for d in /tmp/fleetctl.*; do
+		[ "$d" != "$T" ] && [ -d "$d" ] && [ ! -L "$d" ] || continue
+		[ -n "$(find "$d" -maxdepth 0 -mmin +` + strconv.Itoa(staleAfter) + `)" ] || continue
+		o=$(stat -c %u "$d") || continue
+		if [ -e "$d/.owner" ]; then
+			[ "$o" = 0 ] || continue
+			if read -r pid start <"$d/.owner" && read -r st <"/proc/$pid/stat"; then
+				set -- ${st##*)}
+				[ "${20}" = "$start" ] && continue
+			fi
+		else
+			[ "$o" = 0 ] || [ "$o" = "${SUDO_UID:-0}" ] || continue
+		fi
+		rm -rf "$d"
+	done 2>/dev/null
+}
+sweep
+`
+}
 
 // takeScript moves the login user's upload directory into $T (a rename, which never follows a link), then each
 // file out of it into root's own directory for its fragment: renamed again (so nothing can swap it afterwards),
@@ -122,12 +161,13 @@ func composeFragments(frags []Fragment, stage string, staged []stagedFile, gated
 		}
 		b.WriteString("rm -rf \"$T/up\"\n")
 	}
+	b.WriteString(sweepScript())
 	waited := false
 	for i, f := range frags {
 		if gated && f.Gated && !waited {
 			// The gate is one line on stdin: "open", or anything else (or nothing) for closed.
 			waited = true
-			fmt.Fprintf(&b, "IFS= read -r gate || gate=\nif [ \"$gate\" != open ]; then echo '%s%d held'; exit 3; fi\n", fragmentMarker, i)
+			fmt.Fprintf(&b, "IFS= read -r gate || gate=\nif [ \"$gate\" != open ]; then say '%s%d held'; exit 3; fi\n", fragmentMarker, i)
 		}
 		fmt.Fprintf(&b, "F=%d S=\"$T/%d\"\n", i, i)
 		notes := ""
@@ -135,8 +175,8 @@ func composeFragments(frags []Fragment, stage string, staged []stagedFile, gated
 			notes = " 3>&1"
 		}
 		fmt.Fprintf(&b, "(\n%s\n)%s >\"$T/out\" 2>&1 </dev/null\n", strings.TrimRight(f.Script, "\n"), notes)
-		fmt.Fprintf(&b, "rc=$?; if [ $rc -ne 0 ]; then echo \"%s%d failed $rc\"; cat \"$T/out\" >&2; exit 3; fi\n", fragmentMarker, i)
-		fmt.Fprintf(&b, "echo '%s%d done'\n", fragmentMarker, i)
+		fmt.Fprintf(&b, "rc=$?; if [ $rc -ne 0 ]; then say \"%s%d failed $rc\"; cat \"$T/out\" >&2; exit 3; fi\n", fragmentMarker, i)
+		fmt.Fprintf(&b, "say '%s%d done'\n", fragmentMarker, i)
 	}
 	return b.String()
 }
@@ -201,13 +241,14 @@ func RunFragments(ctx context.Context, r Runner, frags []Fragment, gate <-chan e
 	}
 	completed := 0
 	var failed *FragmentError
-	held := false
+	held, started := false, false
 	last := time.Now()
 	_, err = r.SudoWatch(ctx, composeFragments(frags, stage, staged, gate != nil), stdin, func(line string) {
 		rest, ok := strings.CutPrefix(line, fragmentMarker)
 		if !ok {
 			return
 		}
+		started = true
 		fields := strings.Fields(rest)
 		if len(fields) < 2 {
 			return
@@ -254,6 +295,11 @@ func RunFragments(ctx context.Context, r Runner, frags []Fragment, gate <-chan e
 		return completed, ErrGateClosed
 	}
 	if err != nil {
+		if stage != "" && !started {
+			// The command may never have taken the staged files (sudo refused, the run was cancelled): they hold
+			// secrets, so they do not stay in /tmp.
+			_ = r.Unstage(ctx, stage)
+		}
 		return completed, err
 	}
 	if completed != len(frags) {

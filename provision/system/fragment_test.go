@@ -22,8 +22,11 @@ type shellRunner struct {
 	t        *testing.T
 	stageDir string
 	commands int
+	unstaged []string
 	// afterStage, when set, runs once the files are staged and before the command (a local attacker's move).
 	afterStage func(dir string)
+	// sudoFails makes every command fail as a refused sudo does, without running anything.
+	sudoFails bool
 }
 
 func (r *shellRunner) Sudo(ctx context.Context, script string, stdin []byte) ([]byte, error) {
@@ -32,6 +35,9 @@ func (r *shellRunner) Sudo(ctx context.Context, script string, stdin []byte) ([]
 
 func (r *shellRunner) SudoWatch(ctx context.Context, script string, stdin io.Reader, onLine func(string)) ([]byte, error) {
 	r.commands++
+	if r.sudoFails {
+		return nil, &remote.ExitError{Status: 1, Stderr: "sudo: a password is required\n"}
+	}
 	cmd := exec.CommandContext(ctx, "sh", "-c", script)
 	cmd.Stdin = stdin
 	var stderr bytes.Buffer
@@ -78,6 +84,11 @@ func (r *shellRunner) Stage(_ context.Context, files []remote.File) (string, err
 		r.afterStage(dir)
 	}
 	return dir, nil
+}
+
+func (r *shellRunner) Unstage(_ context.Context, dir string) error {
+	r.unstaged = append(r.unstaged, dir)
+	return os.RemoveAll(dir)
 }
 
 func TestRunFragmentsInOneCommand(t *testing.T) {
@@ -274,5 +285,29 @@ func TestStagedFilesAreVerified(t *testing.T) {
 				t.Fatal("the fragment ran on a changed staged file")
 			}
 		})
+	}
+}
+
+// TestStagingIsRemovedWhenTheCommandNeverRuns: the staged files hold secrets (the agent's password); when root's
+// command cannot take them (sudo refused, the run cancelled before it started), they are removed, not left in /tmp.
+func TestStagingIsRemovedWhenTheCommandNeverRuns(t *testing.T) {
+	frags := []Fragment{{Script: "true", Files: []remote.File{{Name: "outputs", Data: []byte("password = \"x\"\n")}}}}
+	r := &shellRunner{t: t, sudoFails: true}
+	if _, err := RunFragments(context.Background(), r, frags, nil, nil); err == nil || !strings.Contains(err.Error(), "a password is required") {
+		t.Fatalf("refused sudo: %v", err)
+	}
+	if _, err := os.Stat(r.stageDir); !os.IsNotExist(err) || len(r.unstaged) != 1 || r.unstaged[0] != r.stageDir {
+		t.Fatalf("after a refused sudo the staging directory is still there (%v; unstaged %v)", err, r.unstaged)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r = &shellRunner{t: t}
+	r.afterStage = func(string) { cancel() }
+	if _, err := RunFragments(ctx, r, frags, nil, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run: %v", err)
+	}
+	if _, err := os.Stat(r.stageDir); !os.IsNotExist(err) {
+		t.Fatalf("after a cancelled run the staging directory is still there (%v)", err)
 	}
 }
