@@ -364,6 +364,37 @@ func firstLine(s string) string {
 	return l
 }
 
+// TestSudoPasswordWhenSudoDoesNotAsk: with a sudo password configured, the gate reaches the gated step whether
+// sudo asks for the password (a user whose sudo needs it) or not (the bed's deploy user has password-less sudo,
+// like cached credentials): the password line is never read as the gate.
+func TestSudoPasswordWhenSudoDoesNotAsk(t *testing.T) {
+	ctx, _, bed, h := dialBed(t)
+	const user, pw = "fleetit", "Sudo-Pass-it-7"
+	bed.Run(t, h, `set -e
+		id `+user+` >/dev/null 2>&1 || sudo useradd -m -s /bin/sh `+user+`
+		echo '`+user+`:`+pw+`' | sudo chpasswd
+		sudo install -d -m 700 -o `+user+` -g `+user+` /home/`+user+`/.ssh
+		sudo install -m 600 -o `+user+` -g `+user+` /home/deploy/.ssh/authorized_keys /home/`+user+`/.ssh/authorized_keys
+		echo '`+user+` ALL=(ALL) ALL' | sudo tee /etc/sudoers.d/`+user+` >/dev/null`)
+	t.Cleanup(func() {
+		bed.Run(t, h, "sudo rm -f /etc/sudoers.d/"+user+"; sudo userdel -r "+user+" 2>/dev/null || true")
+	})
+	for _, login := range []string{bed.SSH.User, user} {
+		conn := dialAs(t, ctx, bed, h, remote.Config{User: login, SudoPassword: secret.New(pw)})
+		dir := scratch(t, bed, h, "/tmp/fleetctl-it-pw-")
+		gate := make(chan error, 1)
+		gate <- nil
+		frags := []system.Fragment{
+			{Script: "mkdir -p " + dir + " && touch " + dir + "/before", Files: []remote.File{{Name: "f", Data: []byte("x")}}},
+			{Script: "touch " + dir + "/gated", Gated: true},
+		}
+		n, err := system.RunFragments(ctx, conn, frags, gate, nil)
+		if got := bed.Run(t, h, "ls "+dir); err != nil || n != 2 || got != "before\ngated\n" {
+			t.Fatalf("as %s: ran %d, %v; %s holds %q", login, n, err, dir, got)
+		}
+	}
+}
+
 // blockedRun starts a command whose second step blocks on a FIFO of the host, and returns once its first step is
 // done, with the working directory the command holds. release lets the step finish; cancel ends the run's
 // connection side (as a killed fleetctl does).
