@@ -186,7 +186,13 @@ func applyHost(ctx context.Context, host string, steps []Step, log *slog.Logger)
 		gate <- err
 		serverErr <- err
 	}()
-	hostErr := applyHostLane(ctx, hostLane, gate, record)
+	// A host-lane step that has to wait (another package manager's lock) says so: the host is slow for a reason.
+	note := func(p pendingStep, msg string) {
+		if log != nil {
+			log.Warn(msg, "kind", p.res.Kind(), "name", p.res.Name())
+		}
+	}
+	hostErr := applyHostLane(ctx, hostLane, gate, record, note)
 	sErr := <-serverErr
 	if errors.Is(hostErr, system.ErrGateClosed) {
 		hostErr = nil // the server lane's failure says why
@@ -224,7 +230,7 @@ func applyServerLane(ctx context.Context, lane []pendingStep, record func(pendin
 
 // applyHostLane runs the steps' fragments as one remote command per connection (a host has one), stopping at the
 // first failure. Gated fragments wait for gate.
-func applyHostLane(ctx context.Context, lane []pendingStep, gate <-chan error, record func(pendingStep, time.Duration, error)) error {
+func applyHostLane(ctx context.Context, lane []pendingStep, gate <-chan error, record func(pendingStep, time.Duration, error), note func(pendingStep, string)) error {
 	for len(lane) > 0 {
 		runner := lane[0].res.(system.Scripted).Runner()
 		n := 1
@@ -239,6 +245,9 @@ func applyHostLane(ctx context.Context, lane []pendingStep, gate <-chan error, r
 			if err != nil {
 				record(p, 0, err)
 				return err
+			}
+			if inner := f.Note; inner != nil {
+				f.Note = func(msg string) { inner(msg); note(p, msg) }
 			}
 			frags[i] = f
 		}

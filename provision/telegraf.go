@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/remote"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/fleetctl/fleetctl/provision/system"
 	"github.com/fleetctl/fleetctl/templates"
@@ -67,7 +68,7 @@ func TelegrafFiles(f *system.Family, h HostSpec, agentURL, rp, user string, pass
 // `telegraf config check` from 1.32 on, a one-shot `--test` run on older agents. The version comes from the package
 // database; the agent is asked only when the database has none (an agent installed by other means).
 func telegrafCheck(f *system.Family, pkg string) string {
-	args := "--config " + f.ConfigMain + " --config-directory " + f.ConfigDir
+	args := "--config " + remote.Quote(f.ConfigMain) + " --config-directory " + remote.Quote(f.ConfigDir)
 	return `v=$( (` + f.InstalledVersion(pkg) + `) | grep '^[0-9]')
 [ -n "$v" ] || v=$(telegraf --version 2>/dev/null | sed -n 's/^Telegraf v\{0,1\}\([0-9][0-9.]*\).*/\1/p')
 v=${v#*:}; major=${v%%.*}; minor=${v#*.}; minor=${minor%%.*}
@@ -94,7 +95,8 @@ func telegrafResources(r system.Runner, facts *system.Facts, os *system.OS, file
 		config = append(config, file.Path)
 	}
 	svc := system.NewService(r, facts, system.Service{Unit: "telegraf", Init: os.Init, Config: config, RestartOn: func(c plan.Change) bool {
-		return c.Kind == "package" || (c.Kind == "file" && (c.Name == f.ConfigMain || strings.HasPrefix(c.Name, f.ConfigDir+"/")))
+		return c.Kind == "package" || (c.Kind == "file" && system.ChangesContent(c) &&
+			(c.Name == f.ConfigMain || strings.HasPrefix(c.Name, f.ConfigDir+"/")))
 	}})
 	return append(rs, pkg, conf, svc)
 }

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -89,6 +89,7 @@ type Conn struct {
 
 	sftpOnce sync.Once
 	sftp     *sftp.Client
+	sftpSess *ssh.Session
 	sftpErr  error
 }
 
@@ -146,6 +147,7 @@ func (c *Conn) Format(st fmt.State, _ rune) { _, _ = st.Write([]byte(c.String())
 func (c *Conn) Close() error {
 	if c.sftp != nil {
 		c.sftp.Close()
+		c.sftpSess.Close()
 	}
 	return c.ssh.Close()
 }
@@ -186,13 +188,16 @@ func (c *Conn) SudoWatch(ctx context.Context, script string, stdin io.Reader, on
 func (c *Conn) sudo(ctx context.Context, script string, stdin io.Reader, onLine func(string)) ([]byte, error) {
 	cmd := "sudo -n -- sh -c " + Quote(script)
 	if !c.cfg.SudoPassword.IsZero() {
-		// sudo -S reads the password line from stdin byte by byte, so the script's own stdin follows it intact.
-		cmd = "sudo -S -p '' -- sh -c " + Quote(script)
-		pw := strings.NewReader(c.cfg.SudoPassword.Reveal() + "\n")
+		var rnd [16]byte
+		if _, err := rand.Read(rnd[:]); err != nil {
+			return nil, err
+		}
+		inner, lead := framedStdin(script, c.cfg.SudoPassword.Reveal(), "fleetctl-stdin-"+hex.EncodeToString(rnd[:]))
+		cmd = "sudo -S -p '' -- sh -c " + Quote(inner)
 		if stdin != nil {
-			stdin = io.MultiReader(pw, stdin)
+			stdin = io.MultiReader(strings.NewReader(lead), stdin)
 		} else {
-			stdin = pw
+			stdin = strings.NewReader(lead)
 		}
 	}
 	out, err := c.run(ctx, cmd, stdin, onLine)
@@ -204,6 +209,15 @@ func (c *Conn) sudo(ctx context.Context, script string, stdin io.Reader, onLine 
 		return out, fmt.Errorf("sudo on %s refused the sudo password from ssh.sudo_password", c.Host)
 	}
 	return out, err
+}
+
+// framedStdin makes stdin unambiguous for a script run by `sudo -S`. sudo reads the password line from stdin (byte
+// by byte) only when it needs one: not with NOPASSWD, nor with cached credentials. So the password line is followed
+// by a random frame line, and the script first reads up to that line: whichever way sudo went, the script's own
+// stdin starts right after it, and the password is never taken for the script's input. It returns the script to
+// run and what to send before the script's stdin.
+func framedStdin(script, password, frame string) (inner, lead string) {
+	return "while IFS= read -r l; do [ \"$l\" = " + Quote(frame) + " ] && break; done; l=\n" + script, password + "\n" + frame + "\n"
 }
 
 // lineWriter hands each complete line written to it to onLine.
@@ -262,11 +276,12 @@ func (c *Conn) run(ctx context.Context, cmd string, stdin io.Reader, onLine func
 	return stdout.Bytes(), nil
 }
 
-// sftpClient opens the sftp subsystem once per connection.
+// sftpClient opens the sftp subsystem once per connection. Its requests pass through privateModes, so every
+// directory and file it creates is private from the request that creates it.
 func (c *Conn) sftpClient() (*sftp.Client, error) {
 	c.sftpOnce.Do(func() {
 		c.Stats.Sessions.Add(1) // the subsystem is one more session channel
-		c.sftp, c.sftpErr = sftp.NewClient(c.ssh)
+		c.sftp, c.sftpErr = c.openSFTP()
 		if c.sftpErr != nil {
 			c.sftpErr = fmt.Errorf("open sftp on %s: %w", c.Host, c.sftpErr)
 		}
@@ -274,20 +289,119 @@ func (c *Conn) sftpClient() (*sftp.Client, error) {
 	return c.sftp, c.sftpErr
 }
 
-// File is a file to stage on a host: its name inside the staging directory, and its content.
+func (c *Conn) openSFTP() (*sftp.Client, error) {
+	sess, err := c.ssh.NewSession()
+	if err != nil {
+		return nil, err
+	}
+	w, err := sess.StdinPipe()
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	r, err := sess.StdoutPipe()
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	if err := sess.RequestSubsystem("sftp"); err != nil {
+		sess.Close()
+		return nil, err
+	}
+	cl, err := sftp.NewClientPipe(r, &privateModes{w: w})
+	if err != nil {
+		sess.Close()
+		return nil, err
+	}
+	c.sftpSess = sess
+	return cl, nil
+}
+
+// SFTP packet types and attribute flags (draft-ietf-secsh-filexfer-02, the version OpenSSH speaks).
+const (
+	sftpOpen        = 3
+	sftpMkdir       = 14
+	sftpAttrPerm    = 0x4
+	sftpOpenCreate  = 0x8
+	sftpPrivateDir  = 0o700
+	sftpPrivateFile = 0o600
+)
+
+// privateModes is the sftp client's request stream with a mode added to every request that creates something:
+// 0700 for MKDIR, 0600 for an OPEN that may create. The sftp library sends those requests with no attributes, and
+// the server then creates with 0777 or 0666 less its umask; a later chmod would leave a moment in which another
+// user could open the new directory. The server applies the mode in the creating call (mkdir(2), open(2)).
+type privateModes struct {
+	w   io.WriteCloser
+	buf []byte
+}
+
+func (p *privateModes) Write(b []byte) (int, error) {
+	p.buf = append(p.buf, b...)
+	for len(p.buf) >= 4 {
+		n := 4 + int(binary.BigEndian.Uint32(p.buf))
+		if len(p.buf) < n {
+			break
+		}
+		if _, err := p.w.Write(withPrivateMode(p.buf[:n])); err != nil {
+			return 0, err
+		}
+		p.buf = append(p.buf[:0], p.buf[n:]...)
+	}
+	return len(b), nil
+}
+
+func (p *privateModes) Close() error { return p.w.Close() }
+
+// withPrivateMode returns pkt (one whole packet: length, type, id, ...) with a permissions attribute when it is a
+// MKDIR, or an OPEN with the create flag, that carries no attribute; any other packet unchanged.
+func withPrivateMode(pkt []byte) []byte {
+	if len(pkt) < 13 || (pkt[4] != sftpOpen && pkt[4] != sftpMkdir) {
+		return pkt
+	}
+	pathLen := int(binary.BigEndian.Uint32(pkt[9:13]))
+	rest := pkt[min(13+pathLen, len(pkt)):] // after the path: [pflags] attr-flags
+	mode := uint32(sftpPrivateDir)
+	if pkt[4] == sftpOpen {
+		if len(rest) != 8 || binary.BigEndian.Uint32(rest)&sftpOpenCreate == 0 {
+			return pkt
+		}
+		rest, mode = rest[4:], sftpPrivateFile
+	}
+	if len(rest) != 4 || binary.BigEndian.Uint32(rest) != 0 {
+		return pkt
+	}
+	out := make([]byte, 0, len(pkt)+4)
+	out = binary.BigEndian.AppendUint32(out, uint32(len(pkt)))
+	out = append(out, pkt[4:len(pkt)-4]...)
+	out = binary.BigEndian.AppendUint32(out, sftpAttrPerm)
+	return binary.BigEndian.AppendUint32(out, mode)
+}
+
+// File is a file to stage on a host: its name inside the staging directory (one path element), and its content.
 type File struct {
 	Name string
 	Data []byte
 }
 
-// Stage creates a private directory on the host (mode 0700, owned by the login user, under /tmp, with a random
-// name) and uploads files into it by sftp, each mode 0600. It costs no shell session: the directory is made over
-// the connection's one sftp channel, which the uploads share. Files reach their final place only through a later
-// root script that installs them atomically, so a broken upload never leaves a truncated managed file. The caller
-// removes the directory (that script usually does).
+// StagePrefix begins the name of every directory fleetctl stages files in or works in on a host: /tmp/fleetctl.*.
+const StagePrefix = "/tmp/fleetctl."
+
+// Stage creates a private directory on the host (owned by the login user, under /tmp, with a random name, mode
+// 0700 from the request that creates it) and uploads files into it by sftp, each mode 0600 likewise. It costs no
+// shell session: the directory is made over the connection's one sftp channel, which the uploads share. The
+// directory is only a hand-over: the root command that uses it takes it out of /tmp first and verifies every
+// file it takes (see system.RunFragments), so neither the login user nor anyone else can change what root
+// installs. When that command cannot take it (sudo failed, the run was cancelled), the caller removes it with
+// Unstage; a failed Stage removes it itself.
 func (c *Conn) Stage(ctx context.Context, files []File) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
+	}
+	for _, f := range files {
+		if f.Name == "" || f.Name == "." || f.Name == ".." || strings.ContainsAny(f.Name, "/\x00") {
+			return "", fmt.Errorf("stage %q on %s: a staged file's name is one path element", f.Name, c.Host)
+		}
 	}
 	cl, err := c.sftpClient()
 	if err != nil {
@@ -297,41 +411,52 @@ func (c *Conn) Stage(ctx context.Context, files []File) (string, error) {
 	if _, err := rand.Read(rnd[:]); err != nil {
 		return "", err
 	}
-	dir := "/tmp/fleetctl." + hex.EncodeToString(rnd[:])
-	// Mkdir fails when the name exists, so nobody can have prepared it; the mode is narrowed before any file
-	// exists in it.
+	dir := StagePrefix + hex.EncodeToString(rnd[:])
+	// Mkdir fails when the name exists, so nobody can have prepared it.
 	if err := cl.Mkdir(dir); err != nil {
 		return "", fmt.Errorf("create staging directory on %s: %w", c.Host, err)
 	}
-	fail := func(err error) (string, error) {
-		_ = cl.RemoveAll(dir)
-		return "", err
-	}
-	if err := cl.Chmod(dir, 0o700); err != nil {
-		return fail(fmt.Errorf("create staging directory on %s: %w", c.Host, err))
-	}
 	for _, f := range files {
-		if err := c.upload(ctx, cl, path.Join(dir, f.Name), f.Data); err != nil {
-			return fail(fmt.Errorf("upload %s to %s: %w", f.Name, c.Host, err))
+		if err := c.upload(ctx, cl, dir+"/"+f.Name, f.Data); err != nil {
+			_ = c.Unstage(ctx, dir)
+			return "", fmt.Errorf("upload %s to %s: %w", f.Name, c.Host, err)
 		}
 	}
 	return dir, nil
 }
 
-func (c *Conn) upload(ctx context.Context, cl *sftp.Client, p string, data []byte) error {
-	if err := cl.MkdirAll(path.Dir(p)); err != nil {
+// Unstage removes a staging directory that Stage made, if it is still there, over sftp as the login user. It
+// works on a cancelled ctx too (a run being aborted still cleans up), within a few seconds.
+func (c *Conn) Unstage(ctx context.Context, dir string) error {
+	if !strings.HasPrefix(dir, StagePrefix) || strings.Contains(dir[len(StagePrefix):], "/") {
+		return fmt.Errorf("unstage %s on %s: not a staging directory", dir, c.Host)
+	}
+	cl, err := c.sftpClient()
+	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- cl.RemoveAll(dir) }()
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		return fmt.Errorf("remove staging directory %s on %s: %w", dir, c.Host, ctx.Err())
+	}
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove staging directory %s on %s: %w", dir, c.Host, err)
+	}
+	return nil
+}
+
+func (c *Conn) upload(ctx context.Context, cl *sftp.Client, p string, data []byte) error {
 	f, err := cl.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL)
 	if err != nil {
 		return err
 	}
 	stop := context.AfterFunc(ctx, func() { f.Close() })
 	defer stop()
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return err

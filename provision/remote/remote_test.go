@@ -1,16 +1,22 @@
 package remote
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -88,5 +94,115 @@ func TestExitErrorKeepsTheTail(t *testing.T) {
 	}
 	if (&ExitError{Status: 1}).Error() != "exit status 1" {
 		t.Fatal("empty stderr")
+	}
+}
+
+// sftpRecorder is the server's side of an sftp stream, recording the attributes of every MKDIR and OPEN request.
+type sftpRecorder struct {
+	r    io.Reader
+	buf  []byte
+	mu   sync.Mutex
+	seen []string // "mkdir PATH perm=0700", "open PATH perm=none"...
+}
+
+func (s *sftpRecorder) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf = append(s.buf, p[:n]...)
+	for len(s.buf) >= 4 {
+		size := 4 + int(binary.BigEndian.Uint32(s.buf))
+		if len(s.buf) < size {
+			break
+		}
+		pkt := s.buf[:size]
+		if typ := pkt[4]; typ == sftpMkdir || typ == sftpOpen {
+			pathLen := int(binary.BigEndian.Uint32(pkt[9:13]))
+			path, rest := string(pkt[13:13+pathLen]), pkt[13+pathLen:]
+			op := "mkdir"
+			if typ == sftpOpen {
+				op, rest = "open", rest[4:]
+			}
+			perm := "none"
+			if flags := binary.BigEndian.Uint32(rest); flags&sftpAttrPerm != 0 {
+				perm = fmt.Sprintf("%04o", binary.BigEndian.Uint32(rest[4:])) // only the permissions flag is ever set
+			}
+			s.seen = append(s.seen, op+" "+filepath.Base(path)+" perm="+perm)
+		}
+		s.buf = append(s.buf[:0], s.buf[size:]...)
+	}
+	return n, err
+}
+
+// TestStagingCreatesPrivately: the directory and the files staged over sftp are created with their private modes
+// in the request that creates them (so they are never, even for a moment, open to others), and the server, here
+// pkg/sftp's, still understands every request. A request that creates nothing is left alone.
+func TestStagingCreatesPrivately(t *testing.T) {
+	toServer, fromClient := io.Pipe()
+	toClient, fromServer := io.Pipe()
+	rec := &sftpRecorder{r: toServer}
+	srv, err := sftp.NewServer(struct {
+		io.Reader
+		io.WriteCloser
+	}{rec, fromServer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve()
+	// Closing both streams ends client and server alike.
+	defer fromServer.Close()
+	defer fromClient.Close()
+	cl, err := sftp.NewClientPipe(toClient, &privateModes{w: fromClient})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dir := filepath.Join(t.TempDir(), "stage")
+	if err := cl.Mkdir(dir); err != nil {
+		t.Fatal(err)
+	}
+	f, err := cl.OpenFile(dir+"/0", os.O_WRONLY|os.O_CREATE|os.O_EXCL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(bytes.Repeat([]byte("x"), 100000)); err != nil { // several WRITE packets pass unchanged
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := cl.Open(dir + "/0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(r)
+	r.Close()
+	if err != nil || len(b) != 100000 {
+		t.Fatalf("read back %d bytes: %v", len(b), err)
+	}
+	rec.mu.Lock()
+	got := strings.Join(rec.seen, ", ")
+	rec.mu.Unlock()
+	if got != "mkdir stage perm=0700, open 0 perm=0600, open 0 perm=none" {
+		t.Fatalf("requests: %s", got)
+	}
+}
+
+// TestSudoStdinFraming: with a sudo password configured, the script's stdin is its own whether sudo read the
+// password line (it asked) or not (NOPASSWD, cached credentials): a gate line is never mistaken for anything else.
+func TestSudoStdinFraming(t *testing.T) {
+	script := `IFS= read -r gate; printf '%s|' "$gate"; cat`
+	inner, lead := framedStdin(script, "pa55 word", "fleetctl-stdin-0123")
+	for _, asked := range []bool{true, false} {
+		in := lead + "open\nrest\n"
+		if asked {
+			in = in[strings.Index(in, "\n")+1:] // sudo took the password line
+		}
+		cmd := exec.Command("sh", "-c", inner)
+		cmd.Stdin = strings.NewReader(in)
+		out, err := cmd.Output()
+		if err != nil || string(out) != "open|rest\n" {
+			t.Errorf("sudo asked %t: the script read %q (%v)", asked, out, err)
+		}
 	}
 }

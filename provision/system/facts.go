@@ -19,6 +19,7 @@ type Runner interface {
 	Sudo(ctx context.Context, script string, stdin []byte) ([]byte, error)
 	SudoWatch(ctx context.Context, script string, stdin io.Reader, onLine func(string)) ([]byte, error)
 	Stage(ctx context.Context, files []remote.File) (string, error)
+	Unstage(ctx context.Context, dir string) error
 }
 
 var _ Runner = (*remote.Conn)(nil)
@@ -82,10 +83,11 @@ func (q Query) Script() string {
 		"elif command -v rc-service >/dev/null 2>&1; then echo openrc; else echo sysv; fi\n")
 	for _, f := range q.Files {
 		qf := remote.Quote(f)
-		fmt.Fprintf(&b, "m file %s; if [ -f %s ]; then stat -c '%%a %%U %%G %%Y' %s && base64 -w0 %s; fi\n", f, qf, qf, qf)
+		fmt.Fprintf(&b, "m file %s; if [ -f %s ]; then stat -c '%%a %%U %%G %%Y' %s && base64 -w0 %s; fi\n", qf, qf, qf, qf)
 	}
 	for _, d := range q.Dirs {
-		fmt.Fprintf(&b, "m dir %s; ls -1A %s 2>/dev/null\n", d, remote.Quote(d))
+		qd := remote.Quote(d)
+		fmt.Fprintf(&b, "m dir %s; ls -1A %s 2>/dev/null\n", qd, qd)
 	}
 	for _, p := range q.Packages {
 		// Every package database present answers: the family, known only after os-release is parsed, picks its
@@ -93,27 +95,39 @@ func (q Query) Script() string {
 		qp := remote.Quote(p)
 		fmt.Fprintf(&b, "m pkg %s; if command -v dpkg-query >/dev/null 2>&1; then echo \"dpkg $(dpkg-query -W -f='${db:Status-Status} ${Version}' %s 2>/dev/null)\"; fi; "+
 			"if command -v rpm >/dev/null 2>&1; then echo \"rpm $(rpm -q --qf 'installed %%{VERSION}-%%{RELEASE}' %s 2>/dev/null | grep '^installed')\"; fi; "+
-			"if command -v apk >/dev/null 2>&1; then echo \"apk $(apk info -e -v %s 2>/dev/null | sed 's/^/installed /')\"; fi\n", p, qp, qp, qp)
+			"if command -v apk >/dev/null 2>&1; then echo \"apk $(apk info -e -v %s 2>/dev/null | sed 's/^/installed /')\"; fi\n", qp, qp, qp, qp)
 	}
 	for _, s := range q.Services {
 		// systemd: one `systemctl show` (a single request to PID 1) gives every property. OpenRC and SysV: "E <enabled
 		// or disabled>" and "A <active or inactive>" lines, none when the service has no init script.
-		qs := remote.Quote(s)
+		qs, initScript := remote.Quote(s), remote.Quote("/etc/init.d/"+s)
 		fmt.Fprintf(&b, "m svc %s; pid=; if command -v systemctl >/dev/null 2>&1; then "+
 			"st=$(systemctl show -p LoadState -p UnitFileState -p ActiveState -p MainPID %s 2>/dev/null); printf '%%s\\n' \"$st\"; "+
 			"case \"$st\" in *MainPID=*) pid=${st#*MainPID=}; pid=${pid%%%%[!0-9]*} ;; esac; "+
-			"elif command -v rc-service >/dev/null 2>&1; then if [ -e /etc/init.d/%s ]; then "+
-			"if rc-update show default 2>/dev/null | grep -q '^ *%s '; then echo 'E enabled'; else echo 'E disabled'; fi; "+
+			"elif command -v rc-service >/dev/null 2>&1; then if [ -e %s ]; then "+
+			"if rc-update show default 2>/dev/null | grep -q -- %s; then echo 'E enabled'; else echo 'E disabled'; fi; "+
 			"if rc-service %s status >/dev/null 2>&1; then echo 'A active'; pid=$(pidof -s %s 2>/dev/null); else echo 'A inactive'; fi; fi; "+
-			"else if [ -e /etc/init.d/%s ]; then if ls /etc/rc[2345].d/S*%s >/dev/null 2>&1; then echo 'E enabled'; else echo 'E disabled'; fi; "+
+			"else if [ -e %s ]; then if ls /etc/rc[2345].d/S*%s >/dev/null 2>&1; then echo 'E enabled'; else echo 'E disabled'; fi; "+
 			"if service %s status >/dev/null 2>&1; then echo 'A active'; pid=$(pidof -s %s 2>/dev/null); else echo 'A inactive'; fi; fi; fi\n",
-			s, qs, s, s, qs, qs, s, s, qs, qs)
+			qs, qs, initScript, remote.Quote("^ *"+basicRegexpQuote(s)+" "), qs, qs, initScript, qs, qs, qs)
 		// The main process's start time (from /proc, by the host's clock) tells whether the agent runs the
 		// configuration on disk or an older one: its stat line, the boot time and the clock tick, computed here.
 		b.WriteString("if [ \"${pid:-0}\" != 0 ] && [ -r /proc/$pid/stat ]; then read -r ps < /proc/$pid/stat; echo \"P $ps\"; " +
 			"awk '/^btime/ { print \"B\", $2 }' /proc/stat; echo \"K $(getconf CLK_TCK)\"; fi\n")
 	}
 	b.WriteString("m end\n")
+	return b.String()
+}
+
+// basicRegexpQuote escapes the characters special in a POSIX basic regular expression (grep's default).
+func basicRegexpQuote(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`.[]*^$\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
 	return b.String()
 }
 

@@ -245,10 +245,11 @@ func (s *FileSet) Fragment(changes []plan.Change) (Fragment, error) {
 			if !ok {
 				return Fragment{}, fmt.Errorf("apply %s: %s is not one of its files", s.Label, ch.Name)
 			}
-			own := fmt.Sprintf("-m %04o -o %s -g %s", spec.Mode, remote.Quote(spec.Owner), remote.Quote(spec.Group))
+			mode := remote.Quote(fmt.Sprintf("%04o", spec.Mode))
+			own := fmt.Sprintf("-m %s -o %s -g %s", mode, remote.Quote(spec.Owner), remote.Quote(spec.Group))
 			if ch.Action == plan.Update && ch.BeforeText == nil && !hasField(ch, "content") && ch.AfterText == nil {
 				// Only ownership or mode drifted: fix in place, no new content.
-				fmt.Fprintf(&body, "cp -p %s %s\nchown %s:%s %s\nchmod %04o %s\n", p, bak, remote.Quote(spec.Owner), remote.Quote(spec.Group), p, spec.Mode, p)
+				fmt.Fprintf(&body, "cp -p %s %s\nchown %s:%s %s\nchmod %s %s\n", p, bak, remote.Quote(spec.Owner), remote.Quote(spec.Group), p, mode, p)
 				fmt.Fprintf(&restoreBody, "[ -e %s ] && cp -p %s %s && mv -f %s %s\n", bak, bak, tmp, tmp, p)
 				continue
 			}
@@ -260,7 +261,7 @@ func (s *FileSet) Fragment(changes []plan.Change) (Fragment, error) {
 				fmt.Fprintf(&body, "[ -d %s ] || install -d -m 0755 %s\n", dir, dir)
 			}
 			fmt.Fprintf(&body, "if [ -e %s ]; then cp -p %s %s; fi\n", p, p, bak)
-			fmt.Fprintf(&body, "install %s \"$S\"/%s %s\nmv -f %s %s\n", own, name, tmp, tmp, p)
+			fmt.Fprintf(&body, "install %s \"$S\"/%s %s\nmv -f %s %s\n", own, remote.Quote(name), tmp, tmp, p)
 			fmt.Fprintf(&restoreBody, "if [ -e %s ]; then cp -p %s %s && mv -f %s %s; else rm -f %s; fi\n", bak, bak, tmp, tmp, p, p)
 		case plan.Delete:
 			contentChanged = true
@@ -289,6 +290,19 @@ func (s *FileSet) Fragment(changes []plan.Change) (Fragment, error) {
 		return fmt.Errorf("install %s: exit status %d: %s", s.Label, status, msg)
 	}
 	return frag, nil
+}
+
+// ChangesContent says whether a file change gives a reader of the file something new to read: the file is created
+// or deleted, or its content changes. A change of mode, owner or group alone does not (a running agent read the
+// content already; restarting it would change nothing).
+func ChangesContent(c plan.Change) bool {
+	switch c.Action {
+	case plan.Create, plan.Delete:
+		return true
+	case plan.Update:
+		return c.BeforeText != nil || c.AfterText != nil || hasField(c, "content")
+	}
+	return false
 }
 
 func hasField(ch plan.Change, name string) bool {

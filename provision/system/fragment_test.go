@@ -17,11 +17,16 @@ import (
 )
 
 // shellRunner runs scripts with the local sh, as the current user: the composed command is real shell, only the
-// transport is not SSH.
+// transport is not SSH. Each line of stdout reaches onLine as it is written.
 type shellRunner struct {
 	t        *testing.T
 	stageDir string
 	commands int
+	unstaged []string
+	// afterStage, when set, runs once the files are staged and before the command (a local attacker's move).
+	afterStage func(dir string)
+	// sudoFails makes every command fail as a refused sudo does, without running anything.
+	sudoFails bool
 }
 
 func (r *shellRunner) Sudo(ctx context.Context, script string, stdin []byte) ([]byte, error) {
@@ -30,22 +35,34 @@ func (r *shellRunner) Sudo(ctx context.Context, script string, stdin []byte) ([]
 
 func (r *shellRunner) SudoWatch(ctx context.Context, script string, stdin io.Reader, onLine func(string)) ([]byte, error) {
 	r.commands++
+	if r.sudoFails {
+		return nil, &remote.ExitError{Status: 1, Stderr: "sudo: a password is required\n"}
+	}
 	cmd := exec.CommandContext(ctx, "sh", "-c", script)
 	cmd.Stdin = stdin
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if onLine != nil {
-		sc := bufio.NewScanner(bytes.NewReader(out))
-		for sc.Scan() {
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	var out bytes.Buffer
+	sc := bufio.NewScanner(pipe)
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if onLine != nil {
 			onLine(sc.Text())
 		}
 	}
+	err = cmd.Wait()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return out, &remote.ExitError{Status: ee.ExitCode(), Stderr: stderr.String()}
+		return out.Bytes(), &remote.ExitError{Status: ee.ExitCode(), Stderr: stderr.String()}
 	}
-	return out, err
+	return out.Bytes(), err
 }
 
 func (r *shellRunner) Stage(_ context.Context, files []remote.File) (string, error) {
@@ -63,7 +80,15 @@ func (r *shellRunner) Stage(_ context.Context, files []remote.File) (string, err
 		}
 	}
 	r.stageDir = dir
+	if r.afterStage != nil {
+		r.afterStage(dir)
+	}
 	return dir, nil
+}
+
+func (r *shellRunner) Unstage(_ context.Context, dir string) error {
+	r.unstaged = append(r.unstaged, dir)
+	return os.RemoveAll(dir)
 }
 
 func TestRunFragmentsInOneCommand(t *testing.T) {
@@ -184,5 +209,105 @@ func TestRunFragmentsWaitsForTheGate(t *testing.T) {
 		if r.commands != 1 {
 			t.Errorf("%d commands", r.commands)
 		}
+	}
+}
+
+// TestStagedFilesAreVerified plays a process of the login user (who owns the upload directory) changing what was
+// uploaded after the upload and before root's command takes it: new content, a link to a file only root may read,
+// the directory itself swapped for a link. Root refuses each, and runs nothing; what it installs is exactly what
+// was uploaded (bytes appended later are not taken).
+func TestStagedFilesAreVerified(t *testing.T) {
+	secretFile := filepath.Join(t.TempDir(), "shadow")
+	if err := os.WriteFile(secretFile, []byte("root's secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name     string
+		attack   func(dir string) error
+		accepted bool
+	}{
+		{"content replaced", func(dir string) error { return os.WriteFile(filepath.Join(dir, "0"), []byte("evil\n"), 0o600) }, false},
+		{"content appended", func(dir string) error {
+			f, err := os.OpenFile(filepath.Join(dir, "0"), os.O_APPEND|os.O_WRONLY, 0)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			_, err = f.WriteString("evil\n")
+			return err
+		}, true},
+		{"made a link", func(dir string) error {
+			p := filepath.Join(dir, "0")
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			return os.Symlink(secretFile, p)
+		}, false},
+		{"made a directory", func(dir string) error {
+			p := filepath.Join(dir, "0")
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			return os.Mkdir(p, 0o700)
+		}, false},
+		{"directory swapped for a link", func(dir string) error {
+			other := t.TempDir()
+			if err := os.WriteFile(filepath.Join(other, "0"), []byte("new content\n"), 0o600); err != nil {
+				return err
+			}
+			if err := os.RemoveAll(dir); err != nil {
+				return err
+			}
+			return os.Symlink(other, dir)
+		}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "installed")
+			r := &shellRunner{t: t, afterStage: func(dir string) {
+				if err := c.attack(dir); err != nil {
+					t.Fatal(err)
+				}
+			}}
+			frags := []Fragment{{Script: "cat \"$S/new-0\" > " + out, Files: []remote.File{{Name: "new-0", Data: []byte("new content\n")}}}}
+			n, err := RunFragments(context.Background(), r, frags, nil, nil)
+			if c.accepted {
+				if b, _ := os.ReadFile(out); err != nil || string(b) != "new content\n" {
+					t.Fatalf("ran %d: %v; installed %q", n, err, b)
+				}
+				return
+			}
+			var ee *remote.ExitError
+			if n != 0 || !errors.As(err, &ee) || ee.Status != exitStaging || !strings.Contains(err.Error(), "fleetctl: refusing the staged file for new-0") &&
+				!strings.Contains(err.Error(), "is gone or not a directory") {
+				t.Fatalf("ran %d: %v", n, err)
+			}
+			if _, err := os.Stat(out); err == nil {
+				t.Fatal("the fragment ran on a changed staged file")
+			}
+		})
+	}
+}
+
+// TestStagingIsRemovedWhenTheCommandNeverRuns: the staged files hold secrets (the agent's password); when root's
+// command cannot take them (sudo refused, the run cancelled before it started), they are removed, not left in /tmp.
+func TestStagingIsRemovedWhenTheCommandNeverRuns(t *testing.T) {
+	frags := []Fragment{{Script: "true", Files: []remote.File{{Name: "outputs", Data: []byte("password = \"x\"\n")}}}}
+	r := &shellRunner{t: t, sudoFails: true}
+	if _, err := RunFragments(context.Background(), r, frags, nil, nil); err == nil || !strings.Contains(err.Error(), "a password is required") {
+		t.Fatalf("refused sudo: %v", err)
+	}
+	if _, err := os.Stat(r.stageDir); !os.IsNotExist(err) || len(r.unstaged) != 1 || r.unstaged[0] != r.stageDir {
+		t.Fatalf("after a refused sudo the staging directory is still there (%v; unstaged %v)", err, r.unstaged)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	r = &shellRunner{t: t}
+	r.afterStage = func(string) { cancel() }
+	if _, err := RunFragments(ctx, r, frags, nil, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled run: %v", err)
+	}
+	if _, err := os.Stat(r.stageDir); !os.IsNotExist(err) {
+		t.Fatalf("after a cancelled run the staging directory is still there (%v)", err)
 	}
 }

@@ -2,8 +2,10 @@ package system
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/remote"
@@ -14,6 +16,8 @@ type Package struct {
 	Pkg     string
 	Version string
 	Family  *Family
+	// LockWait bounds the wait, before each step, for another run of the package manager; 0 is LockWait.
+	LockWait time.Duration
 
 	runner Runner
 	facts  *Facts
@@ -64,15 +68,29 @@ func (p *Package) Apply(ctx context.Context, changes []plan.Change) error {
 // Runner is the connection the package's fragment runs on.
 func (p *Package) Runner() Runner { return p.runner }
 
-// Fragment installs the package (at its pinned version) from the declared repository.
+// Fragment installs the package (at its pinned version) from the declared repository. It reports (Note) when it
+// has to wait for a lock, naming the lock and its holder.
 func (p *Package) Fragment([]plan.Change) (Fragment, error) {
+	wait := p.LockWait
+	if wait <= 0 {
+		wait = LockWait
+	}
 	return Fragment{
-		Script: "set -e\n" + p.Family.Install(p.Pkg, p.Version),
+		Script: "set -e\n" + p.Family.Install(p.Pkg, p.Version, wait),
 		Explain: func(status int, output string) error {
-			return fmt.Errorf("install package %s with %s: %w", p.Pkg, p.Family.Name, &FragmentError{Status: status, Output: output})
+			err := &FragmentError{Status: status, Output: output}
+			if status == ExitLockTimeout {
+				return fmt.Errorf("install package %s with %s: %w: %w", p.Pkg, p.Family.Name, ErrLockBusy, err)
+			}
+			return fmt.Errorf("install package %s with %s: %w", p.Pkg, p.Family.Name, err)
 		},
+		Note: func(string) {},
 	}, nil
 }
+
+// ErrLockBusy is an install that gave up waiting for another program's lock; the error names the lock and its
+// holder.
+var ErrLockBusy = errors.New("another package manager kept its lock")
 
 // Service is a service that must be enabled and running, restarted when something it reads changed.
 type Service struct {

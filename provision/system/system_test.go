@@ -1,8 +1,11 @@
 package system
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
+	"os"
+	"os/user"
 	"strings"
 	"testing"
 
@@ -204,4 +207,73 @@ func TestServiceDiff(t *testing.T) {
 			t.Errorf("%s: got %q want %q", c.name, strings.Join(got, " "), c.want)
 		}
 	}
+}
+
+// TestRemoteCommandsQuoteEveryValue runs the host-state script and a file set's apply, with names that would run
+// commands if any reached the shell unquoted, in every position: nothing runs, and the names come back intact.
+func TestRemoteCommandsQuoteEveryValue(t *testing.T) {
+	dir := t.TempDir()
+	evil := []string{
+		"a;touch " + dir + "/p1;#",
+		"b$(touch " + dir + "/p2)",
+		"c`touch " + dir + "/p3`",
+		"d' ; touch " + dir + "/p4 ; '",
+		`e" ; touch ` + dir + `/p5 ; "`,
+	}
+	var paths []string
+	for _, e := range evil {
+		paths = append(paths, dir+"/"+e)
+	}
+	q := Query{Files: paths, Dirs: paths, Packages: evil, Services: evil}
+	out, err := (&shellRunner{t: t}).Sudo(context.Background(), q.Script(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := ParseFacts(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range evil {
+		if _, ok := f.Files[paths[i]]; !ok {
+			t.Errorf("file %q not read back: %v", paths[i], f.Files)
+		}
+		if _, ok := f.Services[e]; !ok {
+			t.Errorf("service %q not read back", e)
+		}
+	}
+
+	target := paths[0]
+	fs := NewFileSet(&shellRunner{t: t}, &Facts{Files: map[string]FileFact{target: {}}}, FileSet{Label: "it", Masker: secret.NewMasker(),
+		Files: []FileSpec{{Path: target, Content: []byte("x\n"), Mode: 0o600, Owner: currentUser(t), Group: currentGroup(t)}}})
+	if err := fs.Apply(context.Background(), fs.Diff(nil)); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(target); err != nil || string(b) != "x\n" {
+		t.Fatalf("%s: %q %v", target, b, err)
+	}
+	for i := 1; i <= 5; i++ {
+		if _, err := os.Stat(fmt.Sprintf("%s/p%d", dir, i)); err == nil {
+			t.Errorf("a name ran as a command (p%d exists)", i)
+		}
+	}
+}
+
+func currentUser(t *testing.T) string {
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.Username
+}
+
+func currentGroup(t *testing.T) string {
+	u, err := user.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := user.LookupGroupId(u.Gid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g.Name
 }

@@ -3,7 +3,9 @@ package system
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -27,8 +29,11 @@ type Family struct {
 	KeyHandling string // how the key is pinned, for the README table
 	// RepoFiles are the files that declare the repository and pin its key.
 	RepoFiles func(r Repo) []FileSpec
-	// Install is the root shell script that installs pkg (at version, when pinned) from the declared repository.
-	Install func(pkg, version string) string
+	// Install is the root shell script that installs pkg (at version, when pinned) from the declared repository,
+	// waiting up to wait for every lock its package manager takes (see Locks).
+	Install func(pkg, version string, wait time.Duration) string
+	// Locks are the locks the family's package steps take, waited for before each step.
+	Locks []Lock
 	// Remove uninstalls pkg (drift tests remove it behind fleetctl's back).
 	Remove func(pkg string) string
 	// ConfigMain and ConfigDir are the agent's main file and its directory of further *.conf files.
@@ -72,9 +77,94 @@ func (f *Family) InstalledVersion(pkg string) string {
 	}
 }
 
-// lockWait is how long, in seconds, an install waits for another run of the package manager to let go of its
-// lock (dnf and yum always wait).
-const lockWait = "120"
+// LockWait is how long an install waits, before each step, for another run of the package manager (unattended
+// upgrades on a fresh machine, or an install that an aborted run left to finish) to let go of its locks.
+const LockWait = 2 * time.Minute
+
+// Lock is a lock a package step takes: a file locked with fcntl or flock (found in /proc/locks, with its
+// holder's PID), or a PID file naming its live holder.
+type Lock struct {
+	Name    string // for messages: "the rpm database lock"
+	Path    string
+	PIDFile bool
+}
+
+// lockLib is the shell that waits for locks: lock_holder KIND PATH prints the PID that holds a lock ("lock": a file
+// locked with fcntl or flock, as /proc/locks lists it by device and inode; "pid": a PID file naming a live process),
+// nothing when it is free or cannot be told; wait_locks SECONDS KIND PATH NAME... waits until none is held, reporting
+// (note) what it waits for, and on timeout fails with status 75 naming the lock and its holder.
+const lockLib = `command -v note >/dev/null 2>&1 || note() { :; }
+lock_holder() {
+	[ -e "$2" ] || return 0
+	if [ "$1" = pid ]; then
+		read -r p <"$2" 2>/dev/null || return 0
+		case $p in ''|*[!0-9]*) return 0 ;; esac
+		[ -d "/proc/$p" ] && echo "$p"
+		return 0
+	fi
+	[ -r /proc/locks ] || return 0
+	id=$(stat -L -c '%D %i' "$2" 2>/dev/null) || return 0
+	dev=${id% *} ino=${id#* }
+	case $dev:$ino in *[!0-9a-f:]*|:*|*:) return 0 ;; esac
+	d=$((0x$dev))
+	id=$(printf '%02x:%02x:%s' $(((d >> 8) & 0xfff)) $(((d & 0xff) | ((d >> 12) & 0xfff00))) "$ino")
+	awk -v id="$id" '$2 != "->" && $6 == id { print $5; exit }' /proc/locks 2>/dev/null
+	return 0
+}
+lock_who() {
+	case $1 in ''|0|-*) echo 'a process not visible here'; return 0 ;; esac
+	c=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | cut -c1-120)
+	[ -n "$c" ] || c=$(cat "/proc/$1/comm" 2>/dev/null)
+	echo "pid $1 (${c% })"
+}
+lock_busy() {
+	while [ $# -ge 3 ]; do
+		p=$(lock_holder "$1" "$2")
+		if [ -n "$p" ]; then echo "$3 ($2), held by $(lock_who "$p")"; return 0; fi
+		shift 3
+	done
+	return 0
+}
+wait_locks() {
+	w=$1; shift
+	end=$(($(date +%s) + w)); said=
+	while busy=$(lock_busy "$@") && [ -n "$busy" ]; do
+		if [ "$(date +%s)" -ge "$end" ]; then
+			echo "gave up after ${w}s waiting for $busy: let it finish (or stop it), then run fleetctl again" >&2
+			exit 75
+		fi
+		[ "$busy" = "$said" ] || { note "waiting for $busy"; said=$busy; }
+		sleep 1
+	done
+}
+`
+
+// ExitLockTimeout is the status of an install that gave up waiting for a lock.
+const ExitLockTimeout = 75
+
+// lockedSteps is a script that runs prologue, then each command once none of locks is held (waiting up to wait
+// before each). The commands do not inherit the progress channel (fd 3): a maintainer script may start a daemon.
+func lockedSteps(wait time.Duration, locks []Lock, prologue string, cmds ...string) string {
+	var args strings.Builder
+	args.WriteString("wait_locks " + seconds(wait))
+	for _, l := range locks {
+		kind := "lock"
+		if l.PIDFile {
+			kind = "pid"
+		}
+		fmt.Fprintf(&args, " %s %s %s", kind, remote.Quote(l.Path), remote.Quote(l.Name))
+	}
+	var b strings.Builder
+	b.WriteString(lockLib)
+	b.WriteString(prologue)
+	for _, c := range cmds {
+		fmt.Fprintf(&b, "%s\n%s 3>&-\n", args.String(), c)
+	}
+	return b.String()
+}
+
+// seconds is d in whole seconds, for a command's option.
+func seconds(d time.Duration) string { return strconv.Itoa(int(d.Seconds())) }
 
 func rootFile(path string, content []byte) FileSpec {
 	return FileSpec{Path: path, Content: content, Mode: 0o644, Owner: "root", Group: "root"}
@@ -120,6 +210,18 @@ func rpmRepoFile(r Repo, zypper bool) []byte {
 
 // Families returns every family; each call returns fresh values.
 func Families() map[string]*Family {
+	dpkgLocks := []Lock{
+		{Name: "the dpkg frontend lock", Path: "/var/lib/dpkg/lock-frontend"},
+		{Name: "the dpkg database lock", Path: "/var/lib/dpkg/lock"},
+		{Name: "the apt lists lock", Path: "/var/lib/apt/lists/lock"},
+		{Name: "the apt archives lock", Path: "/var/cache/apt/archives/lock"},
+	}
+	// rpm waits for its transaction lock only when stdin is a terminal: anywhere else it fails at once. Newer systems
+	// keep the database in /usr/lib/sysimage/rpm (and /var/lib/rpm links there).
+	rpmLocks := []Lock{
+		{Name: "the rpm database lock", Path: "/var/lib/rpm/.rpm.lock"},
+		{Name: "the rpm database lock", Path: "/usr/lib/sysimage/rpm/.rpm.lock"},
+	}
 	apt := &Family{
 		Name:        "apt",
 		PackageDB:   "dpkg",
@@ -129,14 +231,15 @@ func Families() map[string]*Family {
 			key.Summary = keySummary
 			return []FileSpec{key, rootFile(AptList, []byte(fmt.Sprintf("# Managed by fleetctl.\ndeb [signed-by=%s] %s stable main\n", AptKeyring, repoURL(r.AptURL))))}
 		},
-		Install: func(pkg, version string) string {
+		Locks: dpkgLocks,
+		Install: func(pkg, version string, wait time.Duration) string {
 			// Refresh only the InfluxData list: the host's other sources are not ours to touch, and an unreachable
 			// mirror elsewhere must not fail the install.
 			// Another apt (unattended-upgrades on a fresh machine, or an install a Ctrl-C left running) holds the
-			// lock for a while: wait for it rather than fail.
-			return "export DEBIAN_FRONTEND=noninteractive\n" +
-				"apt-get update -qq -o Dir::Etc::sourcelist=" + AptList + " -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0\n" +
-				"apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=" + lockWait + " -o Dpkg::Options::=--force-confold " + pinned(pkg, "=", version) + " >/dev/null\n"
+			// locks for a while: wait for them rather than fail (apt itself waits for the dpkg lock too).
+			return lockedSteps(wait, dpkgLocks, "export DEBIAN_FRONTEND=noninteractive\n",
+				"apt-get update -qq -o Dir::Etc::sourcelist="+remote.Quote(AptList)+" -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0",
+				"apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout="+seconds(wait)+" -o Dpkg::Options::=--force-confold "+pinned(pkg, "=", version)+" >/dev/null")
 		},
 		Remove: func(pkg string) string {
 			return "DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq " + remote.Quote(pkg) + " >/dev/null"
@@ -144,13 +247,22 @@ func Families() map[string]*Family {
 		ConfigMain: "/etc/telegraf/telegraf.conf", ConfigDir: "/etc/telegraf/telegraf.d",
 	}
 	rpmKey := func(r Repo) FileSpec { k := rootFile(RPMKey, r.KeyArmored); k.Summary = keySummary; return k }
+	// dnf and yum wait for their own PID-file locks without end, but not for rpm's.
+	dnfLocks := append([]Lock{
+		{Name: "dnf's rpmdb lock", Path: "/var/lib/dnf/rpmdb_lock.pid", PIDFile: true},
+		{Name: "dnf's metadata lock", Path: "/var/cache/dnf/metadata_lock.pid", PIDFile: true},
+		{Name: "dnf's download lock", Path: "/var/cache/dnf/download_lock.pid", PIDFile: true},
+	}, rpmLocks...)
+	yumLocks := append([]Lock{{Name: "the yum lock", Path: "/var/run/yum.pid", PIDFile: true}}, rpmLocks...)
+	zypperLocks := append([]Lock{{Name: "the zypper lock", Path: "/run/zypp.pid", PIDFile: true}}, rpmLocks...)
 	dnf := &Family{
 		Name:        "dnf",
 		PackageDB:   "rpm",
 		KeyHandling: "`gpgkey=file://" + RPMKey + "` with `gpgcheck` and `repo_gpgcheck`",
 		RepoFiles:   func(r Repo) []FileSpec { return []FileSpec{rpmKey(r), rootFile(YumRepo, rpmRepoFile(r, false))} },
-		Install: func(pkg, version string) string {
-			return "dnf -y -q --refresh install " + pinned(pkg, "-", version) + " >/dev/null\n"
+		Locks:       dnfLocks,
+		Install: func(pkg, version string, wait time.Duration) string {
+			return lockedSteps(wait, dnfLocks, "", "dnf -y -q --refresh install "+pinned(pkg, "-", version)+" >/dev/null")
 		},
 		Remove:     func(pkg string) string { return "dnf -y -q remove " + remote.Quote(pkg) + " >/dev/null" },
 		ConfigMain: "/etc/telegraf/telegraf.conf", ConfigDir: "/etc/telegraf/telegraf.d",
@@ -160,8 +272,9 @@ func Families() map[string]*Family {
 		PackageDB:   "rpm",
 		KeyHandling: dnf.KeyHandling,
 		RepoFiles:   dnf.RepoFiles,
-		Install: func(pkg, version string) string {
-			return "yum -y -q makecache >/dev/null\nyum -y -q install " + pinned(pkg, "-", version) + " >/dev/null\n"
+		Locks:       yumLocks,
+		Install: func(pkg, version string, wait time.Duration) string {
+			return lockedSteps(wait, yumLocks, "", "yum -y -q makecache >/dev/null", "yum -y -q install "+pinned(pkg, "-", version)+" >/dev/null")
 		},
 		Remove:     func(pkg string) string { return "yum -y -q remove " + remote.Quote(pkg) + " >/dev/null" },
 		ConfigMain: dnf.ConfigMain, ConfigDir: dnf.ConfigDir,
@@ -171,28 +284,32 @@ func Families() map[string]*Family {
 		PackageDB:   "rpm",
 		KeyHandling: "the key imported into the rpm database (`rpm --import`), which zypper trusts; `gpgcheck`, `repo_gpgcheck`, `pkg_gpgcheck`",
 		RepoFiles:   func(r Repo) []FileSpec { return []FileSpec{rpmKey(r), rootFile(ZypperRepo, rpmRepoFile(r, true))} },
-		Install: func(pkg, version string) string {
+		Locks:       zypperLocks,
+		Install: func(pkg, version string, wait time.Duration) string {
 			// zypper trusts keys in the rpm database: importing the verified file is the pin; never
 			// --gpg-auto-import-keys, which would trust whatever key the repository offers.
-			return "rpm --import " + RPMKey + "\n" +
-				"export ZYPP_LOCK_TIMEOUT=" + lockWait + "\n" +
-				"zypper --non-interactive --quiet refresh influxdata >/dev/null\n" +
-				"zypper --non-interactive --quiet install --no-recommends " + pinned(pkg, "=", version) + " >/dev/null\n"
+			return lockedSteps(wait, zypperLocks, "export ZYPP_LOCK_TIMEOUT="+seconds(wait)+"\n",
+				"rpm --import "+remote.Quote(RPMKey),
+				"zypper --non-interactive --quiet refresh "+remote.Quote("influxdata")+" >/dev/null",
+				"zypper --non-interactive --quiet install --no-recommends "+pinned(pkg, "=", version)+" >/dev/null")
 		},
 		Remove: func(pkg string) string {
 			return "zypper --non-interactive --quiet remove " + remote.Quote(pkg) + " >/dev/null"
 		},
 		ConfigMain: dnf.ConfigMain, ConfigDir: dnf.ConfigDir,
 	}
+	apkLocks := []Lock{{Name: "the apk database lock", Path: "/lib/apk/db/lock"}}
 	apk := &Family{
 		Name:      "apk",
 		PackageDB: "apk",
 		KeyHandling: "Alpine's own signing keys (`/etc/apk/keys`); InfluxData publishes no apk repository, so the package " +
 			"comes from Alpine's community repository and the configured OpenPGP key is not used",
 		RepoFiles: func(Repo) []FileSpec { return nil },
-		Install: func(pkg, version string) string {
-			return "grep -q '^[^#].*/community' /etc/apk/repositories || { echo 'enable the community repository in /etc/apk/repositories' >&2; exit 1; }\n" +
-				"apk add --quiet --wait " + lockWait + " " + pinned(pkg, "=", version) + "\n"
+		Locks:     apkLocks,
+		Install: func(pkg, version string, wait time.Duration) string {
+			return lockedSteps(wait, apkLocks,
+				"grep -q '^[^#].*/community' /etc/apk/repositories || { echo 'enable the community repository in /etc/apk/repositories' >&2; exit 1; }\n",
+				"apk add --quiet --wait "+seconds(wait)+" "+pinned(pkg, "=", version))
 		},
 		Remove: func(pkg string) string { return "apk del --quiet " + remote.Quote(pkg) },
 		// Alpine's package reads these (TELEGRAF_OPTS in /etc/conf.d/telegraf).

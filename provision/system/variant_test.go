@@ -2,10 +2,13 @@ package system
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/remote"
 )
 
 func TestDetectEveryRow(t *testing.T) {
@@ -65,10 +68,10 @@ func TestGeneratedInstallCommands(t *testing.T) {
 		want            []string
 		never           []string
 	}{
-		{"apt", "1.37.2-1", []string{"apt-get update -qq -o Dir::Etc::sourcelist=" + AptList, "apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confold 'telegraf=1.37.2-1'"}, nil},
+		{"apt", "1.37.2-1", []string{"apt-get update -qq -o Dir::Etc::sourcelist='" + AptList + "'", "apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=120 -o Dpkg::Options::=--force-confold 'telegraf=1.37.2-1'"}, nil},
 		{"dnf", "", []string{"dnf -y -q --refresh install 'telegraf'"}, nil},
 		{"yum", "1.37.2", []string{"yum -y -q makecache", "yum -y -q install 'telegraf-1.37.2'"}, nil},
-		{"zypper", "", []string{"rpm --import " + RPMKey, "export ZYPP_LOCK_TIMEOUT=120", "zypper --non-interactive --quiet refresh influxdata", "zypper --non-interactive --quiet install --no-recommends 'telegraf'"},
+		{"zypper", "", []string{"rpm --import '" + RPMKey + "'", "export ZYPP_LOCK_TIMEOUT=120", "zypper --non-interactive --quiet refresh 'influxdata'", "zypper --non-interactive --quiet install --no-recommends 'telegraf'"},
 			[]string{"--gpg-auto-import-keys", "--no-gpg-checks"}},
 		{"apk", "", []string{"/etc/apk/repositories", "apk add --quiet --wait 120 'telegraf'"}, nil},
 	} {
@@ -88,6 +91,64 @@ func TestGeneratedInstallCommands(t *testing.T) {
 				t.Errorf("%s: script must not use %q (it would trust any key):\n%s", c.family, n, got)
 			}
 		}
+	}
+}
+
+// TestEveryPackageStepWaitsForEveryLock: each command of an install runs only after a wait for every lock its
+// family's package manager takes (rpm's included, which rpm itself does not wait for off a terminal), bounded by
+// the package's wait; and none of them inherits the progress channel.
+func TestEveryPackageStepWaitsForEveryLock(t *testing.T) {
+	wantLocks := map[string][]string{
+		"apt":    {"/var/lib/dpkg/lock-frontend", "/var/lib/dpkg/lock", "/var/lib/apt/lists/lock", "/var/cache/apt/archives/lock"},
+		"dnf":    {"/var/lib/dnf/rpmdb_lock.pid", "/var/lib/rpm/.rpm.lock", "/usr/lib/sysimage/rpm/.rpm.lock"},
+		"yum":    {"/var/run/yum.pid", "/var/lib/rpm/.rpm.lock"},
+		"zypper": {"/run/zypp.pid", "/var/lib/rpm/.rpm.lock"},
+		"apk":    {"/lib/apk/db/lock"},
+	}
+	for name, f := range Families() {
+		p := NewPackage(nil, &Facts{}, Package{Pkg: "telegraf", Family: f, LockWait: 7 * time.Second})
+		frag, err := p.Fragment(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if frag.Note == nil {
+			t.Errorf("%s: the install does not report its waits", name)
+		}
+		_, steps, _ := strings.Cut(frag.Script, lockLib)
+		lines := strings.Split(strings.TrimSpace(steps), "\n")
+		commands := 0
+		for i, line := range lines {
+			if !strings.HasPrefix(line, "apt-get ") && !strings.HasPrefix(line, "dnf ") && !strings.HasPrefix(line, "yum ") &&
+				!strings.HasPrefix(line, "rpm ") && !strings.HasPrefix(line, "zypper ") && !strings.HasPrefix(line, "apk ") {
+				continue
+			}
+			commands++
+			if !strings.HasSuffix(line, " 3>&-") {
+				t.Errorf("%s: %q inherits the progress channel", name, line)
+			}
+			if i == 0 || !strings.HasPrefix(lines[i-1], "wait_locks 7 ") {
+				t.Errorf("%s: %q runs without waiting for the locks first", name, line)
+				continue
+			}
+			for _, l := range f.Locks {
+				if !strings.Contains(lines[i-1], remote.Quote(l.Path)+" "+remote.Quote(l.Name)) {
+					t.Errorf("%s: before %q, no wait for %s", name, line, l.Path)
+				}
+			}
+		}
+		if commands == 0 {
+			t.Errorf("%s: no package manager command found in\n%s", name, steps)
+		}
+		for _, path := range wantLocks[name] {
+			if !slices.ContainsFunc(f.Locks, func(l Lock) bool { return l.Path == path }) {
+				t.Errorf("%s: lock %s is not waited for", name, path)
+			}
+		}
+	}
+	// The default wait is LockWait.
+	frag, _ := NewPackage(nil, &Facts{}, Package{Pkg: "telegraf", Family: Families()["zypper"]}).Fragment(nil)
+	if !strings.Contains(frag.Script, "wait_locks 120 ") || !strings.Contains(frag.Script, "ZYPP_LOCK_TIMEOUT=120") {
+		t.Errorf("default wait:\n%s", frag.Script)
 	}
 }
 
@@ -177,7 +238,7 @@ func TestDaemonReloadOnlyAfterThePackageChanged(t *testing.T) {
 
 func TestFactsScriptReadsEveryServiceManager(t *testing.T) {
 	s := Query{Services: []string{"telegraf"}}.Script()
-	for _, w := range []string{"systemctl show -p LoadState -p UnitFileState -p ActiveState -p MainPID 'telegraf'", "rc-update show default", "rc-service 'telegraf' status", "ls /etc/rc[2345].d/S*telegraf", "service 'telegraf' status"} {
+	for _, w := range []string{"systemctl show -p LoadState -p UnitFileState -p ActiveState -p MainPID 'telegraf'", "rc-update show default", "rc-service 'telegraf' status", "ls /etc/rc[2345].d/S*'telegraf'", "service 'telegraf' status"} {
 		if !strings.Contains(s, w) {
 			t.Errorf("facts script lacks %q", w)
 		}

@@ -58,6 +58,7 @@ type env struct {
 	bed     *testbed.Bed
 	dir     string
 	inv     string
+	hosts   []string
 	outputs []string
 }
 
@@ -66,7 +67,7 @@ type env struct {
 func newEnv(t *testing.T, hosts []string, extra, hostExtra string) *env {
 	t.Helper()
 	b := testbed.Require(t)
-	e := &env{t: t, bed: b, dir: t.TempDir()}
+	e := &env{t: t, bed: b, dir: t.TempDir(), hosts: hosts}
 	if err := os.Symlink(filepath.Join(b.Dir, "secrets"), filepath.Join(e.dir, "secrets")); err != nil {
 		t.Fatal(err)
 	}
@@ -149,8 +150,20 @@ func (e *env) runNoInventory(args ...string) (string, string, int) {
 	e.outputs = append(e.outputs, stdout.String(), stderr.String())
 	if args[0] == "apply" {
 		e.checkKeyFiles()
+		e.checkNothingStaged()
 	}
 	return stdout.String(), stderr.String(), code
+}
+
+// checkNothingStaged fails the test if an apply, whatever its outcome, left a directory of fleetctl's in /tmp on
+// any of the test's hosts (staged files hold the agent's password).
+func (e *env) checkNothingStaged() {
+	e.t.Helper()
+	for _, h := range e.hosts {
+		if left := e.ssh(h, "ls -d /tmp/fleetctl.* 2>/dev/null || true"); left != "" {
+			e.t.Errorf("%s: an apply left behind:\n%s", h, left)
+		}
+	}
 }
 
 // must runs fleetctl and fails the test unless it exits 0.

@@ -79,7 +79,7 @@ func onboard(invPath string, forks int, names []string) {
 		for _, f := range repoFiles {
 			write(f)
 		}
-		sc.WriteString(apt.Install(inv.Telegraf.Package, inv.Telegraf.Version))
+		sc.WriteString(apt.Install(inv.Telegraf.Package, inv.Telegraf.Version, system.LockWait))
 		for _, f := range files {
 			write(f)
 			if f.Group != "root" || f.Mode != 0o644 {
