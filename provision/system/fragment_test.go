@@ -32,20 +32,28 @@ func (r *shellRunner) SudoWatch(ctx context.Context, script string, stdin io.Rea
 	r.commands++
 	cmd := exec.CommandContext(ctx, "sh", "-c", script)
 	cmd.Stdin = stdin
-	var stderr bytes.Buffer
+	var stderr, out bytes.Buffer
 	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if onLine != nil {
-		sc := bufio.NewScanner(bytes.NewReader(out))
-		for sc.Scan() {
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	// Lines are handed over as the command prints them, as over SSH: a caller may act on one mid-command.
+	sc := bufio.NewScanner(io.TeeReader(pipe, &out))
+	for sc.Scan() {
+		if onLine != nil {
 			onLine(sc.Text())
 		}
 	}
+	err = cmd.Wait()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
-		return out, &remote.ExitError{Status: ee.ExitCode(), Stderr: stderr.String()}
+		return out.Bytes(), &remote.ExitError{Status: ee.ExitCode(), Stderr: stderr.String()}
 	}
-	return out, err
+	return out.Bytes(), err
 }
 
 func (r *shellRunner) Stage(_ context.Context, files []remote.File) (string, error) {
@@ -155,10 +163,15 @@ func TestRunFragmentsWaitsForTheGate(t *testing.T) {
 			{Script: "echo after > " + out + "/after"},
 		}
 		gate := make(chan error, 1)
-		var beforeDone bool
+		beforeDone := make(chan struct{})
 		go func() {
-			// The gate opens (or stays closed) only after the host has finished what precedes it.
-			time.Sleep(100 * time.Millisecond)
+			// The gate's verdict comes only once the host has finished what precedes it: the fragment before the
+			// gate runs without waiting for it (a run that waited would never report it, and fail here).
+			select {
+			case <-beforeDone:
+			case <-time.After(30 * time.Second):
+				t.Errorf("open=%t: the fragment before the gate did not complete while the gate was pending", open)
+			}
 			if open {
 				gate <- nil
 			} else {
@@ -167,12 +180,9 @@ func TestRunFragmentsWaitsForTheGate(t *testing.T) {
 		}()
 		n, err := RunFragments(context.Background(), r, frags, gate, func(i int, _ time.Duration) {
 			if i == 0 {
-				beforeDone = true
+				close(beforeDone)
 			}
 		})
-		if !beforeDone {
-			t.Errorf("open=%t: the fragment before the gate did not run first", open)
-		}
 		_, gatedErr := os.Stat(filepath.Join(out, "gated"))
 		_, afterErr := os.Stat(filepath.Join(out, "after"))
 		if open && (err != nil || n != 3 || gatedErr != nil || afterErr != nil) {
