@@ -3,6 +3,7 @@ package alertpacks
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
@@ -243,4 +244,79 @@ func (p *Pack) validateTemplate(t *Template) error {
 		}
 	}
 	return nil
+}
+
+// VarPack returns the pack that declares the variable name (variable names are unique within a Set).
+func (s *Set) VarPack(name string) (*Pack, bool) {
+	for _, p := range s.packs {
+		if _, ok := p.Var(name); ok {
+			return p, true
+		}
+	}
+	return nil, false
+}
+
+// CheckValue says whether value (as the inventory decodes it) is acceptable for the pack's variable name, so that
+// validate can point at the line of the value rather than at the host it ends up on.
+func (p *Pack) CheckValue(name string, value any) error {
+	v, ok := p.Var(name)
+	if !ok {
+		return fmt.Errorf("alert pack %q declares no variable %s", p.Name, name)
+	}
+	if _, err := literal(v.Type, value); err != nil {
+		return fmt.Errorf("%s (%s, of alert pack %q): %w", name, v.Type, p.Name, err)
+	}
+	return nil
+}
+
+// CheckDir is LoadDir, Merge with base and Validate in one, for `fleetctl validate`: it goes on past every problem
+// and returns everything found at once. set holds base and every pack of dir that loaded and does not collide
+// with another; broken names every pack directory of dir left out of set (it failed to load, or collides), so a
+// caller can tell a mention of a broken pack from a mention of an unknown one. The packs of set that fail to render
+// are reported in err but kept, since their names and variables are known. set is nil when dir cannot be read.
+func CheckDir(base *Set, dir string) (set *Set, broken []string, err error) {
+	var errs []error
+	var own []*Pack
+	entries, rerr := os.ReadDir(dir)
+	if rerr != nil {
+		return nil, nil, fmt.Errorf("load alert packs: %w", rerr)
+	}
+	fsys := os.DirFS(dir)
+	for _, e := range entries {
+		if !e.IsDir() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		p, err := loadPack(fsys, e.Name(), dir)
+		if err != nil {
+			errs = append(errs, err)
+			broken = append(broken, e.Name())
+			continue
+		}
+		own = append(own, p)
+	}
+	if len(own) == 0 && len(broken) == 0 {
+		errs = append(errs, fmt.Errorf("load alert packs from %s: no pack directories (each pack is a directory with pack.toml and .tick files)", dir))
+	}
+	// Packs colliding with the shipped ones or with each other stay out: which one a mention means is unknown.
+	var kept []*Pack
+	all := append([]*Pack(nil), base.packs...)
+	for _, p := range own {
+		if _, err := newSet(append(append([]*Pack(nil), all...), p)); err != nil {
+			errs = append(errs, err)
+			broken = append(broken, p.Name)
+			continue
+		}
+		all = append(all, p)
+		kept = append(kept, p)
+	}
+	for _, p := range kept {
+		if err := p.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	set, serr := newSet(all)
+	if serr != nil { // cannot happen: every pack was added only if the set stayed consistent
+		return base, broken, errors.Join(append(errs, serr)...)
+	}
+	return set, broken, errors.Join(errs...)
 }

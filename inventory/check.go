@@ -5,7 +5,10 @@ import (
 	"net/mail"
 	"net/netip"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -285,3 +288,62 @@ func parseDuration(s string) (time.Duration, error) {
 
 // tickUnsafe reports whether s cannot be placed inside a TICK single-quoted string literal as is.
 func tickUnsafe(s string) bool { return strings.ContainsAny(s, "'\\\n\r") }
+
+// LoadAll is Load for `fleetctl validate`: it returns the inventory as far as it could be built together with every
+// problem found, so that the names it mentions (alert packs, inputs, profiles, vars) can be checked in the same run
+// instead of after the file's own errors are fixed. inv is nil only when the file cannot be read or is not TOML;
+// err then says why. An inventory returned with problems is for checking only, never for provisioning.
+func LoadAll(path string, getenv func(string) string) (inv *Inventory, problems Errors, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read inventory: %w", err)
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, nil, fmt.Errorf("read inventory: %w", err)
+	}
+	return parseAll(path, data, dir, getenv)
+}
+
+// refScope is the level a mention is at: [defaults] (the zero value), a group, or a host.
+type refScope struct {
+	group string // a [groups.NAME] mention
+	host  int    // 1 + the index of the host for a [[hosts]] mention, 0 otherwise
+}
+
+// Level describes where the mention is: "defaults", "group web" or "host web1".
+func (inv *Inventory) Level(r Ref) string {
+	switch {
+	case r.scope.host > 0:
+		for _, h := range inv.hosts {
+			if h.Index == r.scope.host-1 && h.Name != "" {
+				return "host " + h.Name
+			}
+		}
+		return fmt.Sprintf("hosts[%d]", r.scope.host-1)
+	case r.scope.group != "":
+		return "group " + r.scope.group
+	}
+	return "defaults"
+}
+
+// AppliesTo returns the hosts a mention's level applies to, in file order: every host for [defaults], a group's
+// members for a group (none for a group no host lists), the host itself for a host's own keys. A later level may
+// override what the mention sets; it still applies.
+func (inv *Inventory) AppliesTo(r Ref) []Host {
+	var out []Host
+	for _, h := range inv.hosts {
+		switch {
+		case r.scope.host > 0:
+			if h.Index != r.scope.host-1 {
+				continue
+			}
+		case r.scope.group != "":
+			if !slices.Contains(h.Groups, r.scope.group) {
+				continue
+			}
+		}
+		out = append(out, h.clone())
+	}
+	return out
+}

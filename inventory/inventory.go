@@ -168,6 +168,9 @@ type Ref struct {
 	File string
 	Line int
 	col  int
+
+	Value any      // a var's value as written at this place; nil for other kinds
+	scope refScope // the level the mention is at, which decides the hosts it applies to
 }
 
 // Err returns an error located at the reference.
@@ -240,12 +243,25 @@ func Load(path string, getenv func(string) string) (*Inventory, error) {
 // Parse validates an inventory held in memory; name is used in messages and dir resolves relative paths. On
 // failure the error is an Errors listing every problem in file order.
 func Parse(name string, data []byte, dir string, getenv func(string) string) (*Inventory, error) {
+	inv, errs, err := parseAll(name, data, dir, getenv)
+	if err != nil {
+		return nil, err
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return inv, nil
+}
+
+// parseAll builds what it can of the inventory and returns it with every problem found; err is a syntax error, after
+// which nothing could be built.
+func parseAll(name string, data []byte, dir string, getenv func(string) string) (*Inventory, Errors, error) {
 	if getenv == nil {
 		getenv = os.Getenv
 	}
 	var raw map[string]any
 	if _, err := toml.Decode(string(data), &raw); err != nil {
-		return nil, syntaxError(name, err)
+		return nil, nil, syntaxError(name, err)
 	}
 	home := getenv("HOME")
 	if home == "" {
@@ -259,11 +275,8 @@ func Parse(name string, data []byte, dir string, getenv func(string) string) (*I
 	slices.SortStableFunc(inv.refs, func(a, b Ref) int {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.col, b.col))
 	})
-	if len(b.d.errs) > 0 {
-		b.d.errs.Sort()
-		return nil, b.d.errs
-	}
-	return inv, nil
+	b.d.errs.Sort()
+	return inv, b.d.errs, nil
 }
 
 func syntaxError(file string, err error) error {
@@ -286,6 +299,7 @@ type builder struct {
 
 	defaults *level
 	groups   map[string]*level
+	scope    refScope // the level being read, recorded in its Refs
 }
 
 func (b *builder) build() {
@@ -298,6 +312,7 @@ func (b *builder) build() {
 	b.ssh(r.sub("ssh"))
 	b.alerts(r.sub("alerts"))
 	if t := r.sub("defaults"); t != nil {
+		b.scope = refScope{}
 		b.defaults = b.level(t)
 		t.done()
 	}
@@ -576,6 +591,7 @@ func (b *builder) groupsSection(t *table) {
 		if why := checkName(name); why != "" {
 			t.errorf(name, nameFix(name), "invalid group name %q: %s", name, why)
 		}
+		b.scope = refScope{group: name}
 		b.groups[name] = b.level(gt)
 		b.inv.groups = append(b.inv.groups, name)
 		gt.done()
@@ -718,6 +734,7 @@ func (b *builder) host(i int, m map[string]any) Host {
 		}
 		h.Database = db
 	}
+	b.scope = refScope{host: i + 1}
 	own := b.level(t)
 	t.done()
 

@@ -63,6 +63,7 @@ func (b *builder) level(t *table) *level {
 			}
 			l.vars[k] = v
 			b.ref("var", k, vt.key(k))
+			b.inv.refs[len(b.inv.refs)-1].Value = v
 		}
 		vt.done()
 	}
@@ -111,7 +112,7 @@ func (b *builder) contradiction(t *table, addKey, dropKey string, add, drop []st
 
 func (b *builder) ref(kind, name, key string) {
 	p := b.d.at(key)
-	b.inv.refs = append(b.inv.refs, Ref{Kind: kind, Name: name, Key: key, File: b.d.file, Line: p.line, col: p.col})
+	b.inv.refs = append(b.inv.refs, Ref{Kind: kind, Name: name, Key: key, File: b.d.file, Line: p.line, col: p.col, scope: b.scope})
 }
 
 // checkVarValue accepts the values a TICK var can take from TOML.

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strings"
 	"time"
 
 	"github.com/fleetctl/fleetctl/alertpacks"
@@ -24,7 +23,6 @@ import (
 	"github.com/fleetctl/fleetctl/provision/repokey"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/fleetctl/fleetctl/provision/system"
-	"github.com/fleetctl/fleetctl/templates"
 )
 
 // Options is what a command tells the engine.
@@ -92,58 +90,6 @@ func (o *Options) defaults() {
 	if o.HTTPClient == nil {
 		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
 	}
-}
-
-// loadChecked loads the inventory and checks every name it mentions against what fleetctl ships.
-func loadChecked(o Options) (*inventory.Inventory, *alertpacks.Set, error) {
-	inv, err := inventory.Load(o.InventoryPath, o.Getenv)
-	if err != nil {
-		return nil, nil, err
-	}
-	packs, err := alertpacks.Shipped()
-	if err != nil {
-		return nil, nil, fmt.Errorf("load shipped alert packs: %w", err)
-	}
-	if dir := inv.Alerts.PacksDir; dir != "" {
-		own, err := alertpacks.LoadDir(dir)
-		if err != nil {
-			return nil, nil, fmt.Errorf("alerts.packs_dir in %s: %w", inv.File, err)
-		}
-		if packs, err = alertpacks.Merge(packs, own); err != nil {
-			return nil, nil, fmt.Errorf("alerts.packs_dir in %s: %w", inv.File, err)
-		}
-		if err := own.Validate(); err != nil {
-			return nil, nil, fmt.Errorf("alerts.packs_dir in %s: %w", inv.File, err)
-		}
-	}
-	var errs inventory.Errors
-	for _, ref := range inv.Refs() {
-		var known []string
-		switch ref.Kind {
-		case "alert_pack":
-			known = packs.Names()
-		case "input":
-			known = templates.KnownInputs()
-		case "profile":
-			for _, p := range templates.Profiles() {
-				known = append(known, p.Name)
-			}
-		default:
-			continue
-		}
-		if !contains(known, ref.Name) {
-			fix := "known: " + strings.Join(known, ", ")
-			if dym := inventory.DidYouMean(ref.Name, known); dym != "" {
-				fix = dym + "; " + fix
-			}
-			errs = append(errs, ref.Err(fmt.Sprintf("unknown %s %q", strings.ReplaceAll(ref.Kind, "_", " "), ref.Name), fix))
-		}
-	}
-	if len(errs) > 0 {
-		errs.Sort()
-		return nil, nil, errs
-	}
-	return inv, packs, nil
 }
 
 func contains(list []string, s string) bool {
@@ -420,21 +366,4 @@ func renderHost(inv *inventory.Inventory, packs *alertpacks.Set, host string) ([
 		out = append(out, RenderedFile{Name: fmt.Sprintf("kapacitor task %s-%s (pack %s, %s, dbrp %s.%s)", spec.Name, s.Alert, s.Pack, filepath.Base(s.File), spec.Database, b.rp(spec)), Content: s.Text})
 	}
 	return out, nil
-}
-
-// Validate checks the inventory and renders every host's files and scripts (which parses every TICK script),
-// contacting no server. It returns the number of hosts.
-func Validate(o Options) (int, error) {
-	o.defaults()
-	inv, packs, err := loadChecked(o)
-	if err != nil {
-		return 0, err
-	}
-	var errs []error
-	for _, h := range inv.Hosts() {
-		if _, err := renderHost(inv, packs, h.Name); err != nil {
-			errs = append(errs, fmt.Errorf("%s: host %s: %w", h.Where(), h.Name, err))
-		}
-	}
-	return len(inv.Hosts()), errors.Join(errs...)
 }

@@ -2,8 +2,11 @@ package templates
 
 import (
 	"flag"
+	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -112,5 +115,63 @@ func TestShippedProfilesLoad(t *testing.T) {
 	}
 	if _, err := LoadProfile("nosuch"); err == nil || !strings.Contains(err.Error(), "known profiles are base") {
 		t.Fatalf("unknown profile: %v", err)
+	}
+}
+
+// TestProfileInputs pins each shipped profile's inputs, in order (the order of the rendered inputs file), and
+// checks the README's profile table says the same: a profile that silently lost or gained an input would change
+// every host that uses it.
+func TestProfileInputs(t *testing.T) {
+	base := []string{"cpu", "disk", "diskio", "net", "kernel", "mem", "processes", "swap", "system", "procstat"}
+	want := map[string][]string{
+		"base":      base,
+		"minimal":   {"cpu", "mem", "disk", "system"},
+		"web":       append(slices.Clone(base), "nginx"),
+		"database":  append(slices.Clone(base), "postgresql"),
+		"container": append(slices.Clone(base), "docker"),
+	}
+	got := map[string][]string{}
+	for _, p := range Profiles() {
+		got[p.Name] = p.Inputs
+	}
+	if len(got) != len(want) {
+		t.Errorf("shipped profiles %v, want %v", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+	}
+	for name, w := range want {
+		if !slices.Equal(got[name], w) {
+			t.Errorf("profile %s: inputs %v, want %v", name, got[name], w)
+		}
+	}
+	if DefaultProfile != "base" {
+		t.Errorf("default profile %q, README says base", DefaultProfile)
+	}
+
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := regexp.MustCompile("(?m)^\\| `([a-z]+)`(?: \\(default\\))? \\| ([^|]+) \\|$")
+	rows := map[string]string{}
+	for _, m := range row.FindAllStringSubmatch(string(readme), -1) {
+		rows[m[1]] = m[2]
+	}
+	for name, w := range want {
+		desc, ok := rows[name]
+		if !ok {
+			t.Errorf("README's profile table has no row for %s", name)
+			continue
+		}
+		// A row lists the inputs, or says "base + " the inputs it adds.
+		list := strings.Join(w, ", ")
+		if rest, ok := strings.CutPrefix(desc, "base + "); ok {
+			list = strings.Join(w[len(base):], ", ")
+			desc = rest
+			if !slices.Equal(w[:len(base)], base) {
+				t.Errorf("README says %s is base + more; it is %v", name, w)
+			}
+		}
+		if !strings.Contains(desc, list) {
+			t.Errorf("README's row for %s (%q) does not list %s", name, rows[name], list)
+		}
 	}
 }

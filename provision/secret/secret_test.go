@@ -41,6 +41,25 @@ func TestDeriveIsStableAndDistinct(t *testing.T) {
 	}
 }
 
+// TestDerivePinned pins the derivation to values computed outside Go, so that a change of the message (the order
+// of host and role, the separator), the hash, the encoding or the length is caught: it would change the password
+// of every InfluxDB user of every fleet on its next apply. Recompute with
+//
+//	printf 'web1\0telegraf' | openssl dgst -sha256 -hmac 'correct horse battery staple' -binary | base64 | tr '+/' '-_' | cut -c1-32
+func TestDerivePinned(t *testing.T) {
+	m := New("correct horse battery staple")
+	for _, c := range []struct{ host, role, want string }{
+		{"web1", "telegraf", "ijYLNLNkPIz4Ao_odfHtn8fa7_oSJPSk"},
+		{"web1", "grafana", "LXCdAIrzQCiLcCMrx6AAX_XG2uaBafWD"},
+		// The same inputs with host and role swapped: a different password, so a swap cannot pass the pins above.
+		{"telegraf", "web1", "9uOP4i0nzzYC9owIkP30aDAr19djneh4"},
+	} {
+		if got := Derive(m, c.host, c.role).Reveal(); got != c.want {
+			t.Errorf("Derive(master, %q, %q) = %q, want %q", c.host, c.role, got, c.want)
+		}
+	}
+}
+
 func TestFingerprintHidesSecret(t *testing.T) {
 	m := New("master")
 	f := Fingerprint(m, New("pw"))

@@ -40,7 +40,7 @@ func (r *shellRunner) SudoWatch(ctx context.Context, script string, stdin io.Rea
 	}
 	cmd := exec.CommandContext(ctx, "sh", "-c", script)
 	cmd.Stdin = stdin
-	var stderr bytes.Buffer
+	var stderr, out bytes.Buffer
 	cmd.Stderr = &stderr
 	pipe, err := cmd.StdoutPipe()
 	if err != nil {
@@ -49,10 +49,9 @@ func (r *shellRunner) SudoWatch(ctx context.Context, script string, stdin io.Rea
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	var out bytes.Buffer
-	sc := bufio.NewScanner(pipe)
+	// Lines are handed over as the command prints them, as over SSH: a caller may act on one mid-command.
+	sc := bufio.NewScanner(io.TeeReader(pipe, &out))
 	for sc.Scan() {
-		out.WriteString(sc.Text() + "\n")
 		if onLine != nil {
 			onLine(sc.Text())
 		}
@@ -180,10 +179,15 @@ func TestRunFragmentsWaitsForTheGate(t *testing.T) {
 			{Script: "echo after > " + out + "/after"},
 		}
 		gate := make(chan error, 1)
-		var beforeDone bool
+		beforeDone := make(chan struct{})
 		go func() {
-			// The gate opens (or stays closed) only after the host has finished what precedes it.
-			time.Sleep(100 * time.Millisecond)
+			// The gate's verdict comes only once the host has finished what precedes it: the fragment before the
+			// gate runs without waiting for it (a run that waited would never report it, and fail here).
+			select {
+			case <-beforeDone:
+			case <-time.After(30 * time.Second):
+				t.Errorf("open=%t: the fragment before the gate did not complete while the gate was pending", open)
+			}
 			if open {
 				gate <- nil
 			} else {
@@ -192,12 +196,9 @@ func TestRunFragmentsWaitsForTheGate(t *testing.T) {
 		}()
 		n, err := RunFragments(context.Background(), r, frags, gate, func(i int, _ time.Duration) {
 			if i == 0 {
-				beforeDone = true
+				close(beforeDone)
 			}
 		})
-		if !beforeDone {
-			t.Errorf("open=%t: the fragment before the gate did not run first", open)
-		}
 		_, gatedErr := os.Stat(filepath.Join(out, "gated"))
 		_, afterErr := os.Stat(filepath.Join(out, "after"))
 		if open && (err != nil || n != 3 || gatedErr != nil || afterErr != nil) {

@@ -70,8 +70,21 @@ func TestSSHAgent(t *testing.T) {
 	}
 	e.edit(`identity_files = ["`+e.bed.SSH.ClientKey+`"]`+"\nuse_agent = false", "use_agent = true")
 	t.Setenv("SSH_AUTH_SOCK", sock)
-	if out := e.must("plan"); !strings.Contains(out, hostAgent) {
-		t.Fatalf("plan through ssh-agent:\n%s", out)
+	// The plan read the host (a fresh one, so its package is to install): only a login shows that.
+	if s := hostSection(e.must("plan"), hostAgent); !strings.Contains(s, "+ create package:telegraf") {
+		t.Fatalf("plan through ssh-agent did not read the host:\n%s", s)
+	}
+	// The agent's key is what logged in: with another key in the agent instead, the host refuses the same run.
+	other := filepath.Join(t.TempDir(), "other")
+	for _, args := range [][]string{{"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", other}, {"ssh-add", "-D"}, {"ssh-add", other}} {
+		cmd := exec.Command(args[0], args[1:]...)
+		cmd.Env = append(os.Environ(), "SSH_AUTH_SOCK="+sock)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v %s", strings.Join(args, " "), err, out)
+		}
+	}
+	if out, stderr, code := e.run("plan"); code != 1 || !strings.Contains(out, `ssh login as "`+e.bed.SSH.User+`" on `) || !strings.Contains(out, "refused") {
+		t.Fatalf("an agent holding another key: exit %d\n%s\n%s", code, out, stderr)
 	}
 	t.Setenv("SSH_AUTH_SOCK", "")
 	if _, stderr, code := e.run("plan"); code != 1 || !strings.Contains(stderr, "SSH_AUTH_SOCK is empty") {

@@ -21,17 +21,28 @@ func (e *env) databaseExists(db string) bool {
 }
 
 // TestMissingCredentialsTouchNothing: a secret that cannot be read stops the run before any server or host is
-// contacted, naming the inventory key, where it comes from, and the fix.
+// contacted, naming the inventory key, where it comes from, and the fix. Every server and the host are reached
+// through counting relays, which the same run with the secret set does go through.
 func TestMissingCredentialsTouchNothing(t *testing.T) {
-	e := newEnv(t, []string{hostNew}, "", "") // hostNew is only ever planned, so its database never exists
-	e.edit(`admin_password = { file = "secrets/influxdb-admin" }`, `admin_password = { env = "FLEETCTL_E2E_UNSET_PASSWORD" }`)
+	e := newEnv(t, []string{hostNew}, "", "") // hostNew is only ever planned
+	e.edit(`admin_password = { file = "secrets/influxdb-admin" }`, `admin_password = { env = "FLEETCTL_E2E_ADMIN_PASSWORD" }`)
+	seen := e.watchContacts()
+	t.Setenv("FLEETCTL_E2E_ADMIN_PASSWORD", "")
+	os.Unsetenv("FLEETCTL_E2E_ADMIN_PASSWORD")
 	_, stderr, code := e.run("apply", "--auto-approve")
-	if code != 1 || !strings.Contains(stderr, "influxdb.admin_password: environment variable FLEETCTL_E2E_UNSET_PASSWORD is not set") ||
+	if code != 1 || !strings.Contains(stderr, "influxdb.admin_password: environment variable FLEETCTL_E2E_ADMIN_PASSWORD is not set") ||
 		!strings.Contains(stderr, "inventory.toml:") {
 		t.Fatalf("want a located error naming the key, got exit %d:\n%s", code, stderr)
 	}
-	if e.databaseExists(strings.ReplaceAll(hostNew, "-", "_")) {
-		t.Fatal("a database was created although the run was refused")
+	noContact(t, seen, "a run refused for a missing secret")
+
+	// The relays are in the path: with the secret there, the same inventory reaches every server and the host.
+	t.Setenv("FLEETCTL_E2E_ADMIN_PASSWORD", e.bed.InfluxDB.AdminPassword)
+	e.must("plan")
+	for _, name := range []string{"influxdb", "grafana", "kapacitor", "telegraf.key_url", "host " + hostNew} {
+		if seen.Count(name) == 0 {
+			t.Errorf("a plan did not go through the relay of %s: %s", name, seen)
+		}
 	}
 }
 
@@ -121,16 +132,27 @@ func TestBrokenPackRefusedOffline(t *testing.T) {
 }
 
 // TestBadHostNamesRefused: names that would break a TICK string literal or an InfluxQL identifier never reach a
-// server; the error says why and where.
+// server or a host; the error says why and where, and the run exits 1.
 func TestBadHostNamesRefused(t *testing.T) {
 	e := newEnv(t, nil, "", "")
 	e.addHost(`name = "web'1"` + "\naddress = \"10.0.0.1\"")
 	e.addHost(`name = "db\"2"` + "\naddress = \"10.0.0.2\"")
 	e.addHost(`name = "ok"` + "\naddress = \"10.0.0.3\"\nadress = \"typo\"")
-	_, stderr, code := e.run("plan")
-	for _, want := range []string{`hosts[0].name`, `hosts[1].name`, `hosts[2].adress: unknown key (did you mean "address"?)`, "TICK"} {
-		if !strings.Contains(stderr, want) {
-			t.Errorf("exit %d; error lacks %q:\n%s", code, want, stderr)
+	seen := e.watchContacts()
+	for _, cmd := range []string{"plan", "apply"} {
+		args := []string{cmd}
+		if cmd == "apply" {
+			args = append(args, "--auto-approve")
 		}
+		_, stderr, code := e.run(args...)
+		if code != 1 {
+			t.Errorf("%s: exit %d, want 1:\n%s", cmd, code, stderr)
+		}
+		for _, want := range []string{`hosts[0].name`, `hosts[1].name`, `hosts[2].adress: unknown key (did you mean "address"?)`, "TICK"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: error lacks %q:\n%s", cmd, want, stderr)
+			}
+		}
+		noContact(t, seen, cmd+" of an inventory with bad host names")
 	}
 }

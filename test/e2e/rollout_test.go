@@ -7,10 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestRolloutNewInput is the rollout story: a new input for one group shows as exactly that file's diff, once, for
@@ -138,9 +139,10 @@ func TestCanaryAndBudgetStopTheRollout(t *testing.T) {
 	}
 }
 
-// TestCtrlC sends real signals to a real fleetctl process mid-run: the first lets the host in flight finish and
-// starts no other (exit 130, summary printed); the second aborts at once. Either way every host can be planned
-// and converged afterwards: nothing was left half-written.
+// TestCtrlC sends real signals to a real fleetctl process mid-run, each while a host is mid-apply: the first Ctrl-C
+// (or a SIGTERM, the same) lets exactly the host in flight finish and starts no other (exit 130, summary printed);
+// a second Ctrl-C aborts it at once. Either way every host can be planned and converged afterwards, and nothing is
+// left behind: no half-written file, no staging directory.
 func TestCtrlC(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "fleetctl")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/fleetctl").CombinedOutput(); err != nil {
@@ -148,10 +150,17 @@ func TestCtrlC(t *testing.T) {
 	}
 	hosts := ctrlCHosts
 	e := newEnv(t, hosts, "", "")
+	staged := map[string]string{}
+	for _, h := range hosts {
+		staged[h] = stagingDirs(e, h)
+	}
 
-	run := func(signals int) (string, string, int) {
-		// -v logs each resource as it is applied: a host is mid-apply, with its package still to install, when its
-		// first resource is logged.
+	// run applies with -v, which logs each resource a host applies: at the first one, that host is mid-apply (its
+	// package, files and service are still to come) and, with --forks 1, the only host in flight. Then the signals
+	// go out one after the other, each once fleetctl has said it took the previous one. It returns what fleetctl
+	// printed, its exit code, and the host in flight when the first signal went out.
+	applied := regexp.MustCompile(`msg="applied resource" host=(\S+)`)
+	run := func(sigs ...os.Signal) (string, string, int, string) {
 		cmd := exec.Command(bin, "apply", "-i", e.inv, "--auto-approve", "--forks", "1", "-v")
 		var stdout strings.Builder
 		cmd.Stdout = &stdout
@@ -161,22 +170,17 @@ func TestCtrlC(t *testing.T) {
 		}
 		var stderr strings.Builder
 		sc := bufio.NewScanner(stderrPipe)
-		sent := 0
+		sent, inFlight := 0, ""
 		for sc.Scan() {
 			line := sc.Text()
 			stderr.WriteString(line + "\n")
-			// The first Ctrl-C comes as soon as the first host is applied (one line per host when not on a
-			// terminal), so the next host is in flight; the second pair comes while a host is mid-apply.
-			trigger := strings.HasPrefix(line, "apply ")
-			if signals > 1 {
-				trigger = strings.Contains(line, `msg="applied resource"`)
-			}
-			if sent == 0 && trigger {
-				for i := 0; i < signals; i++ {
-					cmd.Process.Signal(syscall.SIGINT)
-					time.Sleep(50 * time.Millisecond)
-				}
-				sent = signals
+			if m := applied.FindStringSubmatch(line); m != nil && sent == 0 {
+				inFlight = m[1]
+				cmd.Process.Signal(sigs[0])
+				sent = 1
+			} else if sent > 0 && sent < len(sigs) && strings.Contains(line, "interrupted: no new host starts") {
+				cmd.Process.Signal(sigs[sent])
+				sent++
 			}
 		}
 		io.Copy(io.Discard, stderrPipe)
@@ -186,21 +190,56 @@ func TestCtrlC(t *testing.T) {
 			code = ee.ExitCode()
 		}
 		e.outputs = append(e.outputs, stdout.String(), stderr.String())
-		return stdout.String(), stderr.String(), code
+		if sent != len(sigs) {
+			t.Fatalf("sent %d of %d signals: no host applied a resource\n%s\n%s", sent, len(sigs), stdout.String(), stderr.String())
+		}
+		return stdout.String(), stderr.String(), code, inFlight
+	}
+	row := func(out, host, result string) bool {
+		return regexpMatch(`(?m)^`+regexp.QuoteMeta(host)+` +`+result+` `, out)
+	}
+	db := func(host string) string { return strings.ReplaceAll(host, "-", "_") }
+
+	// The first Ctrl-C, then a SIGTERM: each time exactly the host in flight finishes, completely, and no other
+	// host starts.
+	var done []string
+	for _, sig := range []os.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		out, stderr, code, inFlight := run(sig)
+		t.Logf("%v while %s was mid-apply", sig, inFlight)
+		if code != 130 || !strings.Contains(stderr, "interrupted: no new host starts") ||
+			!strings.Contains(out, "Stopped early: the run was interrupted.") || regexpMatch(`(?m) failed +\d+ `, out) {
+			t.Fatalf("%v: exit %d\n%s\n%s", sig, code, out, stderr)
+		}
+		if slices.Contains(done, inFlight) || !slices.Contains(hosts, inFlight) {
+			t.Fatalf("%v: the host in flight %q was done already (%v) or is not one of the test's", sig, inFlight, done)
+		}
+		if !row(out, inFlight, `changed +\d+`) {
+			t.Errorf("%v: the host in flight, %s, did not finish:\n%s", sig, inFlight, out)
+		}
+		if p := e.must("plan", "--limit", inFlight); !strings.Contains(p, "No changes on 1 host.") {
+			t.Errorf("%v: the host in flight, %s, finished only part of its changes:\n%s", sig, inFlight, p)
+		}
+		done = append(done, inFlight)
+		for _, h := range hosts {
+			if slices.Contains(done, h) {
+				continue
+			}
+			if !row(out, h, "not started") || e.databaseExists(db(h)) {
+				t.Errorf("%v: %s, not in flight at the signal, was started:\n%s", sig, h, out)
+			}
+		}
 	}
 
-	out, stderr, code := run(1)
-	if code != 130 || !strings.Contains(stderr, "interrupted: no new host starts") || !strings.Contains(out, "not started") ||
-		!strings.Contains(out, "Stopped early: the run was interrupted.") || strings.Contains(out, "failed:") {
-		t.Fatalf("first Ctrl-C: exit %d\n%s\n%s", code, out, stderr)
+	// A second Ctrl-C aborts the host in flight; the host after it never starts.
+	out, stderr, code, inFlight := run(syscall.SIGINT, syscall.SIGINT)
+	t.Logf("two SIGINTs while %s was mid-apply", inFlight)
+	if code != 130 || !strings.Contains(stderr, "aborting the hosts in flight") || slices.Contains(done, inFlight) {
+		t.Fatalf("second Ctrl-C (host in flight %s, done before %v): exit %d\n%s\n%s", inFlight, done, code, out, stderr)
 	}
-	if !regexpMatch(`(?m) changed +\d+ `, out) || regexpMatch(`(?m) failed +\d+ `, out) {
-		t.Fatalf("first Ctrl-C: the hosts in flight must finish, none fail:\n%s", out)
-	}
-
-	out, stderr, code = run(2)
-	if code != 130 || !strings.Contains(stderr, "aborting the hosts in flight") {
-		t.Fatalf("second Ctrl-C: exit %d\n%s\n%s", code, out, stderr)
+	for _, h := range hosts {
+		if h != inFlight && !slices.Contains(done, h) && (!row(out, h, "not started") || e.databaseExists(db(h))) {
+			t.Errorf("second Ctrl-C: %s was started:\n%s", h, out)
+		}
 	}
 
 	// Nothing half-written: every host plans cleanly, and one more apply converges them all.
@@ -209,9 +248,17 @@ func TestCtrlC(t *testing.T) {
 		t.Fatalf("after the interrupted runs:\n%s", out)
 	}
 	for _, h := range hosts {
-		if got := e.ssh(h, "sudo sh -c 'ls /etc/telegraf/telegraf.d/; ls /tmp | grep -c fleetctl || true'"); strings.Contains(got, ".fleetctl-new") {
+		if got := e.ssh(h, "sudo ls -a /etc/telegraf/telegraf.d/"); strings.Contains(got, ".fleetctl-") {
 			t.Errorf("%s: a temporary file was left behind:\n%s", h, got)
+		}
+		if got := stagingDirs(e, h); got != staged[h] {
+			t.Errorf("%s: staging directories /tmp/fleetctl.*: %s before the runs, %s after", h, staged[h], got)
 		}
 	}
 	_ = os.Remove(bin)
+}
+
+// stagingDirs counts the staging directories fleetctl makes on a host for one apply (/tmp/fleetctl.*).
+func stagingDirs(e *env, host string) string {
+	return strings.TrimSpace(e.ssh(host, "sudo sh -c 'ls -d /tmp/fleetctl.* 2>/dev/null | wc -l'"))
 }
