@@ -16,8 +16,8 @@ import (
 // Hosts of this file, used by no other test.
 const (
 	hostCheck  = "c21-debian12" // gets a configuration its real agent refuses
-	hostBatchA = "c24-rocky9"  // the rollout with batches and a failure budget: onboarded first
-	hostBatchB = "c25-suse15"  // … and last, once the budget allows it
+	hostBatchA = "c24-rocky9"   // the rollout with batches and a failure budget: onboarded first
+	hostBatchB = "c25-suse15"   // … and last, once the budget allows it
 )
 
 // derivedPassword is the password derivation as README documents it, written out here apart from the code under
