@@ -181,6 +181,9 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	if err := inv.CheckSecrets(); err != nil {
 		return nil, err
 	}
+	for _, w := range inv.SecretFileWarnings() {
+		o.Log.Warn(w)
+	}
 	m := secret.NewMasker()
 	resolve := func(r inventory.SecretRef) secret.Value {
 		v, _ := r.Resolve() // CheckSecrets proved every configured secret resolves
