@@ -15,25 +15,25 @@ import (
 // host failed with the same error, on stdout and on stderr.
 func TestWrongServerCredentialsFailOnce(t *testing.T) {
 	e := newEnv(t, nil, "", "")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
+	// The hosts are listeners (each host its own port: the inventory refuses two hosts on one address and port).
 	var contacted atomic.Int32
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			contacted.Add(1)
-			c.Close()
-		}
-	}()
-	port := ln.Addr().(*net.TCPAddr).Port
 	for i := range 3 {
-		e.addHost(fmt.Sprintf("name = \"probe-%d\"\naddress = \"127.0.0.1\"\nport = %d", i, port))
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { ln.Close() })
+		go func() {
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				contacted.Add(1)
+				c.Close()
+			}
+		}()
+		e.addHost(fmt.Sprintf("name = \"probe-%d\"\naddress = \"127.0.0.1\"\nport = %d", i, ln.Addr().(*net.TCPAddr).Port))
 	}
 	if err := os.WriteFile(filepath.Join(e.dir, "wrong-password"), []byte("not-the-password-e2e\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -61,7 +61,7 @@ func TestWrongServerCredentialsFailOnce(t *testing.T) {
 				{`admin_user = "` + e.bed.InfluxDB.AdminUser + `"`, `admin_user = "` + plainUser + `"`},
 				{`admin_password = { file = "secrets/influxdb-admin" }`, `admin_password = { file = "plain-password" }`},
 			},
-			"influxdb.admin_user", "admin_user =", `accepted user "` + plainUser + `" but it is not an admin`},
+			"influxdb.admin_user", "admin_user =", `InfluxDB at ` + e.bed.InfluxDB.URL + ` accepted user "` + plainUser + `" but it is not an admin`},
 		{"wrong grafana password",
 			[][2]string{{`password = { file = "secrets/grafana-admin" }`, `password = { file = "wrong-password" }`}},
 			"grafana.password", "password =", `Grafana at ` + e.bed.Grafana.URL + ` refused user "` + e.bed.Grafana.AdminUser + `" with this password`},
