@@ -34,10 +34,13 @@ type Options struct {
 	Forks             int
 	Only              []string // resource address globs; empty: every resource
 	AcceptNewHostKeys bool
-	Getenv            func(string) string
-	Now               func() time.Time
-	Log               *slog.Logger
-	HTTPClient        *http.Client
+	// Lock takes each host's run lock (apply), waiting up to LockWait for another run to release it.
+	Lock       bool
+	LockWait   time.Duration
+	Getenv     func(string) string
+	Now        func() time.Time
+	Log        *slog.Logger
+	HTTPClient *http.Client
 }
 
 // Session is an opened inventory with its endpoints connected and secrets resolved: ready to plan.
@@ -50,7 +53,8 @@ type Session struct {
 	closeGrafana func()
 }
 
-// Close releases the session's resources: the ssh-agent connection and the Grafana login.
+// Close releases the session's resources: the jump host connections, the ssh-agent connection and the Grafana
+// login.
 func (s *Session) Close() {
 	if s.closeSSH != nil {
 		s.closeSSH()
@@ -221,9 +225,23 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		return nil, fmt.Errorf("telegraf.key_url %s: %w", inv.Telegraf.KeyURL, err)
 	}
 	b.settings.Repo = system.Repo{AptURL: inv.Telegraf.AptURL, RPMURL: inv.Telegraf.RPMURL, Key: key.Binary, KeyArmored: key.Armored}
-	sshCfg, closeSSH, err := SSHConfig(inv, o.AcceptNewHostKeys, o.Getenv)
+	sshCfg, keyring, closeAgent, err := SSHConfig(inv, o.AcceptNewHostKeys, o.Getenv)
 	if err != nil {
 		return nil, err
+	}
+	if err := ResolveReach(inv, specs, &sshCfg, keyring, o.AcceptNewHostKeys, o.Getenv, o.Log); err != nil {
+		closeAgent()
+		return nil, err
+	}
+	closeSSH := func() {
+		if sshCfg.Jumps != nil {
+			sshCfg.Jumps.Close()
+		}
+		closeAgent()
+	}
+	var lock *RunLock
+	if o.Lock {
+		lock = newRunLock(o.LockWait, o.Getenv, o.Now())
 	}
 	m.Add(sshCfg.SudoPassword)
 	for _, h := range specs {
@@ -236,7 +254,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	}
 	return &Session{
 		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH, closeGrafana: closeGrafana,
-		engine: &Engine{SSH: sshCfg, Builder: b, Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now},
+		engine: &Engine{SSH: sshCfg, Builder: b, Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now, Lock: lock},
 	}, nil
 }
 
