@@ -146,9 +146,12 @@ func (r *reach) endpoint(name, alias string, g given, stack []string) (remote.En
 			return remote.Endpoint{}, fmt.Errorf("ProxyCommand at %s is not supported: write the jump hosts as ProxyJump (or ssh.proxy_jump in the inventory)", pc.Where())
 		}
 	}
+	if jump == "" {
+		return ep, nil
+	}
 	hops, err := remote.ParseProxyJump(jump)
-	if err != nil || jump == "" {
-		return ep, err
+	if err != nil {
+		return remote.Endpoint{}, fmt.Errorf("ProxyJump %q (from %s): %w", jump, from, err)
 	}
 	stack = append(stack, alias)
 	for i, hop := range hops {

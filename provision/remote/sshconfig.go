@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -500,6 +501,9 @@ func ParseProxyJump(s string) ([]Hop, error) {
 		}
 		if host == "" || strings.ContainsAny(host, " \t/@'\"") {
 			return nil, fmt.Errorf("jump host %q: no valid host name", part)
+		}
+		if strings.Contains(host, ":") && net.ParseIP(host) == nil {
+			return nil, fmt.Errorf("jump host %q: %q is neither a host name nor an IPv6 address", part, host)
 		}
 		h.Host = host
 		if port != "" {
