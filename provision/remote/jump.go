@@ -125,7 +125,7 @@ func (j *Jumps) dial(ctx context.Context, chain []Endpoint, cfg Config) (*ssh.Cl
 	last.Via = chain[:len(chain)-1]
 	c, err := dialVia(ctx, last, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("jump host %s (hop %d of the ProxyJump chain %s): %w", last.Name, len(chain), chainKey(chain, cfg), err)
+		return nil, fmt.Errorf("%s (hop %d of the ProxyJump chain %s): %w", last.Name, len(chain), chainKey(chain, cfg), err)
 	}
 	j.logins.Add(1)
 	return c, nil
