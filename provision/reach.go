@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -126,6 +127,12 @@ func (r *reach) endpoint(name, alias string, g given, stack []string) (remote.En
 	tok['r'] = usr
 	ep := remote.Endpoint{Name: name, Addr: joinHostPort(hostname, port), User: usr}
 
+	// The route first (a loop is the bigger mistake), then the keys.
+	if !g.noJump {
+		if err := r.route(&ep, alias, o, g, stack); err != nil {
+			return remote.Endpoint{}, err
+		}
+	}
 	keys, err := r.hostKeys(o, tok)
 	if err != nil {
 		return remote.Endpoint{}, err
@@ -134,24 +141,25 @@ func (r *reach) endpoint(name, alias string, g given, stack []string) (remote.En
 	if ep.Auth, err = r.authFor(o, tok); err != nil {
 		return remote.Endpoint{}, err
 	}
+	return ep, nil
+}
 
-	if g.noJump {
-		return ep, nil
-	}
+// route fills in ep's jump hosts: given's ProxyJump (the inventory's), else ssh_config's for alias.
+func (r *reach) route(ep *remote.Endpoint, alias string, o *remote.SSHOptions, g given, stack []string) error {
 	jump, from := g.proxyJump, g.jumpFrom
 	if jump == "" {
 		if pj, ok := o.Get("ProxyJump"); ok {
 			jump, from = pj.Value, pj.Where()+" (ProxyJump)"
 		} else if pc, ok := o.Get("ProxyCommand"); ok && !strings.EqualFold(pc.Value, "none") {
-			return remote.Endpoint{}, fmt.Errorf("ProxyCommand at %s is not supported: write the jump hosts as ProxyJump (or ssh.proxy_jump in the inventory)", pc.Where())
+			return fmt.Errorf("ProxyCommand at %s is not supported: write the jump hosts as ProxyJump (or ssh.proxy_jump in the inventory)", pc.Where())
 		}
 	}
 	if jump == "" {
-		return ep, nil
+		return nil
 	}
 	hops, err := remote.ParseProxyJump(jump)
 	if err != nil {
-		return remote.Endpoint{}, fmt.Errorf("ProxyJump %q (from %s): %w", jump, from, err)
+		return fmt.Errorf("ProxyJump %q (from %s): %w", jump, from, err)
 	}
 	stack = append(stack, alias)
 	for i, hop := range hops {
@@ -159,30 +167,38 @@ func (r *reach) endpoint(name, alias string, g given, stack []string) (remote.En
 		if i == 0 {
 			for _, s := range stack {
 				if s == hopAlias {
-					return remote.Endpoint{}, fmt.Errorf("ProxyJump loop: %s → %s (the jump host %s, from %s, leads back to itself): remove one of the ProxyJump settings",
-						strings.Join(stack, " → "), hop.Host, hop, from)
+					return &loopError{fmt.Sprintf("ProxyJump loop: %s → %s (the jump host %s, from %s, leads back to itself): remove one of the ProxyJump settings",
+						strings.Join(stack, " → "), hop.Host, hop, from)}
 				}
 			}
 			if len(stack) > maxHops {
-				return remote.Endpoint{}, fmt.Errorf("ProxyJump chain longer than %d hops through %s (from %s): is it a loop?", maxHops, strings.Join(stack, " → "), from)
+				return fmt.Errorf("ProxyJump chain longer than %d hops through %s (from %s): is it a loop?", maxHops, strings.Join(stack, " → "), from)
 			}
 		} else if hopAlias == alias {
-			return remote.Endpoint{}, fmt.Errorf("ProxyJump loop: %s is its own jump host (%s, from %s)", alias, jump, from)
+			return fmt.Errorf("ProxyJump loop: %s is its own jump host (%s, from %s)", alias, jump, from)
 		}
 		hg := given{user: hop.User, port: hop.Port, noJump: i > 0}
 		hep, err := r.endpoint("jump host "+hop.String(), hopAlias, hg, stack)
+		if errors.As(err, new(*loopError)) {
+			return err // the loop's own message names the whole chain
+		}
 		if err != nil {
-			return remote.Endpoint{}, fmt.Errorf("jump host %s (from %s): %w", hop, from, err)
+			return fmt.Errorf("jump host %s (from %s): %w", hop, from, err)
 		}
 		ep.Via = append(ep.Via, hep.Via...)
 		hep.Via = nil
 		ep.Via = append(ep.Via, hep)
 	}
 	if len(ep.Via) > maxHops {
-		return remote.Endpoint{}, fmt.Errorf("ProxyJump chain of %d hops (from %s): is it a loop?", len(ep.Via), from)
+		return fmt.Errorf("ProxyJump chain of %d hops (from %s): is it a loop?", len(ep.Via), from)
 	}
-	return ep, nil
+	return nil
 }
+
+// loopError is a ProxyJump chain that leads back to a name already on it.
+type loopError struct{ msg string }
+
+func (e *loopError) Error() string { return e.msg }
 
 func (r *reach) configName() string {
 	if r.inv.SSH.ConfigFile == "" {

@@ -185,6 +185,31 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	if err := inv.CheckSecrets(); err != nil {
 		return nil, err
 	}
+	// SSH settings first: ssh_config, jump hosts and keys are checked before any server is contacted.
+	sshCfg, keyring, closeAgent, err := SSHConfig(inv, o.AcceptNewHostKeys, o.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := ResolveReach(inv, specs, &sshCfg, keyring, o.AcceptNewHostKeys, o.Getenv, o.Log); err != nil {
+		closeAgent()
+		return nil, err
+	}
+	closeSSH := func() {
+		if sshCfg.Jumps != nil {
+			sshCfg.Jumps.Close()
+		}
+		closeAgent()
+	}
+	var lock *RunLock
+	if o.Lock {
+		lock = newRunLock(o.LockWait, o.Getenv, o.Now())
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			closeSSH()
+		}
+	}()
 	m := secret.NewMasker()
 	resolve := func(r inventory.SecretRef) secret.Value {
 		v, _ := r.Resolve() // CheckSecrets proved every configured secret resolves
@@ -225,24 +250,6 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		return nil, fmt.Errorf("telegraf.key_url %s: %w", inv.Telegraf.KeyURL, err)
 	}
 	b.settings.Repo = system.Repo{AptURL: inv.Telegraf.AptURL, RPMURL: inv.Telegraf.RPMURL, Key: key.Binary, KeyArmored: key.Armored}
-	sshCfg, keyring, closeAgent, err := SSHConfig(inv, o.AcceptNewHostKeys, o.Getenv)
-	if err != nil {
-		return nil, err
-	}
-	if err := ResolveReach(inv, specs, &sshCfg, keyring, o.AcceptNewHostKeys, o.Getenv, o.Log); err != nil {
-		closeAgent()
-		return nil, err
-	}
-	closeSSH := func() {
-		if sshCfg.Jumps != nil {
-			sshCfg.Jumps.Close()
-		}
-		closeAgent()
-	}
-	var lock *RunLock
-	if o.Lock {
-		lock = newRunLock(o.LockWait, o.Getenv, o.Now())
-	}
 	m.Add(sshCfg.SudoPassword)
 	for _, h := range specs {
 		m.Add(secret.Derive(b.master, h.Name, RoleWrite), secret.Derive(b.master, h.Name, RoleRead))
@@ -252,6 +259,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		defer cancel()
 		b.grafana.Close(ctx)
 	}
+	opened = true
 	return &Session{
 		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH, closeGrafana: closeGrafana,
 		engine: &Engine{SSH: sshCfg, Builder: b, Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now, Lock: lock},
