@@ -208,4 +208,3 @@ func TestOneRunAtATime(t *testing.T) {
 }
 
 func strconvQuote(s string) string { return strconv.Quote(s) }
-
