@@ -94,7 +94,7 @@ func TestBastionChainsAndRefusals(t *testing.T) {
 	e = newEnv(t, []string{third.Name}, "", fmt.Sprintf("proxy_jump = %q", "deploy@"+unreachable))
 	e.edit(`use_agent = false`, "use_agent = false\nconnect_timeout = \"3s\"")
 	out, _, code := e.run("apply", "--auto-approve")
-	if code != 1 || !strings.Contains(out, third.Name) || !strings.Contains(out, "jump host deploy@"+unreachable) || strings.Contains(out, "create") {
+	if code != 1 || !strings.Contains(out, third.Name) || !strings.Contains(out, "jump host deploy@"+unreachable) || strings.Contains(out, "+ create") {
 		t.Fatalf("unreachable bastion: exit %d\n%s", code, out)
 	}
 
