@@ -52,7 +52,9 @@ func SSHConfig(inv *inventory.Inventory, acceptNew bool, getenv func(string) str
 	sock := ""
 	if s.UseAgent {
 		sock = getenv("SSH_AUTH_SOCK")
-		if sock == "" && len(s.IdentityFiles) == 0 && s.ConfigFile == "" {
+		// Without identity files only an ssh_config file's IdentityFile could give a key.
+		_, noConfig := os.Stat(s.ConfigFile)
+		if sock == "" && len(s.IdentityFiles) == 0 && (s.ConfigFile == "" || noConfig != nil) {
 			return remote.Config{}, nil, nil, fmt.Errorf("ssh.use_agent is set but SSH_AUTH_SOCK is empty: start ssh-agent or set ssh.identity_files in %s", inv.File)
 		}
 	}

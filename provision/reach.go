@@ -291,6 +291,9 @@ func (r *reach) authFor(o *remote.SSHOptions, tok map[byte]string) ([]ssh.AuthMe
 		return a, nil
 	}
 	a, err := r.keyring.Auth(ids, certs, only)
+	if err != nil && len(ids) == 0 && s.UseAgent {
+		return nil, fmt.Errorf("%w (ssh.use_agent is set: is SSH_AUTH_SOCK set, and does the agent hold a key?)", err)
+	}
 	if err != nil {
 		return nil, err
 	}
