@@ -24,6 +24,9 @@ type HostSpec struct {
 	Address string
 	Port    int
 	User    string // empty: the fleet's SSH user
+	// Reach is how to log in, worked out from the inventory and ssh_config (ResolveReach); nil: Address and Port
+	// with the fleet's SSH settings.
+	Reach *remote.Endpoint
 
 	Database        string
 	RetentionPolicy *RetentionPolicy // nil: the database's default (autogen)
@@ -61,6 +64,8 @@ type Engine struct {
 	Log    *slog.Logger
 	Masker *secret.Masker
 	Now    func() time.Time
+	// Lock, when set, takes each host's run lock before reading it (apply): a second run waits or fails.
+	Lock *RunLock
 }
 
 // Run is a planned run: its plan, and for each planned host the open connection and steps needed to apply it.
@@ -75,16 +80,24 @@ type Run struct {
 type hostRun struct {
 	spec  HostSpec
 	conn  *remote.Conn
+	lock  *remote.Lock // the host's run lock, held from before its read to the end of the run; nil for a plan
 	steps []Step
 }
 
-// Close ends every connection of the run.
+// Close releases every run lock and ends every connection of the run.
 func (r *Run) Close() {
+	var wg sync.WaitGroup
 	for _, h := range r.hosts {
-		if h.conn != nil {
-			h.conn.Close()
-		}
+		wg.Add(1)
+		go func(h *hostRun) {
+			defer wg.Done()
+			h.lock.Release()
+			if h.conn != nil {
+				h.conn.Close()
+			}
+		}(h)
 	}
+	wg.Wait()
 }
 
 // Plan connects to every host (Forks at a time), reads its state and diffs it. A host that fails is recorded in
@@ -143,13 +156,23 @@ func (e *Engine) planHost(ctx context.Context, h HostSpec, sel *selection) (*hos
 	if h.User != "" {
 		cfg.User = h.User
 	}
-	addr := fmt.Sprintf("%s:%d", h.Address, h.Port)
+	ep := remote.Endpoint{Name: h.Name, Addr: fmt.Sprintf("%s:%d", h.Address, h.Port)}
+	if h.Reach != nil {
+		ep = *h.Reach
+	}
 	t0 := e.now()
-	conn, err := remote.Dial(ctx, h.Name, addr, cfg)
+	conn, err := remote.DialEndpoint(ctx, ep, cfg)
 	if err != nil {
 		return fail(err)
 	}
-	log.Debug("connected", "address", addr, "user", cfg.User, "took", e.now().Sub(t0).Round(time.Millisecond))
+	log.Debug("connected", "address", ep.Addr, "user", cfg.User, "took", e.now().Sub(t0).Round(time.Millisecond))
+	var lock *remote.Lock
+	if e.Lock != nil {
+		if lock, err = e.Lock.take(ctx, conn, e.log()); err != nil {
+			conn.Close()
+			return fail(fmt.Errorf("%s: %w", h.Name, err))
+		}
+	}
 	t0 = e.now()
 	facts, err := system.Read(ctx, conn, e.Builder.Query(h))
 	if err != nil {
@@ -171,7 +194,7 @@ func (e *Engine) planHost(ctx context.Context, h HostSpec, sel *selection) (*hos
 		conn.Close()
 		return fail(err)
 	}
-	return &hostRun{spec: h, conn: conn, steps: steps}, hp
+	return &hostRun{spec: h, conn: conn, lock: lock, steps: steps}, hp
 }
 
 // HostResult is what applying one host did.
