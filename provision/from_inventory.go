@@ -54,7 +54,8 @@ func SSHConfig(inv *inventory.Inventory, acceptNew bool, getenv func(string) str
 		sock = getenv("SSH_AUTH_SOCK")
 		// Without identity files only an ssh_config file's IdentityFile could give a key.
 		_, noConfig := os.Stat(s.ConfigFile)
-		if sock == "" && len(s.IdentityFiles) == 0 && (s.ConfigFile == "" || noConfig != nil) {
+		// A configured file that is missing is its own, clearer error (reach), whatever the agent.
+		if sock == "" && len(s.IdentityFiles) == 0 && (s.ConfigFile == "" || noConfig != nil && !s.ConfigFileSet) {
 			return remote.Config{}, nil, nil, fmt.Errorf("ssh.use_agent is set but SSH_AUTH_SOCK is empty: start ssh-agent or set ssh.identity_files in %s", inv.File)
 		}
 	}
