@@ -42,8 +42,14 @@ func TestBastion(t *testing.T) {
 	step := func(what string, args ...string) string {
 		t.Helper()
 		out := e.must(args...)
-		if n := bastionLogins(t, e); n != logins+1 {
-			t.Errorf("%s: the bastion saw %d logins for %d hosts, want 1", what, n-logins, len(hosts))
+		// After an apply the harness itself logs in to each host, through the bastion, to check that no staging
+		// directory survived: those logins are the test's, not fleetctl's.
+		harness := 0
+		if args[0] == "apply" {
+			harness = len(hosts)
+		}
+		if n := bastionLogins(t, e) - harness; n != logins+1 {
+			t.Errorf("%s: the bastion saw %d logins of fleetctl for %d hosts, want 1", what, n-logins, len(hosts))
 		}
 		logins = bastionLogins(t, e)
 		return out
