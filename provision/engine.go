@@ -14,7 +14,6 @@ import (
 	"github.com/fleetctl/fleetctl/provision/remote"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/fleetctl/fleetctl/provision/system"
-	"github.com/fleetctl/fleetctl/provision/views"
 )
 
 // HostSpec is one host as the engine needs it: where it is and everything desired of it, already merged from the
@@ -117,7 +116,7 @@ func (e *Engine) Plan(ctx context.Context, hosts []HostSpec, ro Rollout) *Run {
 			changed++
 		}
 		if ro.OnHost != nil {
-			ro.OnHost(Progress{Phase: "plan", Host: HostResult{Host: h.Name, Error: hp.Error, Duration: e.now().Sub(t0)},
+			ro.OnHost(Progress{Phase: "plan", Host: plan.HostOutcome{Host: h.Name, Error: hp.Error, Duration: e.now().Sub(t0)},
 				Done: done, Total: len(hosts), Changed: changed, Failed: failed, Elapsed: e.now().Sub(start)})
 		}
 	})
@@ -174,42 +173,11 @@ func (e *Engine) planHost(ctx context.Context, h HostSpec, sel *selection) (*hos
 	return &hostRun{spec: h, conn: conn, steps: steps}, hp
 }
 
-// HostResult is what applying one host did.
-type HostResult = views.HostOutcome
-
-// Report is what an apply did, host by host.
-type Report struct {
-	Hosts      []HostResult `json:"hosts"`
-	StopReason string       `json:"stop_reason,omitempty"` // why hosts were left unstarted, if any were
-}
-
-// Skipped lists the hosts never started.
-func (r *Report) Skipped() []HostResult {
-	var out []HostResult
-	for _, h := range r.Hosts {
-		if h.Skipped != "" {
-			out = append(out, h)
-		}
-	}
-	return out
-}
-
-// Failed lists the hosts that failed to plan or apply.
-func (r *Report) Failed() []HostResult {
-	var out []HostResult
-	for _, h := range r.Hosts {
-		if h.Error != "" {
-			out = append(out, h)
-		}
-	}
-	return out
-}
-
 // Apply carries out the run's plan host by host, in plan order, in batches (ro.Batch, ro.Canary) of which the
 // first is the canary, Forks at a time, within the failure budget (ro.MaxFail). Hosts whose plan failed count as
 // failed and are left untouched; hosts never started are reported with the reason. The report is in plan order.
-func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
-	rep := &Report{}
+func (r *Run) Apply(ctx context.Context, ro Rollout) *plan.Outcome {
+	rep := &plan.Outcome{}
 	total := len(r.Plan.Hosts)
 	maxFail := -1
 	if ro.MaxFail.Set {
@@ -219,7 +187,7 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 	failures, done, changed := 0, 0, 0
 	stopReason := ""
 	start := r.e.now()
-	finish := func(res HostResult) {
+	finish := func(res plan.HostOutcome) {
 		mu.Lock()
 		defer mu.Unlock()
 		rep.Hosts = append(rep.Hosts, res)
@@ -271,7 +239,7 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 			hr, ok := r.hosts[hp.Host]
 			if !ok || hp.Error != "" {
 				// Known before the run: counted at once, so the budget sees it before the next host starts.
-				finish(HostResult{Host: hp.Host, Error: hp.Error})
+				finish(plan.HostOutcome{Host: hp.Host, Error: hp.Error})
 				started++
 				continue
 			}
@@ -287,7 +255,7 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 				defer func() { <-sem; wg.Done() }()
 				t0 := r.e.now()
 				applied, err := applyHost(ctx, name, hr.steps, r.e.log().With("host", name))
-				res := HostResult{Host: name, Applied: applied, Duration: r.e.now().Sub(t0)}
+				res := plan.HostOutcome{Host: name, Applied: applied, Duration: r.e.now().Sub(t0)}
 				if hr.conn != nil {
 					res.SSHSessions, res.Uploads = hr.conn.Stats.Sessions.Load(), hr.conn.Stats.Uploads.Load()
 				}
@@ -309,7 +277,7 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 			reason = "not started: the run was aborted"
 		}
 		for _, hp := range batch[started:] {
-			rep.Hosts = append(rep.Hosts, HostResult{Host: hp.Host, Skipped: reason})
+			rep.Hosts = append(rep.Hosts, plan.HostOutcome{Host: hp.Host, Skipped: reason})
 		}
 		if b == 0 && len(all) > 1 && failures > failedBefore && stopReason == "" {
 			stopReason = canaryFailed(ro, len(batch), failures-failedBefore)

@@ -66,7 +66,7 @@ type Rollout struct {
 // Progress is the state of a run after one more host finished.
 type Progress struct {
 	Phase   string // "plan" or "apply"
-	Host    HostResult
+	Host    plan.HostOutcome
 	Done    int
 	Total   int
 	Changed int
@@ -132,12 +132,12 @@ func canaryFailed(ro Rollout, size, failed int) string {
 }
 
 // inPlanOrder sorts results into the order of the plan's hosts.
-func inPlanOrder(p *plan.Plan, hosts []HostResult) {
+func inPlanOrder(p *plan.Plan, hosts []plan.HostOutcome) {
 	at := map[string]int{}
 	for i, h := range p.Hosts {
 		at[h.Host] = i
 	}
-	slices.SortStableFunc(hosts, func(a, b HostResult) int { return at[a.Host] - at[b.Host] })
+	slices.SortStableFunc(hosts, func(a, b plan.HostOutcome) int { return at[a.Host] - at[b.Host] })
 }
 
 // CanaryHosts resolves --canary patterns (the syntax of --limit) to the selected hosts they match, in plan order.

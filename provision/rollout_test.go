@@ -79,7 +79,7 @@ func fakeRunOf(t *testing.T, names []string, forks int, failing, unplanned []str
 	return r, &order
 }
 
-func results(rep *Report) string {
+func results(rep *plan.Outcome) string {
 	var b strings.Builder
 	for _, h := range rep.Hosts {
 		c := "ok"
@@ -152,7 +152,7 @@ func TestRolloutStopLetsInFlightHostsFinish(t *testing.T) {
 	gate, entered := make(chan struct{}), make(chan string, 6)
 	stop := make(chan struct{})
 	r, order := fakeRun(t, 6, 2, nil, nil, gate, entered)
-	done := make(chan *Report)
+	done := make(chan *plan.Outcome)
 	go func() { done <- r.Apply(context.Background(), Rollout{Stop: stop}) }()
 	<-entered
 	<-entered
@@ -189,7 +189,7 @@ func TestGlobRegexp(t *testing.T) {
 }
 
 // hostOrder lists the report's hosts with their result: ok, F (failed), - (not started).
-func hostOrder(rep *Report) string {
+func hostOrder(rep *plan.Outcome) string {
 	var b []string
 	for _, h := range rep.Hosts {
 		b = append(b, h.Host)

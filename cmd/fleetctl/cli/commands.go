@@ -12,6 +12,7 @@ import (
 
 	"github.com/fleetctl/fleetctl/provision"
 	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/plan/planfile"
 	"github.com/fleetctl/fleetctl/provision/views"
 	ucli "github.com/urfave/cli/v2"
 )
@@ -194,9 +195,9 @@ func nothingApplied(c *ucli.Context, out io.Writer, p *plan.Plan, why string, er
 	if why != "" {
 		why = "not started: " + why
 	}
-	hosts := make([]views.HostOutcome, len(p.Hosts))
+	hosts := make([]plan.HostOutcome, len(p.Hosts))
 	for i, h := range p.Hosts {
-		hosts[i] = views.HostOutcome{Host: h.Host, Error: h.Error}
+		hosts[i] = plan.HostOutcome{Host: h.Host, Error: h.Error}
 		if h.Error == "" {
 			hosts[i].Skipped = why
 		}
@@ -426,7 +427,7 @@ func savePlan(io IO, path string, s *provision.Session, run *provision.Run, limi
 // covers, and refuses, naming host and resource, when anything differs from what the plan was made from. Like
 // apply, it shows the plan and asks unless --auto-approve.
 func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path string) error {
-	saved, err := provision.LoadSaved(path)
+	saved, err := planfile.Load(path)
 	if err != nil {
 		return withCode(ExitError, err)
 	}
@@ -447,7 +448,7 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path
 		return err
 	}
 	if err := s.Keep(saved.Hosts()); err != nil {
-		return withCode(ExitError, fmt.Errorf("%w: %w; make a new plan", provision.ErrStalePlan, err))
+		return withCode(ExitError, fmt.Errorf("%w: %w; make a new plan", planfile.ErrStale, err))
 	}
 	if len(saved.LeftOut) > 0 {
 		names := make([]string, len(saved.LeftOut))
@@ -466,12 +467,12 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path
 	if err := interruptedPlanning(st, run); err != nil {
 		return refuse("interrupted before anything was applied", err)
 	}
-	if mm := provision.CompareSaved(saved.Plan, run.Plan); len(mm) > 0 {
+	if mm := planfile.Compare(saved.Plan, run.Plan); len(mm) > 0 {
 		var b strings.Builder
 		for _, m := range mm {
 			b.WriteString("\n  " + m.String())
 		}
-		return refuse("the saved plan is stale", withCode(ExitError, fmt.Errorf("%w: nothing was applied; make a new plan. What moved on:%s", provision.ErrStalePlan, b.String())))
+		return refuse("the saved plan is stale", withCode(ExitError, fmt.Errorf("%w: nothing was applied; make a new plan. What moved on:%s", planfile.ErrStale, b.String())))
 	}
 	if err := selectionError(run.Plan); err != nil {
 		return refuse("--only matches nothing", err)
@@ -494,7 +495,7 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path
 }
 
 // renderReport prints what apply did: for JSON, the one document with the plan and the report.
-func renderReport(c *ucli.Context, w io.Writer, p *plan.Plan, rep *provision.Report) error {
+func renderReport(c *ucli.Context, w io.Writer, p *plan.Plan, rep *plan.Outcome) error {
 	if jsonOutput(c) {
 		return views.JSONApply(w, p, rep.Hosts, rep.StopReason)
 	}
