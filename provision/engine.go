@@ -46,8 +46,8 @@ type RetentionPolicy struct {
 type Builder interface {
 	// Query is what to read from every host in the one batched read.
 	Query(h HostSpec) system.Query
-	// Resources returns the host's resources in apply order.
-	Resources(ctx context.Context, h HostSpec, conn *remote.Conn, facts *system.Facts) ([]Resource, error)
+	// Resources returns the host's resources in apply order, each declared for its lane.
+	Resources(ctx context.Context, h HostSpec, conn *remote.Conn, facts *system.Facts) ([]Declared, error)
 }
 
 // Engine plans and applies hosts in parallel. One Engine serves one run.
@@ -93,31 +93,24 @@ func (e *Engine) Plan(ctx context.Context, hosts []HostSpec, ro Rollout) *Run {
 	run := &Run{Plan: &plan.Plan{Created: e.now()}, e: e, hosts: map[string]*hostRun{}}
 	sel := newSelection(e.Only)
 	var mu sync.Mutex
-	start := e.now()
-	done, changed, failed := 0, 0, 0
-	started := e.each(ctx, hosts, func() bool { return stopped(ro.Stop) }, func(ctx context.Context, h HostSpec) {
-		t0 := e.now()
-		hr, hp := e.planHost(ctx, h, sel)
-		attrs := []any{"host", h.Name, "changes", hp.Counts().Total(), "took", e.now().Sub(t0).Round(time.Millisecond)}
-		if hp.Error != "" {
-			attrs = append(attrs, "error", hp.Error)
-		}
-		e.log().Debug("planned host", attrs...)
-		mu.Lock()
-		defer mu.Unlock()
-		run.Plan.Hosts = append(run.Plan.Hosts, hp)
-		if hr != nil {
-			run.hosts[h.Name] = hr
-		}
-		done++
-		if hp.Error != "" {
-			failed++
-		} else if hp.Counts().Total() > 0 {
-			changed++
-		}
-		if ro.OnHost != nil {
-			ro.OnHost(Progress{Phase: "plan", Host: plan.HostOutcome{Host: h.Name, Error: hp.Error, Duration: e.now().Sub(t0)},
-				Done: done, Total: len(hosts), Changed: changed, Failed: failed, Elapsed: e.now().Sub(start)})
+	progress := &tally{phase: "plan", total: len(hosts), start: e.now(), now: e.now, on: ro.OnHost}
+	started := schedule(ctx, e.Forks, len(hosts), func() bool { return stopped(ro.Stop) }, func(i int) func() {
+		return func() {
+			h := hosts[i]
+			t0 := e.now()
+			hr, hp := e.planHost(ctx, h, sel)
+			attrs := []any{"host", h.Name, "changes", hp.Counts().Total(), "took", e.now().Sub(t0).Round(time.Millisecond)}
+			if hp.Error != "" {
+				attrs = append(attrs, "error", hp.Error)
+			}
+			e.log().Debug("planned host", attrs...)
+			mu.Lock()
+			defer mu.Unlock()
+			run.Plan.Hosts = append(run.Plan.Hosts, hp)
+			if hr != nil {
+				run.hosts[h.Name] = hr
+			}
+			progress.add(plan.HostOutcome{Host: h.Name, Error: hp.Error, Duration: e.now().Sub(t0)}, hp.Counts().Total() > 0)
 		}
 	})
 	for _, h := range hosts[started:] {
@@ -184,25 +177,15 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *plan.Outcome {
 		maxFail = ro.MaxFail.Of(total)
 	}
 	var mu sync.Mutex
-	failures, done, changed := 0, 0, 0
+	progress := &tally{phase: "apply", total: total, start: r.e.now(), now: r.e.now, on: ro.OnHost}
 	stopReason := ""
-	start := r.e.now()
 	finish := func(res plan.HostOutcome) {
 		mu.Lock()
 		defer mu.Unlock()
 		rep.Hosts = append(rep.Hosts, res)
-		done++
-		switch {
-		case res.Error != "":
-			failures++
-			if maxFail >= 0 && failures > maxFail && stopReason == "" {
-				stopReason = fmt.Sprintf("not started: %s failed, more than --max-fail allows (%d)", count(failures, "host"), maxFail)
-			}
-		case len(res.Applied) > 0:
-			changed++
-		}
-		if ro.OnHost != nil {
-			ro.OnHost(Progress{Phase: "apply", Host: res, Done: done, Total: total, Changed: changed, Failed: failures, Elapsed: r.e.now().Sub(start)})
+		progress.add(res, len(res.Applied) > 0)
+		if res.Error != "" && maxFail >= 0 && progress.failed > maxFail && stopReason == "" {
+			stopReason = fmt.Sprintf("not started: %s failed, more than --max-fail allows (%d)", count(progress.failed, "host"), maxFail)
 		}
 	}
 	blocked := func() bool {
@@ -213,14 +196,14 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *plan.Outcome {
 		}
 		return stopReason != ""
 	}
-	forks := r.e.Forks
-	if forks < 1 {
-		forks = 10
+	failures := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return progress.failed
 	}
-	sem := make(chan struct{}, forks)
 	all := batches(r.Plan.Hosts, ro)
 	for b, batch := range all {
-		failedBefore := failures
+		failedBefore := failures()
 		if len(all) > 1 && ctx.Err() == nil && !blocked() {
 			names := make([]string, len(batch))
 			for i, hp := range batch {
@@ -230,47 +213,16 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *plan.Outcome {
 				ro.OnBatch(b+1, len(all), names)
 			}
 		}
-		var wg sync.WaitGroup
-		started := 0
-		for _, hp := range batch {
-			if ctx.Err() != nil || blocked() {
-				break
-			}
+		started := schedule(ctx, r.e.Forks, len(batch), blocked, func(i int) func() {
+			hp := batch[i]
 			hr, ok := r.hosts[hp.Host]
 			if !ok || hp.Error != "" {
 				// Known before the run: counted at once, so the budget sees it before the next host starts.
 				finish(plan.HostOutcome{Host: hp.Host, Error: hp.Error})
-				started++
-				continue
+				return nil
 			}
-			sem <- struct{}{}
-			// A host in flight may have spent the budget while this one waited for a slot.
-			if ctx.Err() != nil || blocked() {
-				<-sem
-				break
-			}
-			started++
-			wg.Add(1)
-			go func(name string, hr *hostRun) {
-				defer func() { <-sem; wg.Done() }()
-				t0 := r.e.now()
-				applied, err := applyHost(ctx, name, hr.steps, r.e.log().With("host", name))
-				res := plan.HostOutcome{Host: name, Applied: applied, Duration: r.e.now().Sub(t0)}
-				if hr.conn != nil {
-					res.SSHSessions, res.Uploads = hr.conn.Stats.Sessions.Load(), hr.conn.Stats.Uploads.Load()
-				}
-				if err != nil {
-					res.Error = r.e.Masker.Mask(err.Error())
-				}
-				attrs := []any{"host", name, "changes", len(applied), "took", res.Duration.Round(time.Millisecond)}
-				if res.Error != "" {
-					attrs = append(attrs, "error", res.Error)
-				}
-				r.e.log().Debug("applied host", attrs...)
-				finish(res)
-			}(hp.Host, hr)
-		}
-		wg.Wait()
+			return func() { finish(r.applyHost(ctx, hp.Host, hr)) }
+		})
 		mu.Lock()
 		reason := stopReason
 		if reason == "" && ctx.Err() != nil {
@@ -279,8 +231,8 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *plan.Outcome {
 		for _, hp := range batch[started:] {
 			rep.Hosts = append(rep.Hosts, plan.HostOutcome{Host: hp.Host, Skipped: reason})
 		}
-		if b == 0 && len(all) > 1 && failures > failedBefore && stopReason == "" {
-			stopReason = canaryFailed(ro, len(batch), failures-failedBefore)
+		if b == 0 && len(all) > 1 && progress.failed > failedBefore && stopReason == "" {
+			stopReason = canaryFailed(ro, len(batch), progress.failed-failedBefore)
 		}
 		mu.Unlock()
 	}
@@ -289,31 +241,23 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *plan.Outcome {
 	return rep
 }
 
-// each runs fn for the hosts in order, at most Forks at a time, and returns how many it started: it starts no new
-// host once blocked says so or the context is done. Hosts in flight always finish.
-func (e *Engine) each(ctx context.Context, hosts []HostSpec, blocked func() bool, fn func(context.Context, HostSpec)) int {
-	forks := e.Forks
-	if forks < 1 {
-		forks = 10
+// applyHost applies one planned host and says how it went.
+func (r *Run) applyHost(ctx context.Context, name string, hr *hostRun) plan.HostOutcome {
+	t0 := r.e.now()
+	applied, err := applyHost(ctx, name, hr.steps, r.e.log().With("host", name))
+	res := plan.HostOutcome{Host: name, Applied: applied, Duration: r.e.now().Sub(t0)}
+	if hr.conn != nil {
+		res.SSHSessions, res.Uploads = hr.conn.Stats.Sessions.Load(), hr.conn.Stats.Uploads.Load()
 	}
-	sem := make(chan struct{}, forks)
-	var wg sync.WaitGroup
-	started := 0
-	for _, h := range hosts {
-		sem <- struct{}{}
-		if ctx.Err() != nil || blocked() {
-			<-sem
-			break
-		}
-		started++
-		wg.Add(1)
-		go func(h HostSpec) {
-			defer func() { <-sem; wg.Done() }()
-			fn(ctx, h)
-		}(h)
+	if err != nil {
+		res.Error = r.e.Masker.Mask(err.Error())
 	}
-	wg.Wait()
-	return started
+	attrs := []any{"host", name, "changes", len(applied), "took", res.Duration.Round(time.Millisecond)}
+	if res.Error != "" {
+		attrs = append(attrs, "error", res.Error)
+	}
+	r.e.log().Debug("applied host", attrs...)
+	return res
 }
 
 func (e *Engine) now() time.Time {
@@ -393,7 +337,7 @@ type selection struct {
 func newSelection(globs []string) *selection {
 	s := &selection{globs: globs, matched: make([]bool, len(globs))}
 	for _, g := range globs {
-		s.res = append(s.res, GlobRegexp(g))
+		s.res = append(s.res, plan.GlobRegexp(g))
 	}
 	return s
 }
@@ -430,23 +374,4 @@ func (s *selection) unmatched() []string {
 		}
 	}
 	return out
-}
-
-// GlobRegexp compiles a resource address glob: * matches any run of characters (slashes included, since addresses
-// hold file paths), ? one character, everything else itself.
-func GlobRegexp(glob string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("^")
-	for _, r := range glob {
-		switch r {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(r)))
-		}
-	}
-	b.WriteString("$")
-	return regexp.MustCompile(b.String())
 }

@@ -69,7 +69,7 @@ func fakeRunOf(t *testing.T, names []string, forks int, failing, unplanned []str
 		if len(entered) > 0 {
 			st.entered = entered[0]
 		}
-		hp, steps, err := PlanHost(context.Background(), name, []Resource{st})
+		hp, steps, err := PlanHost(context.Background(), name, servers(st))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -178,13 +178,6 @@ func TestParseAmount(t *testing.T) {
 		if _, err := ParseAmount("batch", bad); err == nil || !strings.Contains(err.Error(), "--batch") {
 			t.Errorf("%s accepted: %v", bad, err)
 		}
-	}
-}
-
-func TestGlobRegexp(t *testing.T) {
-	re := GlobRegexp("*/file:*fleetctl-inputs.conf")
-	if !re.MatchString("web1/file:/etc/telegraf/telegraf.d/fleetctl-inputs.conf") || re.MatchString("web1/file:/etc/telegraf/telegraf.conf") {
-		t.Fatal("glob")
 	}
 }
 

@@ -218,10 +218,10 @@ func (b *fleetBuilder) rp(h HostSpec) string {
 }
 
 // apiResources are the host's resources on the fleet's servers, in dependency order.
-func (b *fleetBuilder) apiResources(h HostSpec, scripts []alertpacks.Script) ([]Resource, error) {
+func (b *fleetBuilder) apiResources(h HostSpec, scripts []alertpacks.Script) ([]Declared, error) {
 	wpass, rpass := secret.Derive(b.master, h.Name, RoleWrite), secret.Derive(b.master, h.Name, RoleRead)
-	var rs []Resource
-	wrap := func(l *Limit, r Resource) { rs = append(rs, l.Wrap(r)) }
+	var rs []Declared
+	wrap := func(l *Limit, r Resource) { rs = append(rs, OnServer(l.Wrap(r))) }
 	wrap(b.influxLimit, influx.NewDatabase(b.influx, h.Database))
 	if p := h.RetentionPolicy; p != nil {
 		rp, err := influx.NewRetentionPolicy(b.influx, influx.RetentionPolicySpec{Database: h.Database, Name: p.Name,
@@ -268,7 +268,7 @@ func (b *fleetBuilder) scripts(h HostSpec) ([]alertpacks.Script, error) {
 	return scripts, nil
 }
 
-func (b *fleetBuilder) Resources(ctx context.Context, h HostSpec, conn *remote.Conn, facts *system.Facts) ([]Resource, error) {
+func (b *fleetBuilder) Resources(ctx context.Context, h HostSpec, conn *remote.Conn, facts *system.Facts) ([]Declared, error) {
 	osInfo, err := system.Detect(facts.OSRelease, facts.Init)
 	if err != nil {
 		return nil, err
@@ -285,7 +285,7 @@ func (b *fleetBuilder) Resources(ctx context.Context, h HostSpec, conn *remote.C
 	if err != nil {
 		return nil, err
 	}
-	return append(rs, telegrafResources(conn, facts, osInfo, files, b.settings, b.masker)...), nil
+	return append(rs, telegrafResources(h.Name, conn, facts, osInfo, files, b.settings, b.masker)...), nil
 }
 
 // rpForAgent is the retention policy Telegraf writes to: empty means the database's default.

@@ -2,7 +2,6 @@ package provision
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/remote"
@@ -81,11 +80,12 @@ fi`
 }
 
 // telegrafResources returns the host side, in apply order: repository and key, package, configuration, service.
-func telegrafResources(r system.Runner, facts *system.Facts, os *system.OS, files []system.FileSpec, s TelegrafSettings, m *secret.Masker) []Resource {
+// The service watches the package and the configuration files by address: a new package or new content restarts it.
+func telegrafResources(host string, r system.Runner, facts *system.Facts, os *system.OS, files []system.FileSpec, s TelegrafSettings, m *secret.Masker) []Declared {
 	f := os.Family
-	var rs []Resource
+	var rs []Declared
 	if repoFiles := f.RepoFiles(s.Repo); len(repoFiles) > 0 {
-		rs = append(rs, system.NewFileSet(r, facts, system.FileSet{Label: "telegraf repository", Files: repoFiles, Masker: m}))
+		rs = append(rs, OnHost(system.NewFileSet(r, facts, system.FileSet{Label: "telegraf repository", Files: repoFiles, Masker: m})))
 	}
 	pkg := system.NewPackage(r, facts, system.Package{Pkg: s.Package, Version: s.Version, Family: f})
 	conf := system.NewFileSet(r, facts, system.FileSet{Label: "telegraf config", Files: files, Watch: f.ConfigDir,
@@ -94,9 +94,8 @@ func telegrafResources(r system.Runner, facts *system.Facts, os *system.OS, file
 	for _, file := range files {
 		config = append(config, file.Path)
 	}
-	svc := system.NewService(r, facts, system.Service{Unit: "telegraf", Init: os.Init, Config: config, RestartOn: func(c plan.Change) bool {
-		return c.Kind == "package" || (c.Kind == "file" && system.ChangesContent(c) &&
-			(c.Name == f.ConfigMain || strings.HasPrefix(c.Name, f.ConfigDir+"/")))
-	}})
-	return append(rs, pkg, conf, svc)
+	svc := system.NewService(r, facts, system.Service{Unit: "telegraf", Init: os.Init, Config: config,
+		Package: plan.Address(host, pkg.Kind(), pkg.Name()),
+		Watch:   []string{system.FileAddress(host, f.ConfigMain), system.FileAddress(host, f.ConfigDir+"/*")}})
+	return append(rs, OnHost(pkg), OnHost(conf), OnHost(svc))
 }

@@ -47,7 +47,7 @@ func TestAgentRestartsOnlyForWhatItReads(t *testing.T) {
 			for _, p := range system.RepoFilePaths() {
 				facts.Files[p] = system.FileFact{}
 			}
-			rs := telegrafResources(nil, facts, &system.OS{Family: f, Init: "systemd"}, want, TelegrafSettings{Package: "telegraf"}, secret.NewMasker())
+			rs := telegrafResources("web1", nil, facts, &system.OS{Family: f, Init: "systemd"}, want, TelegrafSettings{Package: "telegraf"}, secret.NewMasker())
 			hp, _, err := PlanHost(context.Background(), "web1", rs)
 			if err != nil {
 				t.Fatal(err)

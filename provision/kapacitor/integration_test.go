@@ -244,7 +244,7 @@ func TestIntegrationPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hp, steps, err := provision.PlanHost(ctx, host, []provision.Resource{all[0], p})
+	hp, steps, err := provision.PlanHost(ctx, host, []provision.Declared{provision.OnServer(all[0]), provision.OnServer(p)})
 	if err != nil {
 		t.Fatal(err)
 	}

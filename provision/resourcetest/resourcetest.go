@@ -11,7 +11,7 @@ import (
 // Pending plans rs (fresh state is read) and returns the changes that would alter something.
 func Pending(t testing.TB, ctx context.Context, rs ...provision.Resource) []plan.Change {
 	t.Helper()
-	hp, _, err := provision.PlanHost(ctx, "test", rs)
+	hp, _, err := provision.PlanHost(ctx, "test", onServer(rs))
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
@@ -32,7 +32,7 @@ func Converge(t testing.TB, ctx context.Context, rs ...provision.Resource) []pla
 // Apply plans and applies rs once and returns the changes that were pending.
 func Apply(t testing.TB, ctx context.Context, rs ...provision.Resource) []plan.Change {
 	t.Helper()
-	hp, steps, err := provision.PlanHost(ctx, "test", rs)
+	hp, steps, err := provision.PlanHost(ctx, "test", onServer(rs))
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
@@ -47,6 +47,15 @@ func Actions(chs []plan.Change) []plan.Action {
 	out := make([]plan.Action, len(chs))
 	for i, c := range chs {
 		out[i] = c.Action
+	}
+	return out
+}
+
+// onServer declares server resources (the kinds these helpers test) for the engine.
+func onServer(rs []provision.Resource) []provision.Declared {
+	out := make([]provision.Declared, len(rs))
+	for i, r := range rs {
+		out[i] = provision.OnServer(r)
 	}
 	return out
 }

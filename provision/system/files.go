@@ -121,7 +121,7 @@ func (s *FileSet) Diff(prior []plan.Change) []plan.Change {
 			continue
 		}
 		if s.OwnedPrefix != "" && strings.HasPrefix(name, s.OwnedPrefix) {
-			out = append(out, plan.Change{Kind: "file", Name: p, Action: plan.Delete,
+			out = append(out, plan.Change{Kind: KindFile, Name: p, Action: plan.Delete,
 				Reason: "written by fleetctl and no longer wanted"})
 			continue
 		}
@@ -129,13 +129,13 @@ func (s *FileSet) Diff(prior []plan.Change) []plan.Change {
 		if strings.HasSuffix(name, ".conf") {
 			reason += "; telegraf loads it"
 		}
-		out = append(out, plan.Change{Kind: "file", Name: p, Action: plan.Report, Reason: reason})
+		out = append(out, plan.Change{Kind: KindFile, Name: p, Action: plan.Report, Reason: reason})
 	}
 	return out
 }
 
 func (s *FileSet) diffFile(want FileSpec, got FileFact) plan.Change {
-	ch := plan.Change{Kind: "file", Name: want.Path, ReadDigest: want.digest(got, s.Masker)}
+	ch := plan.Change{Kind: KindFile, Name: want.Path, ReadDigest: want.digest(got, s.Masker)}
 	afterText, afterBinary := want.describe(want.Content, s.Masker)
 	mode := func(m uint32) string { return fmt.Sprintf("%04o", m) }
 	if !got.Exists {
@@ -291,6 +291,12 @@ func (s *FileSet) Fragment(changes []plan.Change) (Fragment, error) {
 	}
 	return frag, nil
 }
+
+// KindFile is the kind of a file set's changes: one change a file, named by its path.
+const KindFile = "file"
+
+// FileAddress is the address of a file's changes (path may be a glob, for plan.GlobRegexp).
+func FileAddress(host, path string) string { return plan.Address(host, KindFile, path) }
 
 // ChangesContent says whether a file change gives a reader of the file something new to read: the file is created
 // or deleted, or its content changes. A change of mode, owner or group alone does not (a running agent read the

@@ -96,8 +96,12 @@ var ErrLockBusy = errors.New("another package manager kept its lock")
 type Service struct {
 	Unit string
 	Init string // "systemd", "openrc", "sysv"
-	// RestartOn says which earlier changes make a restart necessary (their addresses' kinds and name prefixes).
-	RestartOn func(plan.Change) bool
+	// Package is the address of the package resource the service runs from: any change of it restarts the
+	// service, and reloads the init system's units (the unit file may have changed).
+	Package string
+	// Watch are the address globs (plan.GlobRegexp) of the files the service reads: a change of the content of
+	// one (created, deleted or rewritten; not a mode or owner alone) restarts it.
+	Watch []string
 	// Config lists the files the service reads: one modified after its process started means it still runs an
 	// older configuration (an earlier run changed them and stopped before restarting it), so it is restarted.
 	Config []string
@@ -138,12 +142,14 @@ func (s *Service) Diff(prior []plan.Change) []plan.Change {
 	}
 	var because []string
 	for _, c := range prior {
-		if c.Action.Changes() && s.RestartOn != nil && s.RestartOn(c) {
+		if !c.Action.Changes() {
+			continue
+		}
+		pkg := s.Package != "" && c.Address == s.Package
+		if pkg || (ChangesContent(c) && plan.MatchAddress(s.Watch, c.Address)) {
 			because = append(because, c.Kind+":"+c.Name)
 		}
-		if c.Action.Changes() && c.Kind == "package" {
-			s.packageChanged = true
-		}
+		s.packageChanged = s.packageChanged || pkg
 	}
 	if len(because) == 0 && active == "active" && got.Started > 0 {
 		for _, p := range s.Config {
