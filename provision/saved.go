@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/fleetctl/fleetctl/provision/catalog"
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/plan/planfile"
 )
@@ -34,7 +35,7 @@ func (s *Session) Keep(names []string) error {
 	for _, n := range names {
 		want[n] = true
 	}
-	var kept []HostSpec
+	var kept []catalog.Host
 	for _, h := range s.Hosts {
 		if want[h.Name] {
 			kept = append(kept, h)

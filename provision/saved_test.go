@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/fleetctl/fleetctl/inventory"
+	"github.com/fleetctl/fleetctl/provision/catalog"
+	"github.com/fleetctl/fleetctl/provision/engine"
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/plan/planfile"
 	"github.com/fleetctl/fleetctl/provision/secret"
@@ -102,7 +104,7 @@ func TestSavePlanFollowsNoPlantedLink(t *testing.T) {
 
 func TestKeepNarrowsTheSessionToTheSavedHosts(t *testing.T) {
 	s := savingSession(t)
-	s.Hosts = []HostSpec{{Name: "a"}, {Name: "b"}, {Name: "c"}}
+	s.Hosts = []catalog.Host{{Host: engine.Host{Name: "a"}}, {Host: engine.Host{Name: "b"}}, {Host: engine.Host{Name: "c"}}}
 	if err := s.Keep([]string{"c", "a"}); err != nil {
 		t.Fatal(err)
 	}

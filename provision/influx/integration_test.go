@@ -7,12 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/fleetctl/fleetctl/provision/engine"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/fleetctl/fleetctl/provision"
 	"github.com/fleetctl/fleetctl/provision/influx"
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/resourcetest"
@@ -123,12 +123,12 @@ func newHostSet(t *testing.T, c *influx.Client) hostSet {
 	return h
 }
 
-func (h hostSet) resources(t *testing.T, c *influx.Client) []provision.Resource {
+func (h hostSet) resources(t *testing.T, c *influx.Client) []engine.Resource {
 	rp, err := influx.NewRetentionPolicy(c, influx.RetentionPolicySpec{Database: h.db, Name: "fleetctl", Duration: "30d", Default: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []provision.Resource{
+	return []engine.Resource{
 		influx.NewDatabase(c, h.db),
 		rp,
 		influx.NewUser(c, influx.UserSpec{Name: h.writer, Password: h.writePW}),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/fleetctl/fleetctl/provision/engine"
 	"github.com/fleetctl/fleetctl/provision/kapacitor"
 	"io/fs"
 	"net/http"
@@ -15,7 +16,6 @@ import (
 	"time"
 
 	"github.com/fleetctl/fleetctl/alertpacks"
-	"github.com/fleetctl/fleetctl/provision"
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/resourcetest"
 )
@@ -51,8 +51,8 @@ func tasksOf(t *testing.T, c *kapacitor.Client, scripts []alertpacks.Script, db 
 	return tasks
 }
 
-func resources(tasks []*kapacitor.Task) []provision.Resource {
-	out := make([]provision.Resource, len(tasks))
+func resources(tasks []*kapacitor.Task) []engine.Resource {
+	out := make([]engine.Resource, len(tasks))
 	for i, tk := range tasks {
 		out[i] = tk
 	}
@@ -244,7 +244,7 @@ func TestIntegrationPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hp, steps, err := provision.PlanHost(ctx, host, []provision.Declared{provision.OnServer(all[0]), provision.OnServer(p)})
+	hp, steps, err := engine.PlanHost(ctx, host, []engine.Declared{engine.OnServer(all[0]), engine.OnServer(p)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestIntegrationPrune(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("prune plan = %v, want %v", got, want)
 	}
-	if _, err := provision.ApplyHost(ctx, steps); err != nil {
+	if _, err := engine.ApplyHost(ctx, steps); err != nil {
 		t.Fatal(err)
 	}
 	left, err := e.c.List(ctx, host+"-")

@@ -2,16 +2,16 @@ package resourcetest
 
 import (
 	"context"
+	"github.com/fleetctl/fleetctl/provision/engine"
 	"testing"
 
-	"github.com/fleetctl/fleetctl/provision"
 	"github.com/fleetctl/fleetctl/provision/plan"
 )
 
 // Pending plans rs (fresh state is read) and returns the changes that would alter something.
-func Pending(t testing.TB, ctx context.Context, rs ...provision.Resource) []plan.Change {
+func Pending(t testing.TB, ctx context.Context, rs ...engine.Resource) []plan.Change {
 	t.Helper()
-	hp, _, err := provision.PlanHost(ctx, "test", onServer(rs))
+	hp, _, err := engine.PlanHost(ctx, "test", onServer(rs))
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
@@ -20,7 +20,7 @@ func Pending(t testing.TB, ctx context.Context, rs ...provision.Resource) []plan
 
 // Converge applies rs through the engine's plan and apply path, then plans again and fails the test unless
 // nothing is pending. It returns the changes of the first plan.
-func Converge(t testing.TB, ctx context.Context, rs ...provision.Resource) []plan.Change {
+func Converge(t testing.TB, ctx context.Context, rs ...engine.Resource) []plan.Change {
 	t.Helper()
 	first := Apply(t, ctx, rs...)
 	if again := Pending(t, ctx, rs...); len(again) > 0 {
@@ -30,13 +30,13 @@ func Converge(t testing.TB, ctx context.Context, rs ...provision.Resource) []pla
 }
 
 // Apply plans and applies rs once and returns the changes that were pending.
-func Apply(t testing.TB, ctx context.Context, rs ...provision.Resource) []plan.Change {
+func Apply(t testing.TB, ctx context.Context, rs ...engine.Resource) []plan.Change {
 	t.Helper()
-	hp, steps, err := provision.PlanHost(ctx, "test", onServer(rs))
+	hp, steps, err := engine.PlanHost(ctx, "test", onServer(rs))
 	if err != nil {
 		t.Fatalf("plan: %v", err)
 	}
-	if _, err := provision.ApplyHost(ctx, steps); err != nil {
+	if _, err := engine.ApplyHost(ctx, steps); err != nil {
 		t.Fatalf("apply: %v", err)
 	}
 	return hp.Pending()
@@ -52,10 +52,10 @@ func Actions(chs []plan.Change) []plan.Action {
 }
 
 // onServer declares server resources (the kinds these helpers test) for the engine.
-func onServer(rs []provision.Resource) []provision.Declared {
-	out := make([]provision.Declared, len(rs))
+func onServer(rs []engine.Resource) []engine.Declared {
+	out := make([]engine.Declared, len(rs))
 	for i, r := range rs {
-		out[i] = provision.OnServer(r)
+		out[i] = engine.OnServer(r)
 	}
 	return out
 }

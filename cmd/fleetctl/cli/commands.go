@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/fleetctl/fleetctl/provision/engine"
 	"io"
 	"log/slog"
 	"os"
@@ -102,7 +103,7 @@ func asReader(w io.Writer) io.Reader {
 // not nil) with --format json the plan is printed later, in the one document with the report. When ro is not nil
 // its canary (--canary) is resolved against the selected hosts first, so a typo fails before any host is
 // contacted. The caller closes the session and the run when they are not nil, whatever the error.
-func planAndShow(c *ucli.Context, io IO, st *runState, ro *provision.Rollout) (*provision.Session, *provision.Run, io.Writer, error) {
+func planAndShow(c *ucli.Context, io IO, st *runState, ro *engine.Rollout) (*provision.Session, *engine.Run, io.Writer, error) {
 	apply := ro != nil
 	s, err := open(c.Context, c, io)
 	if err != nil {
@@ -115,7 +116,7 @@ func planAndShow(c *ucli.Context, io IO, st *runState, ro *provision.Rollout) (*
 		}
 	}
 	prog := newProgress(c, io)
-	run := s.Plan(c.Context, provision.Rollout{Stop: st.stop, OnHost: prog.onHost})
+	run := s.Plan(c.Context, engine.Rollout{Stop: st.stop, OnHost: prog.onHost})
 	prog.end()
 	out := s.MaskWriter(io.Stdout)
 	if !apply || !jsonOutput(c) {
@@ -134,7 +135,7 @@ func planAndShow(c *ucli.Context, io IO, st *runState, ro *provision.Rollout) (*
 
 // interruptedPlanning is the error of a run whose planning Ctrl-C cut short: the hosts never read are counted as
 // not planned, not as failed.
-func interruptedPlanning(st *runState, run *provision.Run) error {
+func interruptedPlanning(st *runState, run *engine.Run) error {
 	if !st.interrupted() {
 		return nil
 	}
@@ -372,23 +373,23 @@ func checkSavedArg(c *ucli.Context, io IO, path string) error {
 }
 
 // rollout reads --batch and --max-fail.
-func rollout(c *ucli.Context, st *runState) (provision.Rollout, error) {
-	batch, err := provision.ParseAmount("batch", c.String("batch"))
+func rollout(c *ucli.Context, st *runState) (engine.Rollout, error) {
+	batch, err := engine.ParseAmount("batch", c.String("batch"))
 	if err != nil {
-		return provision.Rollout{}, withCode(ExitUsage, err)
+		return engine.Rollout{}, withCode(ExitUsage, err)
 	}
 	if batch.Set && batch.N == 0 {
-		return provision.Rollout{}, withCode(ExitUsage, fmt.Errorf("--batch %s: a batch holds at least one host; give a number of hosts (5) or a percentage above 0 (20%%)", c.String("batch")))
+		return engine.Rollout{}, withCode(ExitUsage, fmt.Errorf("--batch %s: a batch holds at least one host; give a number of hosts (5) or a percentage above 0 (20%%)", c.String("batch")))
 	}
-	maxFail, err := provision.ParseAmount("max-fail", c.String("max-fail"))
+	maxFail, err := engine.ParseAmount("max-fail", c.String("max-fail"))
 	if err != nil {
-		return provision.Rollout{}, withCode(ExitUsage, err)
+		return engine.Rollout{}, withCode(ExitUsage, err)
 	}
-	return provision.Rollout{Batch: batch, MaxFail: maxFail, Stop: st.stop}, nil
+	return engine.Rollout{Batch: batch, MaxFail: maxFail, Stop: st.stop}, nil
 }
 
 // applyRun applies a planned run with progress, prints the summary, and picks the exit code.
-func applyRun(c *ucli.Context, io IO, st *runState, out io.Writer, run *provision.Run, ro provision.Rollout) error {
+func applyRun(c *ucli.Context, io IO, st *runState, out io.Writer, run *engine.Run, ro engine.Rollout) error {
 	prog := newProgress(c, io)
 	ro.OnHost, ro.OnBatch = prog.onHost, prog.onBatch
 	rep := run.Apply(c.Context, ro)
@@ -406,7 +407,7 @@ func applyRun(c *ucli.Context, io IO, st *runState, out io.Writer, run *provisio
 }
 
 // savePlan saves the plan of the hosts that could be planned and says so on stderr, naming the hosts it leaves out.
-func savePlan(io IO, path string, s *provision.Session, run *provision.Run, limit []string) error {
+func savePlan(io IO, path string, s *provision.Session, run *engine.Run, limit []string) error {
 	left, err := s.SavePlan(path, run.Plan, limit)
 	if err != nil {
 		return err
@@ -426,7 +427,7 @@ func savePlan(io IO, path string, s *provision.Session, run *provision.Run, limi
 // applySaved carries out a saved plan: it plans again with the options the plan was made with, for the hosts it
 // covers, and refuses, naming host and resource, when anything differs from what the plan was made from. Like
 // apply, it shows the plan and asks unless --auto-approve.
-func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path string) error {
+func applySaved(c *ucli.Context, io IO, st *runState, ro engine.Rollout, path string) error {
 	saved, err := planfile.Load(path)
 	if err != nil {
 		return withCode(ExitError, err)
@@ -459,7 +460,7 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path
 			count(len(names), "host"), strings.Join(names, ", "))
 	}
 	prog := newProgress(c, io)
-	run := s.Plan(c.Context, provision.Rollout{Stop: st.stop, OnHost: prog.onHost})
+	run := s.Plan(c.Context, engine.Rollout{Stop: st.stop, OnHost: prog.onHost})
 	prog.end()
 	defer run.Close()
 	out := s.MaskWriter(io.Stdout)

@@ -7,39 +7,7 @@ import (
 
 	"github.com/fleetctl/fleetctl/inventory"
 	"github.com/fleetctl/fleetctl/provision/remote"
-	"github.com/fleetctl/fleetctl/templates"
 )
-
-// HostSpecs resolves inventory hosts into what the engine needs: the profile's inputs with the host's adds and
-// drops applied, and the database's retention policy.
-func HostSpecs(inv *inventory.Inventory, hosts []inventory.Host) ([]HostSpec, error) {
-	var rp *RetentionPolicy
-	if p := inv.InfluxDB.RetentionPolicy; p != nil {
-		dur := "INF"
-		if p.Duration > 0 {
-			dur = p.Duration.String()
-		}
-		rp = &RetentionPolicy{Name: p.Name, Duration: dur, Replication: p.Replication, Default: p.Default}
-	}
-	var out []HostSpec
-	for _, h := range hosts {
-		profile := h.Profile
-		if profile == "" {
-			profile = templates.DefaultProfile
-		}
-		prof, err := templates.LoadProfile(profile)
-		if err != nil {
-			return nil, fmt.Errorf("%s: host %s: %w", h.Where(), h.Name, err)
-		}
-		out = append(out, HostSpec{
-			Name: h.Name, Address: h.Address, Port: h.Port, User: h.User,
-			Database: h.Database, RetentionPolicy: rp,
-			Inputs:     templates.ResolveInputs(prof.Inputs, h.InputsAdd, h.InputsDrop),
-			AlertPacks: h.AlertPacks, Vars: h.Vars,
-		})
-	}
-	return out, nil
-}
 
 // SSHConfig builds the fleet's SSH settings from the inventory. acceptNew widens the inventory's setting (a flag
 // can accept new host keys; it cannot refuse what the inventory accepts). The returned func releases the agent.

@@ -1,4 +1,4 @@
-package provision
+package engine
 
 import (
 	"context"
@@ -16,38 +16,23 @@ import (
 	"github.com/fleetctl/fleetctl/provision/system"
 )
 
-// HostSpec is one host as the engine needs it: where it is and everything desired of it, already merged from the
-// inventory's defaults, groups and host entry.
-type HostSpec struct {
+// Host is one host as the engine needs it: its name, and where and as whom to reach it. Everything desired of it
+// is the Builder's.
+type Host struct {
 	Name    string
 	Address string
 	Port    int
 	User    string // empty: the fleet's SSH user
-
-	Database        string
-	RetentionPolicy *RetentionPolicy // nil: the database's default (autogen)
-	Inputs          []string         // final Telegraf input list, in order
-	AlertPacks      []string
-	Vars            map[string]any
-	GlobalTags      map[string]string
 }
 
-// RetentionPolicy is the optional per-database retention policy.
-type RetentionPolicy struct {
-	Name        string
-	Duration    string
-	Replication int
-	Default     bool
-}
-
-// Builder turns one host into its ordered resources, given its open connection and the facts read from it. The
-// fleet's endpoints and secrets live in the Builder, so the engine stays ignorant of InfluxDB, Grafana and
-// Kapacitor.
+// Builder turns one host into its ordered resources, given its open connection and the facts read from it. What
+// the resources are (a fleet's servers, its secrets, what a host gets) lives in the Builder: the engine knows
+// hosts, resources and lanes only.
 type Builder interface {
 	// Query is what to read from every host in the one batched read.
-	Query(h HostSpec) system.Query
+	Query(h Host) system.Query
 	// Resources returns the host's resources in apply order, each declared for its lane.
-	Resources(ctx context.Context, h HostSpec, conn *remote.Conn, facts *system.Facts) ([]Declared, error)
+	Resources(ctx context.Context, h Host, conn *remote.Conn, facts *system.Facts) ([]Declared, error)
 }
 
 // Engine plans and applies hosts in parallel. One Engine serves one run.
@@ -72,7 +57,7 @@ type Run struct {
 }
 
 type hostRun struct {
-	spec  HostSpec
+	spec  Host
 	conn  *remote.Conn
 	steps []Step
 }
@@ -89,7 +74,7 @@ func (r *Run) Close() {
 // Plan connects to every host (Forks at a time), reads its state and diffs it. A host that fails is recorded in
 // the plan with its error; the others go on. The plan keeps the hosts' order. Once ro.Stop is closed no new host
 // starts, and the hosts left out are listed in NotPlanned (not failed: nothing was tried on them).
-func (e *Engine) Plan(ctx context.Context, hosts []HostSpec, ro Rollout) *Run {
+func (e *Engine) Plan(ctx context.Context, hosts []Host, ro Rollout) *Run {
 	run := &Run{Plan: &plan.Plan{Created: e.now()}, e: e, hosts: map[string]*hostRun{}}
 	sel := newSelection(e.Only)
 	var mu sync.Mutex
@@ -126,7 +111,7 @@ func (e *Engine) Plan(ctx context.Context, hosts []HostSpec, ro Rollout) *Run {
 	return run
 }
 
-func (e *Engine) planHost(ctx context.Context, h HostSpec, sel *selection) (*hostRun, plan.HostPlan) {
+func (e *Engine) planHost(ctx context.Context, h Host, sel *selection) (*hostRun, plan.HostPlan) {
 	fail := func(err error) (*hostRun, plan.HostPlan) {
 		return nil, plan.HostPlan{Host: h.Name, Error: e.Masker.Mask(err.Error())}
 	}
