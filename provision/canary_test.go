@@ -9,20 +9,7 @@ import (
 )
 
 func TestCanaryHosts(t *testing.T) {
-	src := `[influxdb]
-url = "http://127.0.0.1:8086"
-admin_user = "admin"
-admin_password = { env = "X" }
-[grafana]
-url = "http://127.0.0.1:3000"
-token = { env = "X" }
-[kapacitor]
-url = "http://127.0.0.1:9092"
-[secrets]
-master = { env = "X" }
-[ssh]
-user = "deploy"
-[groups.canary]
+	src := baseInventory + `[groups.canary]
 [[hosts]]
 name = "web2"
 address = "10.0.0.2"

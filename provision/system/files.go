@@ -79,18 +79,6 @@ func NewFileSet(r Runner, f *Facts, fs FileSet) *FileSet {
 	return &fs
 }
 
-// Query lists what the set needs read.
-func (s *FileSet) Query() Query {
-	q := Query{}
-	for _, f := range s.Files {
-		q.Files = append(q.Files, f.Path)
-	}
-	if s.Watch != "" {
-		q.Dirs = append(q.Dirs, s.Watch)
-	}
-	return q
-}
-
 func (s *FileSet) Kind() string { return "files" }
 func (s *FileSet) Name() string { return s.Label }
 

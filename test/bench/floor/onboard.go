@@ -106,7 +106,7 @@ func onboard(invPath string, forks int, names []string) {
 		var tasks [][]byte
 		for _, s := range scripts {
 			t, err := json.Marshal(map[string]any{"id": h.Name + "-" + s.Alert, "type": "stream", "status": "enabled",
-				"dbrps": []map[string]string{{"db": h.Database, "rp": "autogen"}}, "script": s.Text})
+				"dbrps": []map[string]string{{"db": h.Database, "rp": inv.InfluxDB.RP()}}, "script": s.Text})
 			check(err)
 			tasks = append(tasks, t)
 		}
