@@ -34,6 +34,7 @@ type Inventory struct {
 	refs   []Ref
 	getenv func(string) string
 	home   string
+	pos    map[string]position // where each key is, for errors found after loading (see Err)
 }
 
 // InfluxDB is the [influxdb] section: the InfluxDB 1.x server that gets one database and two users per host.
@@ -210,13 +211,21 @@ func (inv *Inventory) Groups() []string { return slices.Clone(inv.groups) }
 // lists included), in file order, so the engine can reject a typo even where it changes nothing.
 func (inv *Inventory) Refs() []Ref { return slices.Clone(inv.refs) }
 
+// secretRefs are the configured secrets.
+func (inv *Inventory) secretRefs() []SecretRef {
+	var out []SecretRef
+	for _, r := range []SecretRef{inv.InfluxDB.AdminPassword, inv.Grafana.Token, inv.Grafana.Password, inv.Secrets.Master, inv.SSH.SudoPassword} {
+		if r.IsSet() {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
 // CheckSecrets resolves every configured secret and reports all that fail; for a preflight before any change.
 func (inv *Inventory) CheckSecrets() error {
 	var errs Errors
-	for _, r := range []SecretRef{inv.InfluxDB.AdminPassword, inv.Grafana.Token, inv.Grafana.Password, inv.Secrets.Master, inv.SSH.SudoPassword} {
-		if !r.IsSet() {
-			continue
-		}
+	for _, r := range inv.secretRefs() {
 		if _, err := r.Resolve(); err != nil {
 			var e *Error
 			if errors.As(err, &e) {
@@ -275,7 +284,8 @@ func parseAll(name string, data []byte, dir string, getenv func(string) string) 
 		home, _ = os.UserHomeDir()
 	}
 	inv := &Inventory{File: name, Dir: dir, getenv: getenv, home: home}
-	b := &builder{inv: inv, d: &decoder{file: name, pos: positions(string(data))}}
+	inv.pos = positions(string(data))
+	b := &builder{inv: inv, d: &decoder{file: name, pos: inv.pos}}
 	b.root = b.d.table("", raw)
 	b.build()
 	slices.SortStableFunc(inv.refs, func(a, b Ref) int {

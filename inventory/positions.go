@@ -315,3 +315,10 @@ func joinKey(parent, k string) string {
 }
 
 func indexKey(parent string, i int) string { return parent + "[" + strconv.Itoa(i) + "]" }
+
+// Err returns an error located at key ("influxdb.admin_user", "grafana.url"), for a problem found with its value
+// after loading, such as a server refusing it. The line is 0 when the file does not have the key.
+func (inv *Inventory) Err(key, msg, fix string) *Error {
+	p := inv.pos[key]
+	return &Error{File: inv.File, Line: p.line, Key: key, Msg: msg, Fix: fix}
+}

@@ -3,9 +3,12 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/fleetctl/fleetctl/provision/secret"
@@ -40,6 +43,12 @@ func (r SecretRef) String() string {
 	return "unset"
 }
 
+// Err returns an error located at the key that configures this secret, for a problem found with its value, such
+// as a server refusing it.
+func (r SecretRef) Err(msg, fix string) *Error {
+	return &Error{File: r.file, Line: r.line, Key: r.key, Msg: msg, Fix: fix}
+}
+
 // Path is the file a file reference reads, resolved against the inventory's folder; "" for env references.
 func (r SecretRef) Path() string {
 	if r.File == "" {
@@ -50,7 +59,9 @@ func (r SecretRef) Path() string {
 }
 
 // Resolve reads the secret. A missing variable, a missing or unreadable file and an empty value are errors that
-// name the inventory key and what to do. One trailing newline (as left by echo or an editor) is removed.
+// name the inventory key and what to do. So is a file that group or others may read or change, or that belongs to
+// another user (as OpenSSH refuses such a private key), unless FLEETCTL_INSECURE_SECRET_FILES=1. One trailing
+// newline (as left by echo or an editor) is removed.
 func (r SecretRef) Resolve() (secret.Value, error) {
 	change := fmt.Sprintf("change %s in %s", r.key, where(r.file, r.line))
 	fail := func(fix, format string, args ...any) (secret.Value, error) {
@@ -69,12 +80,15 @@ func (r SecretRef) Resolve() (secret.Value, error) {
 		return secret.New(v), nil
 	case r.File != "":
 		p := r.Path()
-		data, err := os.ReadFile(p)
+		data, fi, err := readFile(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			return fail(fmt.Sprintf("create %s or %s", p, change), "secret file %s does not exist", p)
 		}
 		if err != nil {
 			return fail(fmt.Sprintf("make %s readable or %s", p, change), "cannot read secret file: %v", err)
+		}
+		if msg, fix := exposed(p, fi); msg != "" && !r.insecureFilesAllowed() {
+			return fail(fix, "%s", msg)
 		}
 		v := trimNewline(string(data))
 		if v == "" {
@@ -83,6 +97,79 @@ func (r SecretRef) Resolve() (secret.Value, error) {
 		return secret.New(v), nil
 	}
 	return fail(fmt.Sprintf(`set %s = { env = "NAME" } or { file = "path" } in %s`, r.key, r.file), "no secret configured")
+}
+
+// InsecureSecretFilesEnv, set to 1, turns the refusal of a secret file that others may read, or that another user
+// owns, into a warning (see Inventory.SecretFileWarnings).
+const InsecureSecretFilesEnv = "FLEETCTL_INSECURE_SECRET_FILES"
+
+func (r SecretRef) insecureFilesAllowed() bool {
+	getenv := r.getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	return getenv(InsecureSecretFilesEnv) == "1"
+}
+
+// readFile reads p and describes the file it read (not whatever p names by the time a second look is taken).
+func readFile(p string) ([]byte, fs.FileInfo, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := io.ReadAll(f)
+	return data, fi, err
+}
+
+// exposed says what is wrong with a secret file that someone else could read or replace, as OpenSSH says it of a
+// private key: a regular file with any permission for group or others, or owned by a user other than the one
+// running fleetctl (or root). Pipes and devices (a process substitution, /dev/stdin) are not judged.
+func exposed(p string, fi fs.FileInfo) (msg, fix string) {
+	if !fi.Mode().IsRegular() {
+		return "", ""
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		return fmt.Sprintf("secret file %s has mode %04o: group or others can read or change it", p, perm),
+			fmt.Sprintf("chmod 600 %s", p)
+	}
+	if owner, self, ok := owners(fi); ok && owner != self && owner != 0 {
+		return fmt.Sprintf("secret file %s belongs to %s, not to %s who runs fleetctl: its owner can read or change it", p, userName(owner), userName(self)),
+			fmt.Sprintf("chown %s %s, or copy it to a file of your own with mode 600", userName(self), p)
+	}
+	return "", ""
+}
+
+// userName is the login name of uid, or the number when it has none.
+func userName(uid int) string {
+	if u, err := user.LookupId(strconv.Itoa(uid)); err == nil {
+		return u.Username
+	}
+	return "uid " + strconv.Itoa(uid)
+}
+
+// SecretFileWarnings describes, once per file, each configured secret file that is exposed (see Resolve) but
+// accepted because FLEETCTL_INSECURE_SECRET_FILES=1; without that variable Resolve refuses them instead.
+func (inv *Inventory) SecretFileWarnings() []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range inv.secretRefs() {
+		p := r.Path()
+		if r.File == "" || seen[p] || !r.insecureFilesAllowed() {
+			continue
+		}
+		seen[p] = true
+		if fi, err := os.Stat(p); err == nil {
+			if msg, fix := exposed(p, fi); msg != "" {
+				out = append(out, fmt.Sprintf("%s: %s: %s (accepted because %s=1; fix: %s)", where(r.file, r.line), r.key, msg, InsecureSecretFilesEnv, fix))
+			}
+		}
+	}
+	return out
 }
 
 func trimNewline(s string) string {

@@ -95,7 +95,8 @@ func (o *Options) defaults() {
 }
 
 // Open loads and checks the inventory, selects hosts, resolves every secret, fetches and verifies the repository
-// key, and prepares the clients. Everything that would fail for every host fails here, before any host is touched.
+// key, prepares the clients and checks each server's credentials once. Everything that would fail for every host
+// fails here, before any host is touched.
 func Open(ctx context.Context, o Options) (*Session, error) {
 	o.defaults()
 	inv, packs, err := loadChecked(o)
@@ -112,6 +113,9 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	}
 	if err := inv.CheckSecrets(); err != nil {
 		return nil, err
+	}
+	for _, w := range inv.SecretFileWarnings() {
+		o.Log.Warn(w)
 	}
 	m := secret.NewMasker()
 	resolve := func(r inventory.SecretRef) secret.Value {
@@ -141,6 +145,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	if cfg.Servers.Kapacitor, err = kapacitor.NewClient(kapacitor.Config{URL: inv.Kapacitor.URL, HTTPClient: o.HTTPClient}); err != nil {
 		return nil, err
 	}
+	warnCleartext(o.Log, inv)
 	raw, err := repokey.Fetch(ctx, o.HTTPClient, inv.Telegraf.KeyURL)
 	if err != nil {
 		return nil, fmt.Errorf("telegraf.key_url: %w", err)
@@ -162,6 +167,13 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		cfg.Servers.Grafana.Close(ctx)
+	}
+	if err := checkServers(ctx, inv, cfg.Servers.Influx, cfg.Servers.Grafana); err != nil {
+		closeGrafana()
+		if closeSSH != nil {
+			closeSSH()
+		}
+		return nil, err
 	}
 	return &Session{
 		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH, closeGrafana: closeGrafana,

@@ -40,8 +40,8 @@ func TelegrafQuery(pkg string) system.Query {
 }
 
 // TelegrafFiles renders the managed configuration files of a host into the family's paths, the agent writing to
-// agentURL as the host's write user with the given password. The password is inside the outputs file, whose
-// password key is marked secret.
+// agentURL as the host's write user with the given password. The password is inside the outputs file; every file
+// is marked as TOML that may hold secrets.
 func TelegrafFiles(f *system.Family, h Host, agentURL string, password secret.Value) ([]system.FileSpec, error) {
 	agent, err := templates.RenderAgent(templates.Agent{Hostname: h.Name})
 	if err != nil {
@@ -56,11 +56,14 @@ func TelegrafFiles(f *system.Family, h Host, agentURL string, password secret.Va
 	if err != nil {
 		return nil, fmt.Errorf("host %s: %w", h.Name, err)
 	}
+	// Each file may hold a credential on the host, whatever fleetctl writes into it (a telegraf.conf configured by
+	// hand before fleetctl took over): plans show them all masked by parsing.
+	secretKeys := []string{"password"}
 	return []system.FileSpec{
-		{Path: f.ConfigMain, Content: []byte(agent), Mode: 0o644, Owner: "root", Group: "root"},
+		{Path: f.ConfigMain, Content: []byte(agent), Mode: 0o644, Owner: "root", Group: "root", SecretKeys: secretKeys},
 		// The password is in here: readable by root and the agent's group only.
-		{Path: f.ConfigDir + "/" + outputsFileName, Content: []byte(outputs), Mode: 0o640, Owner: "root", Group: "telegraf", SecretKeys: []string{"password"}},
-		{Path: f.ConfigDir + "/" + inputsFileName, Content: []byte(inputs), Mode: 0o644, Owner: "root", Group: "root"},
+		{Path: f.ConfigDir + "/" + outputsFileName, Content: []byte(outputs), Mode: 0o640, Owner: "root", Group: "telegraf", SecretKeys: secretKeys},
+		{Path: f.ConfigDir + "/" + inputsFileName, Content: []byte(inputs), Mode: 0o644, Owner: "root", Group: "root", SecretKeys: secretKeys},
 	}, nil
 }
 

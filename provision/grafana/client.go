@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fleetctl/fleetctl/provision/httpx"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/grafana-tools/sdk"
 )
@@ -25,7 +26,7 @@ type Config struct {
 	Token    secret.Value
 	User     string
 	Password secret.Value
-	// HTTPClient is used for every request; nil means a client with a 30 s timeout.
+	// HTTPClient is used for every request (through httpx.Pin); nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
 }
 
@@ -87,10 +88,8 @@ func NewClient(cfg Config) (*Client, error) {
 	if cfg.Token.IsZero() && cfg.User == "" {
 		return nil, errors.New("grafana: no credentials: set a service-account token or a user and password")
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
+	// Credentials go to the configured origin only: no redirect elsewhere (nor of a request with a body).
+	hc := httpx.Pin(cfg.HTTPClient)
 	// /api/health needs no authentication: the SDK client gets no credentials at all (it would put basic auth
 	// into the URL).
 	sc, err := sdk.NewClient(u.String(), "", hc)
@@ -149,6 +148,18 @@ func IsNotFound(err error) bool {
 	return errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound
 }
 
+// IsUnauthorized reports whether err is Grafana refusing the credentials (HTTP 401: a wrong password, user or token).
+func IsUnauthorized(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.StatusCode == http.StatusUnauthorized
+}
+
+// IsForbidden reports whether err is Grafana refusing an authenticated user or token a permission (HTTP 403).
+func IsForbidden(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.StatusCode == http.StatusForbidden
+}
+
 // IsConflict reports whether err is an HTTP 409 from Grafana (for datasources: the name is taken).
 func IsConflict(err error) bool {
 	var ae *APIError
@@ -166,6 +177,20 @@ func ValidUID(uid string) bool {
 		}
 	}
 	return true
+}
+
+// credentialCheckUID is a datasource uid fleetctl never creates (DatasourceUIDs start with "fleetctl-" and a host).
+const credentialCheckUID = "fleetctl--credential-check"
+
+// CheckCredentials makes one authenticated request, a read of a datasource that does not exist (logging in first
+// with a user and password), and returns nil when Grafana accepted the credentials and lets them read datasources.
+// Otherwise the error is an *APIError: IsUnauthorized for wrong credentials, IsForbidden for missing permissions.
+func (c *Client) CheckCredentials(ctx context.Context) error {
+	_, err := c.do(ctx, http.MethodGet, "api/datasources/uid/"+credentialCheckUID, nil)
+	if err == nil || IsNotFound(err) {
+		return nil
+	}
+	return err
 }
 
 // RemoteDatasource is a datasource as Grafana returns it.
@@ -370,7 +395,7 @@ func (c *Client) login(ctx context.Context) []*http.Cookie {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.hc.Do(req)
+	resp, err := httpx.Do(c.hc, req)
 	if err != nil {
 		return nil
 	}
@@ -443,7 +468,7 @@ func (c *Client) send(ctx context.Context, method, p string, body []byte, cookie
 	default:
 		req.SetBasicAuth(c.user, c.pass.Reveal())
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := httpx.Do(c.hc, req)
 	if err != nil {
 		return nil, 0, err
 	}

@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"time"
 
+	"github.com/fleetctl/fleetctl/provision/httpx"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	client "github.com/influxdata/influxdb1-client/v2"
 )
@@ -22,8 +22,8 @@ type Config struct {
 	// Username and Password are the admin credentials every statement runs with (empty: auth disabled).
 	Username string
 	Password secret.Value
-	// HTTPClient is used for every request; nil means a client with a 30 s timeout. Cancellation and per-call
-	// deadlines come from the context of each call.
+	// HTTPClient is used for every request (through httpx.Pin); nil means a client with a 30 s timeout.
+	// Cancellation and per-call deadlines come from the context of each call.
 	HTTPClient *http.Client
 }
 
@@ -54,10 +54,8 @@ func NewClient(cfg Config) (*Client, error) {
 	if u.User != nil {
 		return nil, fmt.Errorf("influxdb url %q: put credentials in the username and password settings, not the url", u.Redacted())
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
+	// Credentials go to the configured origin only: no redirect elsewhere (nor of a request with a body).
+	hc := httpx.Pin(cfg.HTTPClient)
 	return &Client{base: u, user: cfg.Username, pass: cfg.Password, hc: hc}, nil
 }
 
@@ -110,7 +108,7 @@ func (c *Client) Ping(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("ping influxdb: %w", err)
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := httpx.Do(c.hc, req)
 	if err != nil {
 		return "", fmt.Errorf("ping influxdb: %w", err)
 	}
@@ -152,7 +150,7 @@ func (c *Client) query(ctx context.Context, db, command string, secrets ...secre
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	c.auth(req)
-	resp, err := c.hc.Do(req)
+	resp, err := httpx.Do(c.hc, req)
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +187,7 @@ func (c *Client) Write(ctx context.Context, db, rp, lines string) error {
 	}
 	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
 	c.auth(req)
-	resp, err := c.hc.Do(req)
+	resp, err := httpx.Do(c.hc, req)
 	if err != nil {
 		return fmt.Errorf("write to influxdb database %q: %w", db, err)
 	}

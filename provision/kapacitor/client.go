@@ -11,9 +11,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"time"
 	"unicode"
 
+	"github.com/fleetctl/fleetctl/provision/httpx"
 	"github.com/fleetctl/fleetctl/provision/secret"
 )
 
@@ -24,7 +24,7 @@ type Config struct {
 	// Username and Password are sent as basic auth when Username is set (Kapacitor's auth is optional).
 	Username string
 	Password secret.Value
-	// HTTPClient is used for every request; nil means a client with a 30 s timeout.
+	// HTTPClient is used for every request (through httpx.Pin); nil means a client with a 30 s timeout.
 	HTTPClient *http.Client
 	// PageSize is how many tasks List asks for per request; 0 means Kapacitor's default of 100.
 	PageSize int
@@ -45,10 +45,8 @@ func NewClient(cfg Config) (*Client, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("kapacitor url %q: want http(s)://host:port", cfg.URL)
 	}
-	hc := cfg.HTTPClient
-	if hc == nil {
-		hc = &http.Client{Timeout: 30 * time.Second}
-	}
+	// Credentials go to the configured origin only: no redirect elsewhere (nor of a request with a body).
+	hc := httpx.Pin(cfg.HTTPClient)
 	ps := cfg.PageSize
 	if ps <= 0 {
 		ps = 100
@@ -277,7 +275,7 @@ func (c *Client) do(ctx context.Context, method, p string, q url.Values, body, o
 	if c.user != "" {
 		req.SetBasicAuth(c.user, c.pass.Reveal())
 	}
-	resp, err := c.hc.Do(req)
+	resp, err := httpx.Do(c.hc, req)
 	if err != nil {
 		return err
 	}

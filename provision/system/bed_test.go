@@ -7,7 +7,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/remote"
+	"github.com/fleetctl/fleetctl/provision/repokey"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/fleetctl/fleetctl/provision/system"
 	"github.com/fleetctl/fleetctl/test/testbed"
@@ -230,12 +230,13 @@ func TestInstallWaitsForAnotherPackageManager(t *testing.T) {
 			defer cancel()
 			conn := dialAs(t, ctx, bed, h, remote.Config{})
 			f := system.Families()[c.family]
-			// The bed serves its key armored (repo.asc) and as a binary keyring beside it (repo.gpg).
-			key, err := os.ReadFile(bed.Repo.KeyFile)
+			// The key as fleetctl installs it: verified against the pin and re-encoded, so the host ends with the
+			// same key file an apply writes.
+			data, err := os.ReadFile(bed.Repo.KeyFile)
 			if err != nil {
 				t.Fatal(err)
 			}
-			keyring, err := os.ReadFile(filepath.Join(filepath.Dir(bed.Repo.KeyFile), "repo.gpg"))
+			k, err := repokey.Verify(data, bed.Repo.KeyFingerprint)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -244,7 +245,7 @@ func TestInstallWaitsForAnotherPackageManager(t *testing.T) {
 				t.Fatal(err)
 			}
 			repo := system.NewFileSet(conn, facts, system.FileSet{Label: "repository", Masker: secret.NewMasker(),
-				Files: f.RepoFiles(system.Repo{AptURL: bed.Repo.AptURL, RPMURL: bed.Repo.RPMURL, Key: keyring, KeyArmored: key})})
+				Files: f.RepoFiles(system.Repo{AptURL: bed.Repo.AptURL, RPMURL: bed.Repo.RPMURL, Key: k.Binary, KeyArmored: k.Armored})})
 			if err := repo.Apply(ctx, pending(repo.Diff(nil))); err != nil {
 				t.Fatal(err)
 			}

@@ -26,8 +26,9 @@ type FileSpec struct {
 	Group   string
 	// Summary describes binary content in plans (a key's fingerprints); nil shows a digest. Text files show a diff.
 	Summary func([]byte) string
-	// SecretKeys are TOML keys whose values are secrets: masked in plans whatever the value, so a password on the
-	// host that fleetctl does not know (an old one) is never shown either.
+	// SecretKeys mark a TOML file that may hold secrets. Plans show it masked by parsing (secret.Masker.MaskTOML):
+	// the values of these keys and of every key named like a credential, whatever the value, so that a password on
+	// the host that fleetctl does not know (an old one) is never shown either, and any string carrying a secret.
 	SecretKeys []string
 }
 
@@ -48,7 +49,10 @@ func (f FileSpec) describe(content []byte, m *secret.Masker) (text string, summa
 		return f.Summary(content), true
 	}
 	if utf8.Valid(content) && !bytes.ContainsRune(content, 0) {
-		return maskKeys(m.Mask(string(content)), f.SecretKeys), false
+		if len(f.SecretKeys) > 0 {
+			return m.MaskTOML(string(content), f.SecretKeys...), false
+		}
+		return m.Mask(string(content)), false
 	}
 	return "binary, " + sizeAndSum(content), true
 }
@@ -166,25 +170,6 @@ func (s *FileSet) diffFile(want FileSpec, got FileFact) plan.Change {
 		ch.Action = plan.Update
 	}
 	return ch
-}
-
-// maskKeys replaces the value of every `key = "…"` (or '…') line whose key is listed.
-func maskKeys(text string, keys []string) string {
-	if len(keys) == 0 {
-		return text
-	}
-	lines := strings.SplitAfter(text, "\n")
-	for i, line := range lines {
-		k, _, ok := strings.Cut(line, "=")
-		if ok && slices.Contains(keys, strings.TrimSpace(k)) {
-			nl := ""
-			if strings.HasSuffix(line, "\n") {
-				nl = "\n"
-			}
-			lines[i] = k + `= "` + secret.Mask + `"` + nl
-		}
-	}
-	return strings.Join(lines, "")
 }
 
 // digest fingerprints what was read of a file for saved plans, from nothing secret: its metadata, its content as

@@ -80,7 +80,7 @@ func TestAgentRefusesBrokenConfig(t *testing.T) {
 		t.Errorf("temporary files left beside the agent's configuration:\n%s", got)
 	}
 	// Nothing of it took effect: the change is still pending, and only it.
-	if s := hostSection(e.must("plan"), host); !strings.Contains(s, "~ update file:"+inputs) || !strings.Contains(s, "+[[inputs.apache]]") {
+	if s := hostSection(e.must("plan"), host); !strings.Contains(s, addressed("~ update file:"+inputs, host)) || !strings.Contains(s, "+[[inputs.apache]]") {
 		t.Errorf("the refused change is not pending any more:\n%s", s)
 	}
 

@@ -71,7 +71,7 @@ func TestSSHAgent(t *testing.T) {
 	e.edit(`identity_files = ["`+e.bed.SSH.ClientKey+`"]`+"\nuse_agent = false", "use_agent = true")
 	t.Setenv("SSH_AUTH_SOCK", sock)
 	// The plan read the host (a fresh one, so its package is to install): only a login shows that.
-	if s := hostSection(e.must("plan"), hostAgent); !strings.Contains(s, "+ create package:telegraf") {
+	if s := hostSection(e.must("plan"), hostAgent); !strings.Contains(s, "+ create "+hostAgent+"/package:telegraf") {
 		t.Fatalf("plan through ssh-agent did not read the host:\n%s", s)
 	}
 	// The agent's key is what logged in: with another key in the agent instead, the host refuses the same run.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -109,6 +110,22 @@ func addressed(line, host string) string {
 
 // hostSection is one host's part of a text plan, from its header line to the blank line after it.
 func hostSection(plan, host string) string {
-	m := regexp.MustCompile(`(?ms)^` + regexp.QuoteMeta(host) + `: .*?(\n\n|\z)`).FindString(plan)
-	return strings.TrimRight(m, "\n")
+	for _, m := range sectionRE.FindAllStringSubmatch(plan, -1) {
+		names, grouped := strings.CutSuffix(m[1], " (the same on each)")
+		if !slices.Contains(strings.Split(names, ", "), host) {
+			continue
+		}
+		section := strings.TrimRight(m[0], "\n")
+		if grouped {
+			// Hosts with the same changes are shown once, their addresses with "*" for the host: as this host's.
+			section = host + section[len(m[1]):]
+			section = strings.ReplaceAll(section, " */", " "+host+"/")
+		}
+		return section
+	}
+	return ""
 }
+
+// sectionRE is one host's section of a text plan (or one of hosts shown together): its header up to ": ", then
+// its lines up to a blank line.
+var sectionRE = regexp.MustCompile(`(?ms)^([^\n]*?): .*?(\n\n|\z)`)

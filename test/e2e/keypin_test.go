@@ -200,7 +200,7 @@ func TestKeyPinHolds(t *testing.T) {
 		if family[h] == system.RPMKey {
 			shown += " in 2 armored blocks"
 		}
-		for _, w := range []string{"~ update file:" + family[h], shown + " → OpenPGP key " + pin} {
+		for _, w := range []string{addressed("~ update file:"+family[h], h), shown + " → OpenPGP key " + pin} {
 			if !strings.Contains(s, w) {
 				t.Errorf("%s: plan lacks %q:\n%s", h, w, s)
 			}
