@@ -73,13 +73,12 @@ type FileSet struct {
 	Check       string     // shell command run as root after install; non-zero exit restores the previous files
 	Masker      *secret.Masker
 
-	runner Runner
-	facts  *Facts
+	bound
 }
 
 // NewFileSet binds a file set to a host's connection and facts.
 func NewFileSet(r Runner, f *Facts, fs FileSet) *FileSet {
-	fs.runner, fs.facts = r, f
+	fs.bound = bound{r, f}
 	return &fs
 }
 
@@ -193,9 +192,6 @@ var ErrCheckFailed = errors.New("configuration check failed")
 func (s *FileSet) Apply(ctx context.Context, changes []plan.Change) error {
 	return runOne(ctx, s, changes)
 }
-
-// Runner is the connection the set's fragment runs on.
-func (s *FileSet) Runner() Runner { return s.runner }
 
 // Fragment is the set's apply as one root script: all-or-nothing, so any failure before the check's verdict (and
 // the check's refusal) puts back what was replaced.

@@ -19,13 +19,12 @@ type Package struct {
 	// LockWait bounds the wait, before each step, for another run of the package manager; 0 is LockWait.
 	LockWait time.Duration
 
-	runner Runner
-	facts  *Facts
+	bound
 }
 
 // NewPackage binds a package to a host.
 func NewPackage(r Runner, f *Facts, p Package) *Package {
-	p.runner, p.facts = r, f
+	p.bound = bound{r, f}
 	return &p
 }
 
@@ -65,9 +64,6 @@ func (p *Package) Apply(ctx context.Context, changes []plan.Change) error {
 	return runOne(ctx, p, changes)
 }
 
-// Runner is the connection the package's fragment runs on.
-func (p *Package) Runner() Runner { return p.runner }
-
 // Fragment installs the package (at its pinned version) from the declared repository. It reports (Note) when it
 // has to wait for a lock, naming the lock and its holder.
 func (p *Package) Fragment([]plan.Change) (Fragment, error) {
@@ -106,8 +102,7 @@ type Service struct {
 	// older configuration (an earlier run changed them and stopped before restarting it), so it is restarted.
 	Config []string
 
-	runner Runner
-	facts  *Facts
+	bound
 	// packageChanged is set by Diff when the package is installed or upgraded in this run: only then can the unit
 	// file have changed, and only then is systemd asked to reload every unit.
 	packageChanged bool
@@ -115,7 +110,7 @@ type Service struct {
 
 // NewService binds a service to a host.
 func NewService(r Runner, f *Facts, s Service) *Service {
-	s.runner, s.facts = r, f
+	s.bound = bound{r, f}
 	return &s
 }
 
@@ -176,9 +171,6 @@ func (s *Service) Diff(prior []plan.Change) []plan.Change {
 func (s *Service) Apply(ctx context.Context, changes []plan.Change) error {
 	return runOne(ctx, s, changes)
 }
-
-// Runner is the connection the service's fragment runs on.
-func (s *Service) Runner() Runner { return s.runner }
 
 // Fragment does what the changes ask and no more: enable when the plan found the service not enabled, restart when
 // something it reads changed, start when it was not running. Every call is one service-manager process, and on a
