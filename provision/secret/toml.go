@@ -313,6 +313,28 @@ func (lx *tomlLexer) keyval(prefix []string) {
 	lx.value(path)
 }
 
+// items reads the elements of an array or an inline table, from its opening bracket to close, each with item.
+// An unclosed one sets bad.
+func (lx *tomlLexer) items(close byte, item func()) {
+	lx.i++
+	for {
+		lx.skipBlank()
+		if lx.eof() || lx.bad {
+			lx.bad = true
+			return
+		}
+		if lx.peek() == close {
+			lx.i++
+			return
+		}
+		item()
+		lx.skipBlank()
+		if lx.peek() == ',' {
+			lx.i++
+		}
+	}
+}
+
 // value reads one value; the whole of it is masked when its path is secret, a string when it carries a secret.
 func (lx *tomlLexer) value(path []string) {
 	from := lx.i
@@ -333,42 +355,10 @@ func (lx *tomlLexer) value(path []string) {
 		str = lx.src[from+1 : max(from+1, lx.i-1)]
 	case lx.peek() == '[':
 		isString = false
-		lx.i++
-		for {
-			lx.skipBlank()
-			if lx.eof() || lx.bad {
-				lx.bad = true
-				return
-			}
-			if lx.peek() == ']' {
-				lx.i++
-				break
-			}
-			lx.value(path)
-			lx.skipBlank()
-			if lx.peek() == ',' {
-				lx.i++
-			}
-		}
+		lx.items(']', func() { lx.value(path) })
 	case lx.peek() == '{':
 		isString = false
-		lx.i++
-		for {
-			lx.skipBlank()
-			if lx.eof() || lx.bad {
-				lx.bad = true
-				return
-			}
-			if lx.peek() == '}' {
-				lx.i++
-				break
-			}
-			lx.keyval(path)
-			lx.skipBlank()
-			if lx.peek() == ',' {
-				lx.i++
-			}
-		}
+		lx.items('}', func() { lx.keyval(path) })
 	default:
 		// Numbers, booleans, dates and times (which may hold one space): up to a delimiter.
 		isString = false

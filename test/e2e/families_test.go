@@ -111,6 +111,9 @@ func addressed(line, host string) string {
 // hostSection is one host's part of a text plan, from its header line to the blank line after it.
 func hostSection(plan, host string) string {
 	for _, m := range sectionRE.FindAllStringSubmatch(plan, -1) {
+		if m[1] == host { // a whole header asked for, such as "web1, web2 (the same on each)"
+			return strings.TrimRight(m[0], "\n")
+		}
 		names, grouped := strings.CutSuffix(m[1], " (the same on each)")
 		if !slices.Contains(strings.Split(names, ", "), host) {
 			continue
