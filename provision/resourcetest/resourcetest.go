@@ -2,9 +2,9 @@ package resourcetest
 
 import (
 	"context"
-	"github.com/fleetctl/fleetctl/provision/engine"
 	"testing"
 
+	"github.com/fleetctl/fleetctl/provision/engine"
 	"github.com/fleetctl/fleetctl/provision/plan"
 )
 

@@ -5,11 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"github.com/fleetctl/fleetctl/provision/catalog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/fleetctl/fleetctl/provision/catalog"
 )
 
 // Hosts of this file, used by no other test.

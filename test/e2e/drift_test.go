@@ -3,7 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/fleetctl/fleetctl/provision/catalog"
 	"net/http"
 	"net/url"
 	"os"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fleetctl/fleetctl/provision/catalog"
 )
 
 // TestDriftMatrix onboards one real-systemd host, then for every kind of drift the issue lists makes it behind

@@ -2,10 +2,11 @@ package e2e
 
 import (
 	"fmt"
-	"github.com/fleetctl/fleetctl/provision/catalog"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fleetctl/fleetctl/provision/catalog"
 )
 
 // TestOnboardFreshDebian12 is the main job: one apply on a fresh Debian 12 host with real systemd leaves Telegraf

@@ -2,11 +2,12 @@ package cli
 
 import (
 	"fmt"
-	"github.com/fleetctl/fleetctl/provision/engine"
 	"io"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/fleetctl/fleetctl/provision/engine"
 )
 
 // progress shows hosts finishing: a status line redrawn in place on a terminal, one plain line per host otherwise

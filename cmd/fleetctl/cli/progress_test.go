@@ -2,11 +2,11 @@ package cli
 
 import (
 	"errors"
-	"github.com/fleetctl/fleetctl/provision/engine"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fleetctl/fleetctl/provision/engine"
 	"github.com/fleetctl/fleetctl/provision/plan"
 )
 
