@@ -21,7 +21,7 @@ import (
 )
 
 // Integration tests against the test bed's real Kapacitor 1.5.9 and InfluxDB. They are an external test package:
-// provision, whose engine builds kapacitor resources, imports this package.
+// they use only the exported API, as the catalog does.
 
 // handMadeScript is a task someone defined without fleetctl.
 const handMadeScript = "stream\n    |from()\n        .measurement('cpu')\n    |httpOut('x')\n"

@@ -2,6 +2,9 @@ package resourcetest
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/fleetctl/fleetctl/provision/engine"
@@ -58,4 +61,44 @@ func onServer(rs []engine.Resource) []engine.Declared {
 		out[i] = engine.OnServer(r)
 	}
 	return out
+}
+
+// Fields renders a change's fields as "name:before→after", sensitive ones as "name:(sensitive)".
+func Fields(ch plan.Change) string {
+	var out []string
+	for _, f := range ch.Fields {
+		if f.Sensitive {
+			out = append(out, f.Name+":(sensitive)")
+		} else {
+			out = append(out, f.Name+":"+f.Before+"→"+f.After)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// NoSecret renders v with %+v, %#v, %v and as JSON and fails the test if one of the secrets shows up, or if v is
+// changes and a sensitive field of one carries a value.
+func NoSecret(t testing.TB, v any, secrets ...string) {
+	t.Helper()
+	js, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := fmt.Sprintf("%+v\n%#v\n%v\n", v, v, v) + string(js)
+	for _, s := range secrets {
+		if strings.Contains(all, s) {
+			t.Fatalf("secret %q leaked: %s", s, all)
+		}
+	}
+	chs, _ := v.([]plan.Change)
+	if ch, ok := v.(plan.Change); ok {
+		chs = []plan.Change{ch}
+	}
+	for _, ch := range chs {
+		for _, f := range ch.Fields {
+			if f.Sensitive && (f.Before != "" || f.After != "") {
+				t.Fatalf("sensitive field carries a value: %+v", f)
+			}
+		}
+	}
 }
