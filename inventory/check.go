@@ -347,3 +347,63 @@ func (inv *Inventory) AppliesTo(r Ref) []Host {
 	}
 	return out
 }
+
+// proxyJump reads a proxy_jump key (ssh, a group or a host): OpenSSH's ProxyJump syntax, [user@]host[:port] hops
+// separated by commas, or "none". It returns the value and where it is written.
+func (b *builder) proxyJump(t *table) (string, string) {
+	v, ok := t.str("proxy_jump")
+	if !ok {
+		return "", ""
+	}
+	k := t.key("proxy_jump")
+	from := fmt.Sprintf("%s (%s)", where(b.d.file, t.pos("proxy_jump").line), k)
+	if problem := checkProxyJump(v); problem != "" {
+		t.errorf("proxy_jump", `write [user@]host[:port], several hops separated by commas (the first is dialed first), or "none"`, "%s", problem)
+		return "", ""
+	}
+	return v, from
+}
+
+// checkProxyJump explains what is wrong with a ProxyJump value, or returns "".
+func checkProxyJump(v string) string {
+	if v == "none" {
+		return ""
+	}
+	if strings.TrimSpace(v) == "" {
+		return "must not be empty"
+	}
+	for _, hop := range strings.Split(v, ",") {
+		rest := strings.TrimPrefix(strings.TrimSpace(hop), "ssh://")
+		if u, r, ok := strings.Cut(rest, "@"); ok {
+			if !userRE.MatchString(u) {
+				return fmt.Sprintf("jump host %q: %q is not a valid user name", hop, u)
+			}
+			rest = r
+		}
+		host, port := rest, ""
+		if strings.HasPrefix(rest, "[") {
+			end := strings.IndexByte(rest, ']')
+			if end < 0 || (rest[end+1:] != "" && !strings.HasPrefix(rest[end+1:], ":")) {
+				return fmt.Sprintf("jump host %q: write an IPv6 address as [address]:port", hop)
+			}
+			host, port = rest[1:end], strings.TrimPrefix(rest[end+1:], ":")
+			if _, err := netip.ParseAddr(host); err != nil {
+				return fmt.Sprintf("jump host %q: %q is not an IPv6 address", hop, host)
+			}
+		} else if h, p, ok := strings.Cut(rest, ":"); ok {
+			host, port = h, p
+		}
+		if host == "" {
+			return fmt.Sprintf("jump host %q: no host", hop)
+		}
+		if problem, _ := checkAddress(host); problem != "" && !strings.HasPrefix(rest, "[") {
+			return fmt.Sprintf("jump host %q: %q: %s", hop, host, problem)
+		}
+		if port != "" {
+			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+				return fmt.Sprintf("jump host %q: port %q is not between 1 and 65535", hop, port)
+			}
+		}
+	}
+	return ""
+}

@@ -109,6 +109,15 @@ type SSH struct {
 	SudoPassword      SecretRef     // unset: sudo must be password-less
 	ConnectTimeout    time.Duration // default 10s
 	CommandTimeout    time.Duration // default 5m
+	// ConfigFile is the OpenSSH client configuration read for each host (absolute; default ~/.ssh/config); "" when
+	// config_file = "none". ConfigFileSet: written in the inventory, so a missing file is an error.
+	ConfigFile    string
+	ConfigFileSet bool
+	ProxyJump     string // the fleet's jump hosts in OpenSSH syntax; "" when unset, "none" to go direct
+	ProxyJumpFrom string // where ProxyJump is written, for messages: "inventory.toml:12 (ssh.proxy_jump)"
+	// Which of the settings above the inventory writes: those win over ssh_config; the others are defaults that
+	// ssh_config's values replace.
+	UserSet, PortSet, IdentityFilesSet, KnownHostsSet, AcceptNewHostKeysSet bool
 }
 
 // Alerts is the [alerts] section: the handlers every alert pack's alerts go to. Values are safe inside TICK
@@ -136,6 +145,13 @@ type Host struct {
 	AlertPacks []string       // final list, in order of first mention
 	Vars       map[string]any // string, int64, float64, bool, or []any of those
 	Database   string
+
+	// PortSet and UserSet say whether the inventory gives Port and User (the host, or ssh.port and ssh.user): those
+	// win over ssh_config. ProxyJump is the host's jump hosts (its own proxy_jump, else its last group's, else
+	// ssh.proxy_jump), "" when none of them sets it; ProxyJumpFrom says where it is written.
+	PortSet, UserSet bool
+	ProxyJump        string
+	ProxyJumpFrom    string
 
 	Index int // position in the file's hosts array: the N in hosts[N]
 	Line  int // line of the host's [[hosts]] header
@@ -313,9 +329,10 @@ type builder struct {
 	d    *decoder
 	root *table
 
-	defaults *level
-	groups   map[string]*level
-	scope    refScope // the level being read, recorded in its Refs
+	defaults   *level
+	groups     map[string]*level
+	scope      refScope             // the level being read, recorded in its Refs
+	groupJumps map[string][2]string // each group's proxy_jump and where it is written
 }
 
 func (b *builder) build() {
@@ -498,11 +515,34 @@ func (b *builder) ssh(t *table) {
 	s.Port, s.UseAgent = 22, true
 	s.ConnectTimeout, s.CommandTimeout = 10*time.Second, 5*time.Minute
 	known := "~/.ssh/known_hosts"
+	if p, err := expandPath("~/.ssh/config", b.inv.Dir, b.inv.home); err == nil {
+		s.ConfigFile = p
+	}
+	if p, err := expandPath(known, b.inv.Dir, b.inv.home); err == nil {
+		s.KnownHosts = p
+	}
 	if !b.section(t, false, "") {
 		return
 	}
 	s.User, _ = t.user("user")
 	s.Port = t.port("port", 22)
+	s.UserSet, s.PortSet = s.User != "", t.has("port")
+	s.KnownHostsSet, s.AcceptNewHostKeysSet, s.IdentityFilesSet = t.has("known_hosts"), t.has("accept_new_host_keys"), t.has("identity_files")
+	if v, ok := t.str("config_file"); ok {
+		s.ConfigFileSet = true
+		switch p, err := expandPath(v, b.inv.Dir, b.inv.home); {
+		case v == "none":
+			s.ConfigFile = ""
+		case v == "" || err != nil:
+			if err == nil {
+				err = errEmptyPath
+			}
+			t.errorf("config_file", pathFix(err)+`, or "none" to read no ssh_config`, "%v", err)
+		default:
+			s.ConfigFile = p
+		}
+	}
+	s.ProxyJump, s.ProxyJumpFrom = b.proxyJump(t)
 	files, _ := t.strings("identity_files")
 	for i, f := range files {
 		p, err := expandPath(f, b.inv.Dir, b.inv.home)
@@ -595,6 +635,7 @@ func (b *builder) alerts(t *table) {
 
 func (b *builder) groupsSection(t *table) {
 	b.groups = map[string]*level{}
+	b.groupJumps = map[string][2]string{}
 	if t == nil || t.missing {
 		return
 	}
@@ -608,6 +649,8 @@ func (b *builder) groupsSection(t *table) {
 			t.errorf(name, nameFix(name), "invalid group name %q: %s", name, why)
 		}
 		b.scope = refScope{group: name}
+		pj, from := b.proxyJump(gt)
+		b.groupJumps[name] = [2]string{pj, from}
 		b.groups[name] = b.level(gt)
 		b.inv.groups = append(b.inv.groups, name)
 		gt.done()
@@ -721,9 +764,12 @@ func (b *builder) host(i int, m map[string]any) Host {
 	if u, ok := t.user("user"); ok {
 		h.User = u
 	}
-	if h.User == "" && !t.has("user") {
-		t.errorf("user", `set user here, or ssh.user for all hosts`, "no SSH user")
+	h.PortSet, h.UserSet = t.has("port") || b.inv.SSH.PortSet, h.User != ""
+	// With an ssh_config file the user may come from its User; provision checks that one is found.
+	if h.User == "" && !t.has("user") && b.inv.SSH.ConfigFile == "" {
+		t.errorf("user", `set user here, or ssh.user for all hosts (or User in an ssh_config file)`, "no SSH user")
 	}
+	h.ProxyJump, h.ProxyJumpFrom = b.inv.SSH.ProxyJump, b.inv.SSH.ProxyJumpFrom
 	if groups, ok := t.strings("groups"); ok {
 		seen := map[string]bool{}
 		for j, g := range groups {
@@ -751,12 +797,19 @@ func (b *builder) host(i int, m map[string]any) Host {
 		h.Database = db
 	}
 	b.scope = refScope{host: i + 1}
+	ownJump, ownJumpFrom := b.proxyJump(t)
 	own := b.level(t)
 	t.done()
 
 	levels := []*level{b.defaults}
 	for _, g := range h.Groups {
 		levels = append(levels, b.groups[g])
+		if j := b.groupJumps[g]; j[0] != "" {
+			h.ProxyJump, h.ProxyJumpFrom = j[0], j[1]
+		}
+	}
+	if ownJump != "" {
+		h.ProxyJump, h.ProxyJumpFrom = ownJump, ownJumpFrom
 	}
 	levels = append(levels, own)
 	merge(&h, levels)

@@ -108,23 +108,23 @@ func TestExample(t *testing.T) {
 			InputsAdd:  []string{"nginx"},
 			AlertPacks: []string{"cpu", "memory", "disk", "swap", "load", "deadman"},
 			Vars:       map[string]any{"cpu_crit": int64(90), "cpu_crit_minutes": int64(15), "disk_crit": int64(90), "deadman_interval": "10m"},
-			Database:   "web1", Index: 0, Line: 88, file: file},
+			Database:   "web1", Index: 0, Line: 88, file: file, PortSet: true, UserSet: true},
 		{Name: "web2", Address: "web2.example.com", Port: 22, User: "deploy", Groups: []string{"tiny", "web", "eu"}, Profile: "base",
 			InputsAdd: []string{"nginx"}, InputsDrop: []string{"swap"},
 			// tiny replaced the list, then web added nginx.
 			AlertPacks: []string{"cpu", "memory", "disk", "deadman"},
 			Vars:       map[string]any{"cpu_crit": int64(95), "cpu_crit_minutes": int64(15), "disk_crit": int64(90), "deadman_interval": "10m"},
-			Database:   "web2", Index: 1, Line: 93, file: file},
+			Database:   "web2", Index: 1, Line: 93, file: file, PortSet: true, UserSet: true},
 		{Name: "db-1", Address: "2001:db8::10", Port: 2222, User: "admin", Groups: []string{"db"}, Profile: "base",
 			InputsAdd:  []string{"postgresql"},
 			AlertPacks: []string{"cpu", "memory", "disk", "swap", "deadman"},
 			Vars:       map[string]any{"cpu_crit": int64(80), "cpu_crit_minutes": int64(15), "disk_crit": int64(80)},
-			Database:   "db_primary", Index: 2, Line: 100, file: file},
+			Database:   "db_primary", Index: 2, Line: 100, file: file, PortSet: true, UserSet: true},
 		{Name: "backup.lon", Address: "backup.lon.example.com", Port: 22, User: "deploy", Profile: "minimal",
 			InputsAdd:  []string{"smart"},
 			AlertPacks: []string{"cpu", "memory", "disk", "swap", "load", "deadman"},
 			Vars:       map[string]any{"cpu_crit": int64(80), "cpu_crit_minutes": int64(15), "disk_crit": int64(90)},
-			Database:   "backup_lon", Index: 3, Line: 109, file: file},
+			Database:   "backup_lon", Index: 3, Line: 109, file: file, PortSet: true, UserSet: true},
 	}
 	for i := range want {
 		if !equalHost(hosts[i], want[i]) {
@@ -170,7 +170,7 @@ func TestDefaults(t *testing.T) {
 	}); got != want {
 		t.Errorf("telegraf = %+v", got)
 	}
-	want := SSH{Port: 22, UseAgent: true, KnownHosts: "/home/ops/.ssh/known_hosts", ConnectTimeout: 10 * time.Second, CommandTimeout: 5 * time.Minute}
+	want := SSH{Port: 22, UseAgent: true, KnownHosts: "/home/ops/.ssh/known_hosts", ConfigFile: "/home/ops/.ssh/config", ConnectTimeout: 10 * time.Second, CommandTimeout: 5 * time.Minute}
 	got := inv.SSH
 	if got.SudoPassword.IsSet() {
 		t.Errorf("sudo_password = %v, want unset", got.SudoPassword)
@@ -298,7 +298,7 @@ func TestErrors(t *testing.T) {
 		{"missing_host_keys", []string{
 			`testdata/errors/missing_host_keys.toml:17: hosts[0].name: required (add name = "web1")`,
 			`testdata/errors/missing_host_keys.toml:17: hosts[0].address: required (add address = "10.0.0.5", an IP address or DNS name)`,
-			`testdata/errors/missing_host_keys.toml:17: hosts[0].user: no SSH user (set user here, or ssh.user for all hosts)`,
+			`testdata/errors/missing_host_keys.toml:17: hosts[0].user: no SSH user (set user here, or ssh.user for all hosts (or User in an ssh_config file))`,
 		}},
 		{"hosts_table", []string{
 			`testdata/errors/hosts_table.toml:19: hosts: must be an array of tables, not a single table (write [[hosts]] (double brackets) before each host)`,

@@ -28,10 +28,13 @@ type Options struct {
 	Forks             int
 	Only              []string // resource address globs; empty: every resource
 	AcceptNewHostKeys bool
-	Getenv            func(string) string
-	Now               func() time.Time
-	Log               *slog.Logger
-	HTTPClient        *http.Client
+	// Lock takes each host's run lock (apply), waiting up to LockWait for another run to release it.
+	Lock       bool
+	LockWait   time.Duration
+	Getenv     func(string) string
+	Now        func() time.Time
+	Log        *slog.Logger
+	HTTPClient *http.Client
 }
 
 // Session is an opened inventory with its endpoints connected and secrets resolved: ready to plan.
@@ -44,7 +47,8 @@ type Session struct {
 	closeGrafana func()
 }
 
-// Close releases the session's resources: the ssh-agent connection and the Grafana login.
+// Close releases the session's resources: the jump host connections, the ssh-agent connection and the Grafana
+// login.
 func (s *Session) Close() {
 	if s.closeSSH != nil {
 		s.closeSSH()
@@ -117,6 +121,31 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	for _, w := range inv.SecretFileWarnings() {
 		o.Log.Warn(w)
 	}
+	// SSH settings first: ssh_config, jump hosts and keys are checked before any server is contacted.
+	sshCfg, keyring, closeAgent, err := SSHConfig(inv, o.AcceptNewHostKeys, o.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	if err := ResolveReach(inv, specs, &sshCfg, keyring, o.AcceptNewHostKeys, o.Getenv, o.Log); err != nil {
+		closeAgent()
+		return nil, err
+	}
+	closeSSH := func() {
+		if sshCfg.Jumps != nil {
+			sshCfg.Jumps.Close()
+		}
+		closeAgent()
+	}
+	var lock *engine.RunLock
+	if o.Lock {
+		lock = engine.NewRunLock(o.LockWait, o.Getenv, o.Now())
+	}
+	opened := false
+	defer func() {
+		if !opened {
+			closeSSH()
+		}
+	}()
 	m := secret.NewMasker()
 	resolve := func(r inventory.SecretRef) secret.Value {
 		v, _ := r.Resolve() // CheckSecrets proved every configured secret resolves
@@ -155,10 +184,6 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		return nil, fmt.Errorf("telegraf.key_url %s: %w", inv.Telegraf.KeyURL, err)
 	}
 	cfg.Telegraf.Repo = system.Repo{AptURL: inv.Telegraf.AptURL, RPMURL: inv.Telegraf.RPMURL, Key: key.Binary, KeyArmored: key.Armored}
-	sshCfg, closeSSH, err := SSHConfig(inv, o.AcceptNewHostKeys, o.Getenv)
-	if err != nil {
-		return nil, err
-	}
 	m.Add(sshCfg.SudoPassword)
 	for _, h := range specs {
 		m.Add(secret.Derive(cfg.Master, h.Name, catalog.RoleWrite), secret.Derive(cfg.Master, h.Name, catalog.RoleRead))
@@ -170,13 +195,11 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	}
 	if err := checkServers(ctx, inv, cfg.Servers.Influx, cfg.Servers.Grafana); err != nil {
 		closeGrafana()
-		if closeSSH != nil {
-			closeSSH()
-		}
 		return nil, err
 	}
+	opened = true
 	return &Session{
 		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH, closeGrafana: closeGrafana,
-		engine: &engine.Engine{SSH: sshCfg, Builder: catalog.New(cfg, specs), Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now},
+		engine: &engine.Engine{SSH: sshCfg, Builder: catalog.New(cfg, specs), Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now, Lock: lock},
 	}, nil
 }

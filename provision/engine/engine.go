@@ -23,6 +23,9 @@ type Host struct {
 	Address string
 	Port    int
 	User    string // empty: the fleet's SSH user
+	// Reach is how to log in, worked out from the inventory and ssh_config; nil: Address and Port with the
+	// fleet's SSH settings.
+	Reach *remote.Endpoint
 }
 
 // Builder turns one host into its ordered resources, given its open connection and the facts read from it. What
@@ -45,6 +48,8 @@ type Engine struct {
 	Log    *slog.Logger
 	Masker *secret.Masker
 	Now    func() time.Time
+	// Lock, when set, takes each host's run lock before reading it (apply): a second run waits or fails.
+	Lock *RunLock
 }
 
 // Run is a planned run: its plan, and for each planned host the open connection and steps needed to apply it.
@@ -59,16 +64,24 @@ type Run struct {
 type hostRun struct {
 	spec  Host
 	conn  *remote.Conn
+	lock  *remote.Lock // the host's run lock, held from before its read to the end of the run; nil for a plan
 	steps []Step
 }
 
-// Close ends every connection of the run.
+// Close releases every run lock and ends every connection of the run.
 func (r *Run) Close() {
+	var wg sync.WaitGroup
 	for _, h := range r.hosts {
-		if h.conn != nil {
-			h.conn.Close()
-		}
+		wg.Add(1)
+		go func(h *hostRun) {
+			defer wg.Done()
+			h.lock.Release()
+			if h.conn != nil {
+				h.conn.Close()
+			}
+		}(h)
 	}
+	wg.Wait()
 }
 
 // Plan connects to every host (Forks at a time), reads its state and diffs it. A host that fails is recorded in
@@ -120,13 +133,23 @@ func (e *Engine) planHost(ctx context.Context, h Host, sel *selection) (*hostRun
 	if h.User != "" {
 		cfg.User = h.User
 	}
-	addr := fmt.Sprintf("%s:%d", h.Address, h.Port)
+	ep := remote.Endpoint{Name: h.Name, Addr: fmt.Sprintf("%s:%d", h.Address, h.Port)}
+	if h.Reach != nil {
+		ep = *h.Reach
+	}
 	t0 := e.now()
-	conn, err := remote.Dial(ctx, h.Name, addr, cfg)
+	conn, err := remote.DialEndpoint(ctx, ep, cfg)
 	if err != nil {
 		return fail(err)
 	}
-	log.Debug("connected", "address", addr, "user", cfg.User, "took", e.now().Sub(t0).Round(time.Millisecond))
+	log.Debug("connected", "address", ep.Addr, "user", cfg.User, "took", e.now().Sub(t0).Round(time.Millisecond))
+	var lock *remote.Lock
+	if e.Lock != nil {
+		if lock, err = e.Lock.take(ctx, conn, e.log()); err != nil {
+			conn.Close()
+			return fail(fmt.Errorf("%s: %w", h.Name, err))
+		}
+	}
 	t0 = e.now()
 	facts, err := system.Read(ctx, conn, e.Builder.Query(h))
 	if err != nil {
@@ -148,7 +171,7 @@ func (e *Engine) planHost(ctx context.Context, h Host, sel *selection) (*hostRun
 		conn.Close()
 		return fail(err)
 	}
-	return &hostRun{spec: h, conn: conn, steps: steps}, hp
+	return &hostRun{spec: h, conn: conn, lock: lock, steps: steps}, hp
 }
 
 // Apply carries out the run's plan host by host, in plan order, in batches (ro.Batch, ro.Canary) of which the

@@ -7,19 +7,38 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
-// HostKeys verifies host keys against a known_hosts file. An unknown host is refused unless AcceptNew is set, in
-// which case its key is recorded; a changed key is always refused.
+// HostKeys verifies host keys against known_hosts files. An unknown host is refused unless AcceptNew is set, in
+// which case its key is recorded in Path; a changed key is always refused. A host certificate is accepted when an
+// @cert-authority line trusts its signer for the host; otherwise the key it certifies is checked like a plain key,
+// as OpenSSH does.
 type HostKeys struct {
 	Path      string
+	Extra     []string // more files read (not written), such as the later files of UserKnownHostsFile
 	AcceptNew bool
 
-	mu sync.Mutex // serialises reads and appends of the file across hosts dialed in parallel
+	mu     sync.Mutex  // serialises reads and appends of the files across hosts dialed in parallel
+	shared *sync.Mutex // set by Derive: every verifier of a run takes the same lock
+}
+
+// Derive returns a verifier for other files or another policy that shares h's lock, so verifiers of one run never
+// read a file while another appends to it.
+func (h *HostKeys) Derive(path string, extra []string, acceptNew bool) *HostKeys {
+	return &HostKeys{Path: path, Extra: extra, AcceptNew: acceptNew, shared: h.lock()}
+}
+
+func (h *HostKeys) lock() *sync.Mutex {
+	if h.shared != nil {
+		return h.shared
+	}
+	return &h.mu
 }
 
 // ErrHostKeyChanged and ErrHostUnknown classify host key refusals.
@@ -39,9 +58,17 @@ func (h *HostKeys) Callback(host string) *hostKeyCheck { return &hostKeyCheck{hk
 
 func (c *hostKeyCheck) check(addr string, remote net.Addr, key ssh.PublicKey) error {
 	h := c.hk
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if _, err := os.Stat(h.Path); errors.Is(err, os.ErrNotExist) {
+	mu := h.lock()
+	mu.Lock()
+	defer mu.Unlock()
+	var files []string
+	for _, f := range append([]string{h.Path}, h.Extra...) {
+		if _, err := os.Stat(f); err == nil {
+			files = append(files, f)
+		}
+	}
+	if len(files) == 0 {
+		key = plainKey(key)
 		if !h.AcceptNew {
 			c.err = fmt.Errorf("%w: %s (%s) offers %s %s and %s does not exist; check the fingerprint, then run with --accept-new-host-keys (or ssh.accept_new_host_keys = true) to record it",
 				ErrHostUnknown, c.host, addr, key.Type(), ssh.FingerprintSHA256(key), h.Path)
@@ -52,13 +79,23 @@ func (c *hostKeyCheck) check(addr string, remote net.Addr, key ssh.PublicKey) er
 		}
 		return h.record(addr, key)
 	}
-	cb, err := knownhosts.New(h.Path)
+	cb, err := knownhosts.New(files...)
 	if err != nil {
-		c.err = fmt.Errorf("read known_hosts %s: %w", h.Path, err)
+		c.err = fmt.Errorf("read known_hosts %s: %w", strings.Join(files, ", "), err)
 		return c.err
 	}
 	err = cb(addr, remote, key)
+	if cert, ok := key.(*ssh.Certificate); ok && err != nil && strings.Contains(err.Error(), "no authorities for hostname") {
+		// No @cert-authority line trusts the signer: check the certified key as a plain key, as OpenSSH does.
+		key = cert.Key
+		err = cb(addr, remote, key)
+	}
 	var ke *knownhosts.KeyError
+	if errors.As(err, &ke) {
+		// knownhosts lists matching @cert-authority lines among the keys it wanted: they are no host's key, and a
+		// host without a certificate is unknown, not changed, where only a CA is listed for its name.
+		ke.Want = slices.DeleteFunc(ke.Want, func(k knownhosts.KnownKey) bool { return isCertAuthorityLine(k.Filename, k.Line) })
+	}
 	switch {
 	case err == nil:
 		return nil
@@ -81,10 +118,31 @@ func (c *hostKeyCheck) check(addr string, remote net.Addr, key ssh.PublicKey) er
 			return c.err
 		}
 		return h.record(addr, key)
+	case errors.As(err, new(*knownhosts.RevokedError)):
+		c.err = fmt.Errorf("%w: %s (%s) offers %s %s, which known_hosts marks @revoked", ErrHostKeyChanged, c.host, addr, key.Type(), ssh.FingerprintSHA256(plainKey(key)))
+		return c.err
 	default:
 		c.err = fmt.Errorf("verify host key of %s: %w", c.host, err)
 		return c.err
 	}
+}
+
+// isCertAuthorityLine reports whether line n (1-based) of file is an @cert-authority line.
+func isCertAuthorityLine(file string, n int) bool {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return false
+	}
+	lines := strings.Split(string(b), "\n")
+	return n >= 1 && n <= len(lines) && strings.HasPrefix(strings.TrimSpace(lines[n-1]), "@cert-authority")
+}
+
+// plainKey is the key a certificate certifies, or key itself.
+func plainKey(key ssh.PublicKey) ssh.PublicKey {
+	if cert, ok := key.(*ssh.Certificate); ok {
+		return cert.Key
+	}
+	return key
 }
 
 // record appends the key for addr to the known_hosts file.

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -20,7 +19,6 @@ import (
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/pkg/sftp"
 	"golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
 )
 
 // Config is how to reach and authenticate to hosts. One Config serves the whole fleet.
@@ -31,46 +29,27 @@ type Config struct {
 	SudoPassword   secret.Value // empty: sudo must be password-less
 	ConnectTimeout time.Duration
 	CommandTimeout time.Duration
+	Jumps          *Jumps // the run's connections to jump hosts; needed only by endpoints with Via
 }
 
 // AuthFromKeys builds authentication from private key files and, when agentSock is set, the ssh-agent behind it.
-// Keys are tried in that order; a key file that cannot be read or parsed is an error naming the file.
+// Keys are tried in that order, each after the certificate beside it (KEY-cert.pub) if there is one; a key file
+// that cannot be read or parsed is an error naming the file.
 func AuthFromKeys(files []string, agentSock string) ([]ssh.AuthMethod, func(), error) {
-	var signers []ssh.Signer
+	k, closeFn, err := NewKeyring(agentSock)
+	if err != nil {
+		return nil, nil, err
+	}
+	var ids []KeyFile
 	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read ssh key: %w", err)
-		}
-		s, err := ssh.ParsePrivateKey(data)
-		if err != nil {
-			var pe *ssh.PassphraseMissingError
-			if errors.As(err, &pe) {
-				return nil, nil, fmt.Errorf("ssh key %s is encrypted: load it into ssh-agent (ssh-add) and set ssh.use_agent", f)
-			}
-			return nil, nil, fmt.Errorf("parse ssh key %s: %w", f, err)
-		}
-		signers = append(signers, s)
+		ids = append(ids, KeyFile{Path: f, From: "ssh.identity_files"})
 	}
-	closeFn := func() {}
-	if agentSock != "" {
-		conn, err := net.Dial("unix", agentSock)
-		if err != nil {
-			return nil, nil, fmt.Errorf("connect to ssh-agent at %s: %w", agentSock, err)
-		}
-		ag := agent.NewClient(conn)
-		closeFn = func() { conn.Close() }
-		agentSigners, err := ag.Signers()
-		if err != nil {
-			conn.Close()
-			return nil, nil, fmt.Errorf("list ssh-agent keys: %w", err)
-		}
-		signers = append(signers, agentSigners...)
+	auth, err := k.Auth(ids, nil, false)
+	if err != nil {
+		closeFn()
+		return nil, nil, err
 	}
-	if len(signers) == 0 {
-		return nil, nil, errors.New("no ssh key: set ssh.identity_files or ssh.use_agent in the inventory")
-	}
-	return []ssh.AuthMethod{ssh.PublicKeys(signers...)}, closeFn, nil
+	return auth, closeFn, nil
 }
 
 // Stats counts what a connection cost.
@@ -95,46 +74,25 @@ type Conn struct {
 
 // Dial opens the connection to host at addr (host:port), verifying its host key.
 func Dial(ctx context.Context, host, addr string, cfg Config) (*Conn, error) {
+	return DialEndpoint(ctx, Endpoint{Name: host, Addr: addr}, cfg)
+}
+
+// DialEndpoint opens the connection to ep, through its jump hosts if it has any, verifying every host key.
+func DialEndpoint(ctx context.Context, ep Endpoint, cfg Config) (*Conn, error) {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = 10 * time.Second
 	}
 	if cfg.CommandTimeout == 0 {
 		cfg.CommandTimeout = 5 * time.Minute
 	}
-	dctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
-	defer cancel()
-	var d net.Dialer
-	nc, err := d.DialContext(dctx, "tcp", addr)
+	client, err := dialVia(ctx, ep, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", addr, err)
+		return nil, err
 	}
-	// The handshake has no context: a deadline on the socket bounds it, and closing the socket ends it on cancel.
-	deadline, _ := dctx.Deadline()
-	_ = nc.SetDeadline(deadline)
-	stop := context.AfterFunc(dctx, func() { nc.Close() })
-	hk := cfg.HostKeys.Callback(host)
-	cc, chans, reqs, err := ssh.NewClientConn(nc, addr, &ssh.ClientConfig{
-		User:            cfg.User,
-		Auth:            cfg.Auth,
-		HostKeyCallback: hk.check,
-		Timeout:         cfg.ConnectTimeout,
-	})
-	stop()
-	if err != nil {
-		nc.Close()
-		if hk.err != nil {
-			return nil, hk.err
-		}
-		if ctx.Err() != nil {
-			return nil, fmt.Errorf("ssh handshake with %s: %w", addr, ctx.Err())
-		}
-		if strings.Contains(err.Error(), "unable to authenticate") {
-			return nil, fmt.Errorf("ssh login as %q on %s refused: is the key in ~%s/.ssh/authorized_keys? (%w)", cfg.User, addr, cfg.User, err)
-		}
-		return nil, fmt.Errorf("ssh handshake with %s: %w", addr, err)
+	if ep.User != "" {
+		cfg.User = ep.User
 	}
-	_ = nc.SetDeadline(time.Time{})
-	return &Conn{Host: host, Addr: addr, cfg: cfg, ssh: ssh.NewClient(cc, chans, reqs)}, nil
+	return &Conn{Host: ep.Name, Addr: ep.Addr, cfg: cfg, ssh: client}, nil
 }
 
 // String names the connection; the config (which may hold the sudo password) is never printed.

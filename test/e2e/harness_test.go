@@ -38,6 +38,7 @@ const (
 	hostCanary  = "c18-debian13" // behind a failing canary
 	hostToken   = "c14-rocky9"   // Grafana reached with a service-account token
 	hostRP      = "c15-suse15"   // a retention policy
+	hostLock    = "c22-debian11" // two applies at once, and one killed while it holds the host's run lock
 	unreachable = "10.210.0.250" // in the bed's subnet, no host behind it
 )
 

@@ -77,14 +77,23 @@ func TestHostsDescription(t *testing.T) {
 }
 
 // TestHostsKnownHosts: one line per host in OpenSSH's format ([addr]:port only for a port other than 22), holding the
-// key that the host's root holds.
+// key that the host's root holds; the bastion has a line for each of its two addresses, the hosts behind it one each,
+// and the certificate hosts one @cert-authority line for all of them.
 func TestHostsKnownHosts(t *testing.T) {
 	bed := testbed.Require(t)
 	lines := hostKnownHostsLines(t, bed.SSH.KnownHosts)
-	if len(lines) != len(bed.Hosts) {
-		t.Errorf("%s has %d lines for %d hosts", bed.SSH.KnownHosts, len(lines), len(bed.Hosts))
+	hosts, want := bed.Hosts, len(bed.Hosts)
+	if bed.Bastion != nil {
+		hosts = append(append([]testbed.Host{}, hosts...), bed.Bastion.Hosts...)
+		want += 2 + len(bed.Bastion.Hosts)
 	}
-	for _, h := range bed.Hosts {
+	if bed.Certs != nil {
+		want++
+	}
+	if len(lines) != want {
+		t.Errorf("%s has %d lines, want %d", bed.SSH.KnownHosts, len(lines), want)
+	}
+	for _, h := range hosts {
 		pattern := knownhosts.Normalize(h.Addr())
 		recorded, ok := lines[pattern]
 		if !ok {
@@ -283,6 +292,10 @@ func hostKnownHostsLines(t *testing.T, file string) map[string]string {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
+		if len(fields) == 4 && fields[0] == "@cert-authority" {
+			fields = fields[1:] // the certificate hosts' CA: "@cert-authority" is part of its pattern here
+			fields[0] = "@cert-authority " + fields[0]
+		}
 		if len(fields) != 3 {
 			t.Fatalf("%s: line %q is not 'pattern keytype key'", file, sc.Text())
 		}

@@ -43,13 +43,69 @@ func (b *Bed) ClientConfig(knownHosts string) (*ssh.ClientConfig, error) {
 	}, nil
 }
 
-// Dial logs in to h as the bed's user, checking its host key against the bed's known_hosts.
+// Dial logs in to h as the bed's user, checking its host key against the bed's known_hosts: through its jump host
+// when it has one, with its own key (and the certificate beside it) when it has one.
 func (b *Bed) Dial(ctx context.Context, h Host) (*ssh.Client, error) {
 	cfg, err := b.ClientConfig(b.SSH.KnownHosts)
 	if err != nil {
 		return nil, err
 	}
-	return DialConfig(ctx, h.Addr(), cfg)
+	if h.ClientKey != "" {
+		signer, err := certSigner(h.ClientKey)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Auth = []ssh.AuthMethod{ssh.PublicKeys(signer)}
+	}
+	if h.Jump == "" {
+		return DialConfig(ctx, h.Addr(), cfg)
+	}
+	jcfg, err := b.ClientConfig(b.SSH.KnownHosts)
+	if err != nil {
+		return nil, err
+	}
+	jump, err := DialConfig(ctx, h.Jump, jcfg)
+	if err != nil {
+		return nil, fmt.Errorf("jump host of %s: %w", h.Name, err)
+	}
+	conn, err := jump.DialContext(ctx, "tcp", h.Addr())
+	if err != nil {
+		jump.Close()
+		return nil, fmt.Errorf("connect to %s through %s: %w", h.Addr(), h.Jump, err)
+	}
+	c, chans, reqs, err := ssh.NewClientConn(conn, h.Addr(), cfg)
+	if err != nil {
+		jump.Close()
+		return nil, fmt.Errorf("ssh handshake with %s through %s: %w", h.Addr(), h.Jump, err)
+	}
+	client := ssh.NewClient(c, chans, reqs)
+	go func() { _ = client.Wait(); jump.Close() }()
+	return client, nil
+}
+
+// certSigner is the key at path with its certificate (path-cert.pub).
+func certSigner(path string) (ssh.Signer, error) {
+	pem, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read client key: %w", err)
+	}
+	signer, err := ssh.ParsePrivateKey(pem)
+	if err != nil {
+		return nil, fmt.Errorf("parse client key %s: %w", path, err)
+	}
+	raw, err := os.ReadFile(path + "-cert.pub")
+	if err != nil {
+		return nil, fmt.Errorf("read certificate: %w", err)
+	}
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(raw)
+	if err != nil {
+		return nil, fmt.Errorf("parse certificate %s-cert.pub: %w", path, err)
+	}
+	cert, ok := pub.(*ssh.Certificate)
+	if !ok {
+		return nil, fmt.Errorf("%s-cert.pub is not a certificate", path)
+	}
+	return ssh.NewCertSigner(cert, signer)
 }
 
 // DialConfig connects to addr and completes the SSH handshake with cfg. ctx bounds the connect and the handshake,

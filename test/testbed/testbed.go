@@ -21,6 +21,31 @@ type Bed struct {
 	SSH       SSH       `json:"ssh"`
 	Hosts     []Host    `json:"hosts"`
 	Inventory string    `json:"inventory"`
+	// The reach tests' hosts, apart from Hosts so that tests walking Hosts reach every one directly with the
+	// bed's key: the bastion and the hosts behind it (nil when the bed has none), the certificate hosts.
+	Bastion *Bastion `json:"bastion"`
+	Certs   *Certs   `json:"certs"`
+}
+
+// Bastion is a jump host in its own network namespace, the only way to the hosts behind it. Its sshd logs every
+// login to Log.
+type Bastion struct {
+	Name         string `json:"name"`
+	Address      string `json:"address"`       // on the bed's bridge
+	Port         int    `json:"port"`          //
+	InnerAddress string `json:"inner_address"` // its address on the network behind it
+	Log          string `json:"log"`
+	Hosts        []Host `json:"hosts"` // behind it: each has Jump set
+}
+
+// Certs are the bed's SSH certificate authorities and the hosts that use them: each presents a host certificate
+// signed by HostCA, trusts UserCA, and lets in only a certificate (UserKey with UserCert beside it).
+type Certs struct {
+	HostCA   string `json:"host_ca"` // public keys
+	UserCA   string `json:"user_ca"`
+	UserKey  string `json:"user_key"`
+	UserCert string `json:"user_cert"` // UserKey + "-cert.pub"
+	Hosts    []Host `json:"hosts"`     // each has ClientKey set
 }
 
 // InfluxDB is the bed's InfluxDB 1.x. URL is for the bed machine; HostURL is how hosts reach it.
@@ -83,6 +108,8 @@ type Host struct {
 	OSID      string `json:"os_id"`
 	VersionID string `json:"version_id"`
 	Root      string `json:"root"`
+	Jump      string `json:"jump,omitempty"`       // host:port of the jump host to reach it through
+	ClientKey string `json:"client_key,omitempty"` // the key to log in with instead of the bed's (a certificate beside it)
 }
 
 // Addr is host:port for dialing.
@@ -148,10 +175,17 @@ func (b *Bed) HostsOf(kind, family string) []Host {
 	return out
 }
 
-// Host returns the host with the given name or ends the test.
+// Host returns the host with the given name (of Hosts, behind the bastion or with certificates) or ends the test.
 func (b *Bed) Host(t testing.TB, name string) Host {
 	t.Helper()
-	for _, h := range b.Hosts {
+	all := b.Hosts
+	if b.Bastion != nil {
+		all = append(append([]Host{}, all...), b.Bastion.Hosts...)
+	}
+	if b.Certs != nil {
+		all = append(append([]Host{}, all...), b.Certs.Hosts...)
+	}
+	for _, h := range all {
 		if h.Name == name {
 			return h
 		}

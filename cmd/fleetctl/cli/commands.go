@@ -48,6 +48,8 @@ func open(ctx context.Context, c *ucli.Context, io IO) (*provision.Session, erro
 		Only:              splitList(c.StringSlice("only")),
 		Forks:             c.Int("forks"),
 		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
+		Lock:              c.Command.Name == "apply",
+		LockWait:          c.Duration("lock-timeout"),
 		Getenv:            io.Getenv,
 		Now:               io.Now,
 		Log:               slog.New(slog.NewTextHandler(io.Stderr, &slog.HandlerOptions{Level: lvl})),
@@ -169,6 +171,9 @@ func checkOptions(c *ucli.Context) error {
 	if n := c.Int("forks"); n < 1 {
 		return withCode(ExitUsage, fmt.Errorf("--forks %d: give the number of hosts in flight at once, at least 1", n))
 	}
+	if d := c.Duration("lock-timeout"); d < 0 {
+		return withCode(ExitUsage, fmt.Errorf("--lock-timeout %s: give how long to wait for another run, such as 30s, or 0 to fail at once", d))
+	}
 	return nil
 }
 
@@ -278,7 +283,8 @@ func applyCommand(io IO, st *runState) *ucli.Command {
 			&ucli.BoolFlag{Name: "auto-approve", Usage: "apply without asking (required when stdin is not a terminal)"},
 			&ucli.StringFlag{Name: "batch", Usage: "apply `N` hosts (or P%) at a time; the first batch is a canary: if one of its hosts fails, the run stops"},
 			&ucli.StringFlag{Name: "max-fail", Usage: "stop starting hosts once more than `N` (or P%) of them failed (unreachable counts)"},
-			&ucli.StringSliceFlag{Name: "canary", Usage: "the hosts matching `PATTERN` (as --limit) form the first batch, the canary (repeatable, or comma-separated)"}),
+			&ucli.StringSliceFlag{Name: "canary", Usage: "the hosts matching `PATTERN` (as --limit) form the first batch, the canary (repeatable, or comma-separated)"},
+			&ucli.DurationFlag{Name: "lock-timeout", Value: engine.DefaultLockWait, Usage: "wait up to `DURATION` for another run applying to a host to finish (0: fail at once, naming it)"}),
 		Action: func(c *ucli.Context) error {
 			if c.NArg() > 1 {
 				msg := fmt.Sprintf("unexpected argument %q: apply takes at most one argument, a saved plan file", c.Args().Get(1))
@@ -440,6 +446,7 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro engine.Rollout, path st
 		InventoryPath: saved.Inventory, Limit: saved.Options.Limit, Only: saved.Options.Only, Forks: c.Int("forks"),
 		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
 		Getenv:            io.Getenv, Now: io.Now, Log: slog.New(slog.NewTextHandler(io.Stderr, &slog.HandlerOptions{Level: lvl})),
+		Lock: true, LockWait: c.Duration("lock-timeout"),
 	})
 	if err != nil {
 		return withCode(ExitError, err)

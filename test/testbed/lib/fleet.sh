@@ -18,6 +18,15 @@
 #            c200 127.2.0.210, c300 127.2.1.54): loopback has room for 65k of them.
 # TAG rotates debian12, debian11, debian13, rocky9, suse15 from I=1. Every start makes fresh hosts (new upper dir, new
 # host key); stop deletes them.
+#
+# Hosts of the reach tests (chroot hosts too, on the same roots; not in the description's hosts list):
+#   bastion  a jump host in network namespace fl-bastion: 10.210.0.5 on the bridge, 10.211.0.1 towards the hosts behind
+#   bhI-TAG  hosts behind it, in network namespace fl-behind at 10.211.0.(10+I): the bastion is their only way in (the
+#            bed machine has an unreachable route to 10.211.0.0/24, so nothing leaves it for them); they reach the
+#            bed's repository and InfluxDB at the usual 10.210.0.1 addresses through forwarders (a UNIX socket
+#            between the two namespaces), never the other way
+#   caI-TAG  hosts whose sshd presents a host certificate and trusts a user CA (both made per bed, in keys/), on
+#            127.3.0.(10+I): deploy has no authorized key there, only a certificate logs in
 
 FLEET_SUITES="bullseye bookworm trixie"
 # What a host has beyond minbase: sshd and sudo to be reached at all, systemd as init, and the tools a provisioning run
@@ -25,6 +34,11 @@ FLEET_SUITES="bullseye bookworm trixie"
 FLEET_PACKAGES="openssh-server sudo adduser systemd systemd-sysv dbus ca-certificates curl gnupg iproute2 procps"
 FLEET_TAGS=(debian12 debian11 debian13 rocky9 suse15)
 FLEET_USER=deploy
+# The reach tests' network: the bastion on the bridge, and the network behind it.
+FLEET_BASTION_ADDR=${TESTBED_SUBNET_PREFIX}.5
+FLEET_INNER_NET=10.211.0
+FLEET_NS_BASTION=fl-bastion
+FLEET_NS_BEHIND=fl-behind
 # cgroup folder (under each hierarchy) that holds one folder per systemd host.
 FLEET_CGROUP=fleetctl-testbed
 
@@ -610,6 +624,17 @@ _fleet_wanted() {
 		t=${FLEET_TAGS[$(((i - 1) % n))]}
 		echo "chroot $i c$i-$t $t $(_fleet_chroot_addr "$i") $port"
 	done
+	if [ "${TESTBED_BASTION_HOSTS:-3}" -gt 0 ]; then
+		echo "bastion 0 bastion debian12 $FLEET_BASTION_ADDR 22"
+		for ((i = 1; i <= ${TESTBED_BASTION_HOSTS:-3}; i++)); do
+			t=${FLEET_TAGS[$(((i - 1) % 3))]}
+			echo "behind $i bh$i-$t $t $FLEET_INNER_NET.$((10 + i)) 22"
+		done
+	fi
+	for ((i = 1; i <= ${TESTBED_CERT_HOSTS:-2}; i++)); do
+		t=${FLEET_TAGS[$(((i - 1) % 3))]}
+		echo "cert $i ca$i-$t $t 127.3.0.$((10 + i)) $port"
+	done
 }
 
 _fleet_client_key() {
@@ -657,15 +682,15 @@ _fleet_prepare() {
 	: > "$TESTBED_DIR/log/fleet/$name.log"
 }
 
-# _fleet_chroot_init NAME HOSTDIR ADDR PORT CHROOT: PID 1 of a chroot host's new mount/pid/uts namespaces: mount what
-# HOSTDIR/fstab lists (root, proc, sys, devpts), name the host, become its sshd with an empty environment.
-# The mounts live and die with the namespace.
+# _fleet_chroot_init NAME HOSTDIR ADDR PORT CHROOT [SSHD-ARG...]: PID 1 of a chroot host's new mount/pid/uts
+# namespaces: mount what HOSTDIR/fstab lists (root, proc, sys, devpts), name the host, become its sshd with an empty
+# environment. The mounts live and die with the namespace.
 _fleet_chroot_init() {
 	set -e
 	mount -a --fstab "$2/fstab"
 	echo "$1" > /proc/sys/kernel/hostname
 	cd "$2/root"
-	exec -c "$5" . /usr/sbin/sshd -D -e -o "ListenAddress=$3:$4"
+	exec -c "$5" . /usr/sbin/sshd -D -e -o "ListenAddress=$3:$4" "${@:6}"
 }
 
 # _fleet_nspawn_init NAME ROOT CGROUPDIR...: runs in a private mount namespace; moves itself into the host's cgroup
@@ -713,10 +738,12 @@ _fleet_start_systemd() { # INDEX NAME TAG ADDR PORT LOWERS CLIENTPUB
 		bash -c "$(declare -f _fleet_nspawn_init); _fleet_nspawn_init \"\$@\"" _ "$name" "$dir/root" "${cg[@]}"
 }
 
-_fleet_start_chroot() { # INDEX NAME TAG ADDR PORT LOWERS CLIENTPUB
-	local name=$2 dir=$TESTBED_DIR/fleet/$2
-	local root=$dir/root
+_fleet_start_chroot() { # INDEX NAME TAG ADDR PORT LOWERS CLIENTPUB [NETNS [SSHD-ARG...]]
+	local name=$2 dir=$TESTBED_DIR/fleet/$2 netns=${8:-}
+	local root=$dir/root enter=()
+	[ -n "$netns" ] && enter=(nsenter "--net=/run/netns/$netns")
 	_fleet_prepare "$name" "$3" "$7"
+	[ "$(type -t _fleet_prepare_extra)" = function ] && _fleet_prepare_extra "$name"
 	# /run is the overlay's (fresh at every start); the shim layer gives it run/sshd, which sshd needs.
 	cat > "$dir/fstab" <<-EOF
 		overlay $root overlay lowerdir=$6,upperdir=$dir/upper,workdir=$dir/work 0 0
@@ -724,10 +751,105 @@ _fleet_start_chroot() { # INDEX NAME TAG ADDR PORT LOWERS CLIENTPUB
 		sysfs $root/sys sysfs ro,nosuid,nodev,noexec 0 0
 		devpts $root/dev/pts devpts newinstance,ptmxmode=0666,mode=0620,gid=5 0 0
 	EOF
-	tb_start "fleet-$name" "$TESTBED_DIR/log/fleet/$name.log" \
+	tb_start "fleet-$name" "$TESTBED_DIR/log/fleet/$name.log" "${enter[@]}" \
 		unshare --mount --pid --uts --fork --kill-child --propagation private \
 		bash -c "$(declare -f _fleet_chroot_init); _fleet_chroot_init \"\$@\"" _ \
-		"$name" "$dir" "$4" "$5" "$(command -v chroot)"
+		"$name" "$dir" "$4" "$5" "$(command -v chroot)" "${@:9}"
+}
+
+# The bastion: a chroot host in its own network namespace, listening on all its addresses (the bridge's and the
+# network behind it). Its sshd log (the log file) shows every login.
+_fleet_start_bastion() { # INDEX NAME TAG ADDR PORT LOWERS CLIENTPUB
+	_fleet_start_chroot "$@" "$FLEET_NS_BASTION" -o ListenAddress=0.0.0.0:22
+}
+
+# A host behind the bastion: a chroot host in the namespace behind it.
+_fleet_start_behind() { # INDEX NAME TAG ADDR PORT LOWERS CLIENTPUB
+	_fleet_start_chroot "$@" "$FLEET_NS_BEHIND"
+}
+
+# A host with a host certificate that trusts the bed's user CA, and no authorized key: only a certificate logs in.
+_fleet_start_cert() { # INDEX NAME TAG ADDR PORT LOWERS CLIENTPUB
+	_fleet_prepare_extra() {
+		local up=$TESTBED_DIR/fleet/$1/upper keys=$TESTBED_DIR/keys
+		: > "$up/home/deploy/.ssh/authorized_keys"
+		ssh-keygen -q -s "$keys/host_ca" -I "$1" -h -n "$(_fleet_addr_of "$1"),$1" -V -1h:+520w \
+			"$up/etc/ssh/ssh_host_ed25519_key.pub"
+		cp "$keys/user_ca.pub" "$up/etc/ssh/user_ca.pub"
+	}
+	_fleet_start_chroot "$1" "$2" "$3" "$4" "$5" "$6" "" "" \
+		-o HostCertificate=/etc/ssh/ssh_host_ed25519_key-cert.pub -o TrustedUserCAKeys=/etc/ssh/user_ca.pub
+	unset -f _fleet_prepare_extra
+}
+
+# _fleet_addr_of NAME: the address of a wanted host.
+_fleet_addr_of() { _fleet_wanted | awk -v n="$1" '$3 == n {print $5}'; }
+
+# _fleet_cert_keys: the bed's host CA, user CA and a user key with its certificate (principal deploy), made once per
+# bed in keys/: certuser-cert.pub lies beside certuser, as ssh-keygen -s leaves it and as ssh looks for it.
+_fleet_cert_keys() {
+	local k=$TESTBED_DIR/keys
+	[ -s "$k/certuser-cert.pub" ] && [ -s "$k/host_ca.pub" ] && return 0
+	install -d -m 700 "$k"
+	rm -f "$k"/host_ca* "$k"/user_ca* "$k"/certuser*
+	ssh-keygen -q -t ed25519 -N '' -C "fleetctl-testbed-host-ca" -f "$k/host_ca"
+	ssh-keygen -q -t ed25519 -N '' -C "fleetctl-testbed-user-ca" -f "$k/user_ca"
+	ssh-keygen -q -t ed25519 -N '' -C "fleetctl-testbed-cert-user" -f "$k/certuser"
+	ssh-keygen -q -s "$k/user_ca" -I fleetctl-testbed-cert-user -n "$FLEET_USER" -V -1h:+520w "$k/certuser.pub"
+}
+
+# _fleet_reach_net_up BEHIND-ADDR...: the bastion's namespace on the bridge, the namespace behind it with the given
+# addresses, the unreachable route that keeps the bed machine out of it, and the forwarders that let the hosts behind
+# reach the repository and InfluxDB. Idempotent.
+_fleet_reach_net_up() {
+	local a p sock
+	if [ ! -e "/run/netns/$FLEET_NS_BASTION" ]; then
+		ip link del flbast 2> /dev/null || true
+		ip netns add "$FLEET_NS_BASTION"
+		ip link add flbast address 02:fb:01:00:00:01 type veth peer name eth0 address 02:fb:01:00:00:02 netns "$FLEET_NS_BASTION"
+		ip link set flbast master "$TESTBED_BRIDGE" up
+		ip -n "$FLEET_NS_BASTION" link set lo up
+		ip -n "$FLEET_NS_BASTION" addr add "$FLEET_BASTION_ADDR/16" dev eth0
+		ip -n "$FLEET_NS_BASTION" link set eth0 up
+		ip neigh flush to "$FLEET_BASTION_ADDR" 2> /dev/null || true
+	fi
+	if [ ! -e "/run/netns/$FLEET_NS_BEHIND" ]; then
+		ip netns add "$FLEET_NS_BEHIND"
+		ip -n "$FLEET_NS_BASTION" link add in0 type veth peer name eth0 netns "$FLEET_NS_BEHIND"
+		ip -n "$FLEET_NS_BASTION" addr add "$FLEET_INNER_NET.1/24" dev in0
+		ip -n "$FLEET_NS_BASTION" link set in0 up
+		ip -n "$FLEET_NS_BEHIND" link set lo up
+		# The bed's gateway address, local behind: the forwarders below answer on it.
+		ip -n "$FLEET_NS_BEHIND" addr add "$TESTBED_GATEWAY/32" dev lo
+		ip -n "$FLEET_NS_BEHIND" link set eth0 up
+	fi
+	for a in "$@"; do
+		ip -n "$FLEET_NS_BEHIND" -o addr show dev eth0 | grep -q " $a/" || ip -n "$FLEET_NS_BEHIND" addr add "$a/24" dev eth0
+	done
+	ip route show "$FLEET_INNER_NET.0/24" | grep -q unreachable || ip route add unreachable "$FLEET_INNER_NET.0/24"
+	mkdir -p "$TESTBED_DIR/run"
+	for p in "$REPO_PORT" "$INFLUXDB_PORT"; do
+		sock=$TESTBED_DIR/run/behind-$p.sock
+		tb_start "fwd-behind-$p-out" "$TESTBED_DIR/log/fwd-behind-$p.log" \
+			socat "UNIX-LISTEN:$sock,fork,unlink-early,mode=600" "TCP:$TESTBED_GATEWAY:$p"
+		tb_start "fwd-behind-$p-in" "$TESTBED_DIR/log/fwd-behind-$p.log" nsenter "--net=/run/netns/$FLEET_NS_BEHIND" \
+			socat "TCP-LISTEN:$p,bind=$TESTBED_GATEWAY,reuseaddr,fork" "UNIX-CONNECT:$sock"
+	done
+}
+
+_fleet_reach_net_down() {
+	local p
+	for p in "$REPO_PORT" "$INFLUXDB_PORT"; do
+		tb_stop "fwd-behind-$p-in"
+		tb_stop "fwd-behind-$p-out"
+		rm -f "$TESTBED_DIR/run/behind-$p.sock"
+	done
+	rmdir "$TESTBED_DIR/run" 2> /dev/null || true
+	if [ -e "/run/netns/$FLEET_NS_BEHIND" ]; then ip netns del "$FLEET_NS_BEHIND"; fi
+	if [ -e "/run/netns/$FLEET_NS_BASTION" ]; then ip netns del "$FLEET_NS_BASTION"; fi
+	if [ -e /sys/class/net/flbast ]; then ip link del flbast 2> /dev/null || true; fi
+	if ip route show "$FLEET_INNER_NET.0/24" | grep -q unreachable; then ip route del unreachable "$FLEET_INNER_NET.0/24"; fi
+	return 0
 }
 
 # _fleet_clean NAME: remove what is left of host NAME (its process is gone): root mount, network namespace, veth,
@@ -798,10 +920,14 @@ _fleet_recorded() {
 	done | sort -u
 }
 
-_fleet_ssh() { # ADDR PORT COMMAND
-	ssh -F /dev/null -i "$TESTBED_DIR/keys/client" -o IdentitiesOnly=yes -o BatchMode=yes \
-		-o StrictHostKeyChecking=yes -o UserKnownHostsFile="$TESTBED_DIR/known_hosts" -o GlobalKnownHostsFile=/dev/null \
-		-o ConnectTimeout=3 -o LogLevel=ERROR -p "$2" "$FLEET_USER@$1" "$3"
+_fleet_ssh() { # ADDR PORT COMMAND [KIND]: a host behind the bastion is reached through it, a cert host with the certificate
+	local key=$TESTBED_DIR/keys/client opts=(-F /dev/null -o IdentitiesOnly=yes -o BatchMode=yes -o StrictHostKeyChecking=yes
+		-o UserKnownHostsFile="$TESTBED_DIR/known_hosts" -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=3 -o LogLevel=ERROR)
+	case ${4:-} in
+		behind) opts+=(-o "ProxyCommand=ssh ${opts[*]} -i $key -W %h:%p $FLEET_USER@$FLEET_BASTION_ADDR") ;;
+		cert) key=$TESTBED_DIR/keys/certuser ;;
+	esac
+	ssh "${opts[@]}" -i "$key" -p "$2" "$FLEET_USER@$1" "$3"
 }
 
 # _fleet_wait_ready NAME ADDR PORT KIND: log in as deploy (strict host key check), check sudo and, on a systemd host,
@@ -810,7 +936,7 @@ _fleet_wait_ready() {
 	local name=$1 addr=$2 port=$3 kind=$4 deadline=$((SECONDS + 120)) cmd='sudo -n true && echo sudo-ok' out
 	[ "$kind" = systemd ] && cmd="$cmd && systemctl is-system-running --wait"
 	while :; do
-		out=$(_fleet_ssh "$addr" "$port" "$cmd" 2>&1) && return 0
+		out=$(_fleet_ssh "$addr" "$port" "$cmd" "$kind" 2>&1) && return 0
 		case $out in
 			*sudo-ok*degraded*)
 				tb_log "fleet: $name is degraded: $(_fleet_ssh "$addr" "$port" 'systemctl --failed --no-legend --plain' 2>&1 | tr '\n' ' ')"
@@ -846,6 +972,7 @@ _fleet_wait_listen() {
 # answers, publish the fleet's part of the description. Hosts already running are left alone.
 fleet_start() {
 	local line kind i name tag addr port dir pid pub keytype key wanted=() gone=() waits=() listen=() rows=() fail=0 started=0 frag
+	local behind certs cport=""
 	local -A lowers os_id os_ver want=() sample=()
 	[ -d "$(_fleet_bootstrap_dir bookworm)" ] || tb_die "fleet: no OS roots in $(_fleet_cache_dir); run fleet_build first"
 	ip link show "$TESTBED_BRIDGE" > /dev/null 2>&1 || tb_die "fleet: no bridge $TESTBED_BRIDGE; run network_up first"
@@ -864,6 +991,8 @@ fleet_start() {
 				[ -d "$dir" ] || tb_die "fleet: layer $dir is missing; run fleet_build first"
 			done
 		done
+		# The reach tests' hosts are chroot hosts on the same roots.
+		lowers[bastion-$tag]=${lowers[chroot-$tag]} lowers[behind-$tag]=${lowers[chroot-$tag]} lowers[cert-$tag]=${lowers[chroot-$tag]}
 		os_id[$tag]=$(_fleet_os_release "${lowers[systemd-$tag]}" ID)
 		os_ver[$tag]=$(_fleet_os_release "${lowers[systemd-$tag]}" VERSION_ID)
 		_fleet_skeleton "${lowers[systemd-$tag]}" "$TESTBED_DIR/fleet/.skel/$tag"
@@ -874,6 +1003,14 @@ fleet_start() {
 	while read -r name; do [ -n "${want[$name]:-}" ] || gone+=("$name"); done < <(_fleet_recorded)
 	[ ${#gone[@]} = 0 ] || _fleet_stop_hosts "${gone[@]}"
 
+	behind=() certs=0
+	for line in "${wanted[@]}"; do
+		read -r kind i name tag addr port <<< "$line"
+		case $kind in behind) behind+=("$addr") ;; cert) certs=1 ;; esac
+	done
+	if printf '%s\n' "${wanted[@]}" | grep -q '^bastion '; then _fleet_reach_net_up "${behind[@]+"${behind[@]}"}"; else _fleet_reach_net_down; fi
+	[ "$certs" = 0 ] || _fleet_cert_keys
+
 	for line in "${wanted[@]}"; do
 		read -r kind i name tag addr port <<< "$line"
 		tb_alive "fleet-$name" && continue
@@ -883,19 +1020,27 @@ fleet_start() {
 	tb_log "fleet: $started hosts started, $((${#wanted[@]} - started)) already running"
 
 	# known_hosts: rewritten whole from the hosts' own keys, so no line of an earlier bed survives.
+	# The bastion is known under both its addresses; the certificate hosts by the host CA alone.
 	for line in "${wanted[@]}"; do
 		read -r kind i name tag addr port <<< "$line"
+		[ "$kind" = cert ] && { cport=$port; continue; }
 		[ "$port" = 22 ] || addr="[$addr]:$port"
 		read -r keytype key _ < "$TESTBED_DIR/fleet/$name/upper/etc/ssh/ssh_host_ed25519_key.pub"
 		echo "$addr $keytype $key"
+		[ "$kind" = bastion ] && echo "$FLEET_INNER_NET.1 $keytype $key"
 	done > "$TESTBED_DIR/known_hosts.tmp"
+	if [ -n "$cport" ]; then
+		read -r keytype key _ < "$TESTBED_DIR/keys/host_ca.pub"
+		if [ "$cport" = 22 ]; then addr='127.3.0.*'; else addr="[127.3.0.*]:$cport"; fi
+		echo "@cert-authority $addr $keytype $key" >> "$TESTBED_DIR/known_hosts.tmp"
+	fi
 	mv "$TESTBED_DIR/known_hosts.tmp" "$TESTBED_DIR/known_hosts"
 
 	# Readiness: every systemd host and the first chroot host of each family log in over SSH (in parallel); the
 	# other chroot hosts, which share those roots, need only to listen.
 	for line in "${wanted[@]}"; do
 		read -r kind i name tag addr port <<< "$line"
-		if [ "$kind" = systemd ] || [ -z "${sample[$tag]:-}" ]; then
+		if [ "$kind" != chroot ] || [ -z "${sample[$tag]:-}" ]; then
 			[ "$kind" = chroot ] && sample[$tag]=1
 			_fleet_wait_ready "$name" "$addr" "$port" "$kind" &
 			waits+=("$!")
@@ -923,11 +1068,21 @@ fleet_start() {
 	done
 	frag=$TESTBED_DIR/fleet.json.tmp
 	printf '%s\n' "${rows[@]+"${rows[@]}"}" | jq -R -s \
-		--arg user "$FLEET_USER" --arg key "$TESTBED_DIR/keys/client" --arg kh "$TESTBED_DIR/known_hosts" '
-		{ssh: {user: $user, client_key: $key, known_hosts: $kh},
-		 hosts: [split("\n")[] | select(length > 0) | split("\t") |
+		--arg user "$FLEET_USER" --arg key "$TESTBED_DIR/keys/client" --arg kh "$TESTBED_DIR/known_hosts" \
+		--arg keys "$TESTBED_DIR/keys" --arg log "$TESTBED_DIR/log/fleet/bastion.log" --arg inner "$FLEET_INNER_NET.1" '
+		[split("\n")[] | select(length > 0) | split("\t") |
 			{name: .[0], address: .[1], port: (.[2] | tonumber), kind: .[3], family: .[4],
-			 os_id: .[5], version_id: .[6], root: .[7]}]}' > "$frag"
+			 os_id: .[5], version_id: .[6], root: .[7]}] as $all
+		| ($all | map(select(.kind == "bastion")) | first) as $b
+		| {ssh: {user: $user, client_key: $key, known_hosts: $kh},
+		   hosts: [$all[] | select(.kind == "systemd" or .kind == "chroot")],
+		   bastion: (if $b == null then null else
+			{name: $b.name, address: $b.address, port: $b.port, inner_address: $inner, log: $log,
+			 hosts: [$all[] | select(.kind == "behind") | .kind = "chroot" | .jump = "\($b.address):\($b.port)"]} end),
+		   certs: (if ($all | map(select(.kind == "cert")) | length) == 0 then null else
+			{host_ca: ($keys + "/host_ca.pub"), user_ca: ($keys + "/user_ca.pub"), user_key: ($keys + "/certuser"),
+			 user_cert: ($keys + "/certuser-cert.pub"),
+			 hosts: [$all[] | select(.kind == "cert") | .kind = "chroot" | .client_key = ($keys + "/certuser")]} end)}' > "$frag"
 	tb_fragment fleet "$frag"
 	rm -f "$frag"
 	tb_log "fleet: ${#rows[@]} hosts up"
@@ -951,6 +1106,7 @@ fleet_stop() {
 		for h in "$d"/*/; do [ -d "$h" ] && _fleet_rm_cgroup "${h%/}"; done
 		rmdir "$d" 2> /dev/null || true
 	done
+	_fleet_reach_net_down
 	rm -rf "$TESTBED_DIR/fleet/.skel"
 	rm -f "$TESTBED_DIR/known_hosts" "$TESTBED_DIR/desc/fleet.json"
 	rmdir "$TESTBED_DIR/fleet" 2> /dev/null || true

@@ -46,9 +46,10 @@ inventory_write() {
 		"[defaults]",
 		"alert_packs = [\"cpu\", \"memory\", \"disk\", \"swap\", \"load\", \"deadman\"]",
 		"",
-		(.hosts | map(.family, tag, .kind) | unique | .[] | "[groups.\(.)]"),
+		((.hosts + (.bastion.hosts // [])) | map(.family, tag, .kind) | unique | .[] | "[groups.\(.)]"),
 		"",
-		(.hosts[] | "[[hosts]]\nname = \(.name | q)\naddress = \(.address | q)\nport = \(.port)\ngroups = [\(.family | q), \(tag | q), \(.kind | q)]\n")
+		(.hosts[] | "[[hosts]]\nname = \(.name | q)\naddress = \(.address | q)\nport = \(.port)\ngroups = [\(.family | q), \(tag | q), \(.kind | q)]\n"),
+		(.bastion as $b | (.bastion.hosts // [])[] | "[[hosts]]   # reachable only through the bastion\nname = \(.name | q)\naddress = \(.address | q)\nport = \(.port)\nproxy_jump = \("deploy@" + $b.address | q)\ngroups = [\(.family | q), \(tag | q), \(.kind | q)]\n")
 	' "$desc" > "$tmp"
 	mv "$tmp" "$out"
 }
