@@ -485,11 +485,16 @@ func TestIntegrationAlertFires(t *testing.T) {
 				t.Errorf("nodes reported errors:\n%s", st.Dot)
 			}
 
-			// The log handler wrote both state changes, and only those (stateChangesOnly).
-			data, err := os.ReadFile(logPath)
-			if err != nil {
-				t.Fatal(err)
-			}
+			// The log handler wrote both state changes, and only those (stateChangesOnly). Kapacitor updates the
+			// topic's state before its handlers finish, so the reset's line may still be on its way: wait for it.
+			var data []byte
+			eventually(t, 30*time.Second, 100*time.Millisecond, "the alert log holds both state changes", func() (bool, string) {
+				data, err = os.ReadFile(logPath)
+				if err != nil {
+					return false, err.Error()
+				}
+				return strings.Count(string(data), "\n") >= 2, string(data)
+			})
 			var levels []string
 			for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
 				var ev struct {

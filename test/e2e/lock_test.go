@@ -117,10 +117,12 @@ func (l *lineSignal) String() string {
 // runAsync runs fleetctl in process with stderr going to errOut; the result arrives on the returned channel.
 func (e *env) runAsync(errOut io.Writer, args ...string) chan [2]string {
 	done := make(chan [2]string, 1)
+	e.inFlight.Add(1)
 	go func() {
 		var stdout bytes.Buffer
 		io := cli.IO{Stdin: strings.NewReader(""), Stdout: &stdout, Stderr: errOut, Getenv: os.Getenv, Now: time.Now}
 		code := cli.Run(context.Background(), append([]string{"fleetctl", args[0], "-i", e.inv}, args[1:]...), io)
+		e.inFlight.Add(-1)
 		done <- [2]string{stdout.String(), strconv.Itoa(code)}
 	}()
 	return done

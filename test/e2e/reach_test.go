@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -47,7 +48,7 @@ func TestBastion(t *testing.T) {
 		logins = bastionLogins(t, e)
 		return out
 	}
-	if out := step("plan", "plan"); !strings.Contains(out, "+ create package:telegraf") || strings.Count(out, "+ create influxdb.database:") != len(hosts) {
+	if out := step("plan", "plan"); len(createsOf("package:telegraf").FindAllString(out, -1)) != len(hosts) || len(createsOf("influxdb.database:").FindAllString(out, -1)) != len(hosts) {
 		t.Fatalf("plan through the bastion:\n%s", out)
 	}
 	if out := step("apply", "apply", "--auto-approve"); !strings.Contains(out, fmt.Sprintf("%d hosts: %d changed, 0 unchanged, 0 failed", len(hosts), len(hosts))) || strings.Contains(out, "Outcome differs") {
@@ -151,7 +152,7 @@ func TestCertificates(t *testing.T) {
 		return e
 	}
 
-	if out := setup(bed.Certs.UserKey).must("plan"); strings.Count(out, "+ create package:telegraf") != len(names) {
+	if out := setup(bed.Certs.UserKey).must("plan"); len(createsOf("package:telegraf").FindAllString(out, -1)) != len(names) {
 		t.Fatalf("plan with certificates:\n%s", out)
 	}
 
@@ -198,4 +199,10 @@ func testbedRequire(t *testing.T) *testbed.Bed { return testbed.Require(t) }
 func runCmd(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).CombinedOutput()
 	return string(out), err
+}
+
+// createsOf matches the plan's create lines of one resource kind and name prefix on any one host
+// ("+ create bh1-debian12/package:telegraf").
+func createsOf(kindName string) *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^  \+ create [^/\s*]+/` + regexp.QuoteMeta(kindName))
 }
