@@ -48,11 +48,17 @@ type InfluxDB struct {
 }
 
 // RP is the retention policy name for Kapacitor dbrps and Telegraf output: the configured one, else "autogen".
-func (i InfluxDB) RP() string {
-	if i.RetentionPolicy != nil {
-		return i.RetentionPolicy.Name
+func (i InfluxDB) RP() string { return i.RetentionPolicy.NameOrDefault() }
+
+// DefaultRetentionPolicy is the policy InfluxDB gives every database it creates.
+const DefaultRetentionPolicy = "autogen"
+
+// NameOrDefault is the policy's name; a nil policy is the database's default, DefaultRetentionPolicy.
+func (p *RetentionPolicy) NameOrDefault() string {
+	if p != nil {
+		return p.Name
 	}
-	return "autogen"
+	return DefaultRetentionPolicy
 }
 
 // RetentionPolicy is created (or altered) on every host database.

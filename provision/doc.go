@@ -1,5 +1,6 @@
-// Package provision is fleetctl's engine. For every selected host it builds the desired resources (Telegraf on the
-// host over SSH; database, users and grants on InfluxDB; a Grafana datasource; Kapacitor tasks), reads each one's
-// actual state, diffs it into a plan.Plan, and, when applying, carries out exactly those changes. Plan and apply
-// are one code path: a plan is an apply whose last step is withheld.
+// Package provision holds the commands' use cases: Open loads and checks an inventory, resolves its secrets,
+// verifies the repository key and connects the fleet's servers into a Session ready to plan; Render shows what a
+// host would get; Validate checks an inventory offline; a Session saves its plan (plan/planfile) and narrows to a
+// saved plan's hosts. What a fleet is belongs to provision/catalog, how it is planned and applied to
+// provision/engine.
 package provision

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/fleetctl/fleetctl/inventory"
+	"github.com/fleetctl/fleetctl/provision/catalog"
+	"github.com/fleetctl/fleetctl/provision/engine"
 	"github.com/fleetctl/fleetctl/provision/remote"
 	"golang.org/x/crypto/ssh"
 )
@@ -73,9 +75,9 @@ func (f *reachFixture) resolve(acceptNew bool) (map[string]*remote.Endpoint, err
 		return nil, err
 	}
 	defer closeFn()
-	var specs []HostSpec
+	var specs []catalog.Host
 	for _, h := range f.inv.Hosts() {
-		specs = append(specs, HostSpec{Name: h.Name})
+		specs = append(specs, catalog.Host{Host: engine.Host{Name: h.Name}})
 	}
 	getenv := func(k string) string {
 		if k == "HOME" {

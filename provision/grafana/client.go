@@ -75,15 +75,9 @@ type writeLog struct {
 
 // NewClient checks cfg and returns a client.
 func NewClient(cfg Config) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
+	u, err := httpx.BaseURL("grafana", cfg.URL, "the token or user and password settings")
 	if err != nil {
-		return nil, fmt.Errorf("grafana url: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("grafana url %q: want http(s)://host:port", u.Redacted())
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("grafana url %q: put credentials in the token or user and password settings, not the url", u.Redacted())
+		return nil, err
 	}
 	if cfg.Token.IsZero() && cfg.User == "" {
 		return nil, errors.New("grafana: no credentials: set a service-account token or a user and password")
@@ -133,38 +127,19 @@ func (c *Client) Ping(ctx context.Context) (string, error) {
 }
 
 // APIError is a non-success HTTP answer from Grafana.
-type APIError struct {
-	StatusCode int
-	Message    string // Grafana's "message", secrets masked
-}
-
-func (e *APIError) Error() string {
-	return fmt.Sprintf("grafana: %s (HTTP %d)", e.Message, e.StatusCode)
-}
+type APIError = httpx.StatusError
 
 // IsNotFound reports whether err is an HTTP 404 from Grafana.
-func IsNotFound(err error) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && ae.StatusCode == http.StatusNotFound
-}
-
-// IsUnauthorized reports whether err is Grafana refusing the credentials (HTTP 401: a wrong password, user or token).
-func IsUnauthorized(err error) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && ae.StatusCode == http.StatusUnauthorized
-}
-
-// IsForbidden reports whether err is Grafana refusing an authenticated user or token a permission (HTTP 403).
-func IsForbidden(err error) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && ae.StatusCode == http.StatusForbidden
-}
+func IsNotFound(err error) bool { return httpx.HasStatus(err, http.StatusNotFound) }
 
 // IsConflict reports whether err is an HTTP 409 from Grafana (for datasources: the name is taken).
-func IsConflict(err error) bool {
-	var ae *APIError
-	return errors.As(err, &ae) && ae.StatusCode == http.StatusConflict
-}
+func IsConflict(err error) bool { return httpx.HasStatus(err, http.StatusConflict) }
+
+// IsUnauthorized reports whether err is Grafana refusing the credentials (HTTP 401: a wrong password, user or token).
+func IsUnauthorized(err error) bool { return httpx.HasStatus(err, http.StatusUnauthorized) }
+
+// IsForbidden reports whether err is Grafana refusing an authenticated user or token a permission (HTTP 403).
+func IsForbidden(err error) bool { return httpx.HasStatus(err, http.StatusForbidden) }
 
 // ValidUID reports whether uid is acceptable to Grafana as a datasource uid: 1 to 40 of [A-Za-z0-9_-].
 func ValidUID(uid string) bool {
@@ -495,24 +470,12 @@ func (c *Client) send(ctx context.Context, method, p string, body []byte, cookie
 		if msg == "" {
 			msg = http.StatusText(resp.StatusCode)
 		}
-		return data, resp.StatusCode, &APIError{StatusCode: resp.StatusCode, Message: msg}
+		return data, resp.StatusCode, &APIError{Server: "grafana", StatusCode: resp.StatusCode, Message: msg}
 	}
 	return data, resp.StatusCode, nil
 }
 
-func maskErr(err error, secrets []secret.Value) error {
-	var ae *APIError
-	if err == nil || len(secrets) == 0 || !errors.As(err, &ae) {
-		return err
-	}
-	msg := ae.Message
-	for _, s := range secrets {
-		if !s.IsZero() {
-			msg = strings.ReplaceAll(msg, s.Reveal(), secret.Mask)
-		}
-	}
-	return &APIError{StatusCode: ae.StatusCode, Message: msg}
-}
+func maskErr(err error, secrets []secret.Value) error { return httpx.Masked(err, secrets) }
 
 // Format prints the client without its credentials: fmt cannot reach the secret.Value's own masking through an
 // unexported field, so a plain %+v of the struct would show the token or password.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/resourcetest"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/grafana-tools/sdk"
 )
@@ -46,32 +47,6 @@ func remote(spec DatasourceSpec, edit func(map[string]any)) *RemoteDatasource {
 	}
 	_ = json.Unmarshal(b, &ds.Raw)
 	return ds
-}
-
-func changed(ch plan.Change) string {
-	var out []string
-	for _, f := range ch.Fields {
-		if f.Sensitive {
-			out = append(out, f.Name+":(sensitive)")
-		} else {
-			out = append(out, f.Name+":"+f.Before+"→"+f.After)
-		}
-	}
-	return strings.Join(out, " ")
-}
-
-func assertNoSecret(t *testing.T, v any, secrets ...string) {
-	t.Helper()
-	js, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := fmt.Sprintf("%+v\n%#v\n", v, v) + string(js)
-	for _, s := range secrets {
-		if strings.Contains(all, s) {
-			t.Fatalf("secret %q leaked: %s", s, all)
-		}
-	}
 }
 
 func TestDatasourceDiff(t *testing.T) {
@@ -133,10 +108,10 @@ func TestDatasourceDiff(t *testing.T) {
 			if len(chs) != 1 || chs[0].ReadDigest == "" {
 				t.Fatalf("want one change with a digest: %+v", chs)
 			}
-			if chs[0].Action != tc.action || changed(chs[0]) != tc.fields {
-				t.Fatalf("got %s %q\nwant %s %q", chs[0].Action, changed(chs[0]), tc.action, tc.fields)
+			if chs[0].Action != tc.action || resourcetest.Fields(chs[0]) != tc.fields {
+				t.Fatalf("got %s %q\nwant %s %q", chs[0].Action, resourcetest.Fields(chs[0]), tc.action, tc.fields)
 			}
-			assertNoSecret(t, chs, testPassword, "s3cret")
+			resourcetest.NoSecret(t, chs, testPassword, "s3cret")
 			for _, f := range chs[0].Fields {
 				if f.Sensitive && (f.Before != "" || f.After != "") {
 					t.Fatalf("sensitive field with a value: %+v", f)

@@ -1,5 +1,5 @@
 // Package grafana manages what fleetctl owns in Grafana for each host: one InfluxQL datasource pointing at the
-// host's InfluxDB database with the host's read-only user. The datasource is a provision.Resource of kind
+// host's InfluxDB database with the host's read-only user. The datasource is an engine.Resource of kind
 // "grafana.datasource" (Read → Diff → Apply), addressed by a deterministic uid the caller chooses.
 //
 // Client talks to Grafana's HTTP API with a service-account token (Bearer) or basic auth, with a context on every

@@ -21,36 +21,8 @@ import (
 )
 
 // These tests run against the test bed's real Grafana and InfluxDB: the datasource points at a real database with
-// a point in it and a real READ user, so Grafana's health check queries InfluxDB with the stored password. They live
-// in package grafana_test because package provision (which resourcetest drives) imports this package.
-
-// changed renders a change's fields as "name:before→after", sensitive ones as "name:(sensitive)".
-func changed(ch plan.Change) string {
-	var out []string
-	for _, f := range ch.Fields {
-		if f.Sensitive {
-			out = append(out, f.Name+":(sensitive)")
-		} else {
-			out = append(out, f.Name+":"+f.Before+"→"+f.After)
-		}
-	}
-	return strings.Join(out, " ")
-}
-
-// assertNoSecret renders v with %+v, %#v and JSON and fails if a secret shows up.
-func assertNoSecret(t *testing.T, v any, secrets ...string) {
-	t.Helper()
-	js, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := fmt.Sprintf("%+v\n%#v\n", v, v) + string(js)
-	for _, s := range secrets {
-		if strings.Contains(all, s) {
-			t.Fatalf("secret %q leaked: %s", s, all)
-		}
-	}
-}
+// a point in it and a real READ user, so Grafana's health check queries InfluxDB with the stored password. They use
+// only the package's exported API, as the catalog does.
 
 type env struct {
 	g      *grafana.Client
@@ -132,7 +104,7 @@ func (e env) datasource(t *testing.T, spec grafana.DatasourceSpec) *grafana.Data
 func summary(chs []plan.Change) string {
 	var out []string
 	for _, ch := range chs {
-		out = append(out, string(ch.Action)+" "+ch.Kind+" "+changed(ch))
+		out = append(out, string(ch.Action)+" "+ch.Kind+" "+resourcetest.Fields(ch))
 	}
 	return strings.Join(out, "\n")
 }
@@ -148,7 +120,7 @@ func TestIntegrationDatasourceConvergeAndHealth(t *testing.T) {
 	if got := summary(chs); got != want {
 		t.Fatalf("changes:\n%s\nwant:\n%s", got, want)
 	}
-	assertNoSecret(t, chs, e.readPW.Reveal())
+	resourcetest.NoSecret(t, chs, e.readPW.Reveal())
 
 	// What Grafana stored: no secret comes back, only the fact that one is set, and our fingerprint.
 	ds, found, err := e.g.GetDatasource(ctx, spec.UID)
@@ -158,7 +130,7 @@ func TestIntegrationDatasourceConvergeAndHealth(t *testing.T) {
 	if !ds.SecureJSONFields["password"] || ds.JSONString(grafana.FingerprintKey) != secret.Fingerprint(e.master, e.readPW) {
 		t.Fatalf("stored: %+v", ds)
 	}
-	assertNoSecret(t, ds.Raw, e.readPW.Reveal())
+	resourcetest.NoSecret(t, ds.Raw, e.readPW.Reveal())
 
 	// Grafana's health check queries InfluxDB with the READ user's password.
 	h, err := e.g.Health(ctx, spec.UID)
@@ -190,7 +162,7 @@ func TestIntegrationDatasourceConvergeAndHealth(t *testing.T) {
 	if got := summary(chs); got != "update grafana.datasource secureJsonData.password:(sensitive)" {
 		t.Fatalf("password change: %s", got)
 	}
-	assertNoSecret(t, chs, newPW.Reveal(), e.readPW.Reveal())
+	resourcetest.NoSecret(t, chs, newPW.Reveal(), e.readPW.Reveal())
 	// Grafana may test the previous settings for ~5 s after a write.
 	start := time.Now()
 	if _, err := e.g.WaitHealthy(ctx, spec.UID, 10*time.Second); err != nil {

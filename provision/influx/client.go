@@ -44,15 +44,9 @@ type Client struct {
 
 // NewClient checks cfg and returns a client.
 func NewClient(cfg Config) (*Client, error) {
-	u, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
+	u, err := httpx.BaseURL("influxdb", cfg.URL, "the username and password settings")
 	if err != nil {
-		return nil, fmt.Errorf("influxdb url: %w", err)
-	}
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return nil, fmt.Errorf("influxdb url %q: want http(s)://host:port", u.Redacted())
-	}
-	if u.User != nil {
-		return nil, fmt.Errorf("influxdb url %q: put credentials in the username and password settings, not the url", u.Redacted())
+		return nil, err
 	}
 	// Credentials go to the configured origin only: no redirect elsewhere (nor of a request with a body).
 	hc := httpx.Pin(cfg.HTTPClient)
@@ -71,30 +65,14 @@ func (c *Client) URL() string { return c.base.String() }
 
 // ServerError is an error the server reported, either with an HTTP status other than success or inside an HTTP
 // 200 body (results[i].error).
-type ServerError struct {
-	StatusCode int    // HTTP status of the response
-	Message    string // the server's error text, secrets masked
-}
-
-func (e *ServerError) Error() string {
-	if e.StatusCode == http.StatusOK {
-		return "influxdb: " + e.Message
-	}
-	return fmt.Sprintf("influxdb: %s (HTTP %d)", e.Message, e.StatusCode)
-}
+type ServerError = httpx.StatusError
 
 // IsAuthFailed reports whether err is the server refusing the credentials (HTTP 401): wrong password or no such
 // user. A valid user lacking a privilege gets HTTP 403 instead.
-func IsAuthFailed(err error) bool {
-	var se *ServerError
-	return errors.As(err, &se) && se.StatusCode == http.StatusUnauthorized
-}
+func IsAuthFailed(err error) bool { return httpx.HasStatus(err, http.StatusUnauthorized) }
 
 // IsForbidden reports whether err is the server refusing an authenticated user a privilege (HTTP 403).
-func IsForbidden(err error) bool {
-	var se *ServerError
-	return errors.As(err, &se) && se.StatusCode == http.StatusForbidden
-}
+func IsForbidden(err error) bool { return httpx.HasStatus(err, http.StatusForbidden) }
 
 // isNotFound reports whether the server said what (for example "user", "database") does not exist.
 func isNotFound(err error, what string) bool {
@@ -165,11 +143,11 @@ func (c *Client) query(ctx context.Context, db, command string, secrets ...secre
 		return nil, fmt.Errorf("decode influxdb response: %w", err)
 	}
 	if r.Err != "" {
-		return nil, maskErr(&ServerError{StatusCode: resp.StatusCode, Message: r.Err}, secrets)
+		return nil, maskErr(&ServerError{Server: "influxdb", StatusCode: resp.StatusCode, Message: r.Err}, secrets)
 	}
 	for _, res := range r.Results {
 		if res.Err != "" {
-			return nil, maskErr(&ServerError{StatusCode: resp.StatusCode, Message: res.Err}, secrets)
+			return nil, maskErr(&ServerError{Server: "influxdb", StatusCode: resp.StatusCode, Message: res.Err}, secrets)
 		}
 	}
 	return r.Results, nil
@@ -251,25 +229,12 @@ func (c *Client) statusError(resp *http.Response) error {
 	if msg == "" {
 		msg = http.StatusText(resp.StatusCode)
 	}
-	return &ServerError{StatusCode: resp.StatusCode, Message: msg}
+	return &ServerError{Server: "influxdb", StatusCode: resp.StatusCode, Message: msg}
 }
 
 // maskErr replaces every secret (raw or as escaped inside a string literal) in a server error's text.
 func maskErr(err error, secrets []secret.Value) error {
-	var se *ServerError
-	if len(secrets) == 0 || !errors.As(err, &se) {
-		return err
-	}
-	msg := se.Message
-	for _, s := range secrets {
-		if s.IsZero() {
-			continue
-		}
-		for _, form := range []string{s.Reveal(), escapeString(s.Reveal())} {
-			msg = strings.ReplaceAll(msg, form, secret.Mask)
-		}
-	}
-	return &ServerError{StatusCode: se.StatusCode, Message: msg}
+	return httpx.Masked(err, secrets, escapeString)
 }
 
 func drain(resp *http.Response) {

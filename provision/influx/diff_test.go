@@ -1,13 +1,13 @@
 package influx
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/resourcetest"
 	"github.com/fleetctl/fleetctl/provision/secret"
 )
 
@@ -37,28 +37,6 @@ func one(t *testing.T, chs []plan.Change) plan.Change {
 		t.Error("change has no ReadDigest")
 	}
 	return chs[0]
-}
-
-// assertNoSecret renders changes with %+v, %#v and JSON and fails if the secret shows up.
-func assertNoSecret(t *testing.T, chs []plan.Change, secrets ...string) {
-	t.Helper()
-	js, err := json.Marshal(chs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := fmt.Sprintf("%+v\n%#v\n%v\n", chs, chs, chs) + string(js)
-	for _, s := range secrets {
-		if strings.Contains(all, s) {
-			t.Fatalf("secret leaked into a change: %s", all)
-		}
-	}
-	for _, ch := range chs {
-		for _, f := range ch.Fields {
-			if f.Sensitive && (f.Before != "" || f.After != "") {
-				t.Fatalf("sensitive field carries a value: %+v", f)
-			}
-		}
-	}
 }
 
 func TestDatabaseNameChecked(t *testing.T) {
@@ -212,7 +190,7 @@ func TestUserDiff(t *testing.T) {
 			if ch.Action != tc.action || changedFields(ch) != tc.fields {
 				t.Fatalf("got %s %q, want %s %q", ch.Action, changedFields(ch), tc.action, tc.fields)
 			}
-			assertNoSecret(t, chs, pw.Reveal(), "s3cr3t")
+			resourcetest.NoSecret(t, chs, pw.Reveal(), "s3cr3t")
 			for _, f := range ch.Fields {
 				if f.Name == "password" && !f.Sensitive {
 					t.Fatal("password field not sensitive")

@@ -1,6 +1,6 @@
 // Package influx manages what fleetctl owns on an InfluxDB 1.x server for each host: the host's database, its
 // retention policies, the write-only user Telegraf writes with, the read-only user Grafana queries with, and the
-// per-database grants that tie them together. Every managed thing is a provision.Resource (Read → Diff → Apply)
+// per-database grants that tie them together. Every managed thing is an engine.Resource (Read → Diff → Apply)
 // of kind "influxdb.database", "influxdb.retention_policy", "influxdb.user" or "influxdb.grant".
 //
 // Client talks to the server's HTTP API (/query, /write, /ping) with admin credentials and a context on every

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetctl/fleetctl/provision"
+	"github.com/fleetctl/fleetctl/provision/engine"
 	"github.com/fleetctl/fleetctl/provision/influx"
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/resourcetest"
@@ -22,8 +22,8 @@ import (
 )
 
 // These tests run against the test bed's real InfluxDB 1.x (auth enabled). Every name carries a random suffix
-// and everything a test creates is dropped in t.Cleanup. They live in package influx_test because package
-// provision (which resourcetest drives) imports this package.
+// and everything a test creates is dropped in t.Cleanup. They use only the
+// package's exported API, as the catalog does.
 
 // changedFields renders a change's fields as "name:before→after", sensitive ones as "name:(sensitive)".
 func changedFields(ch plan.Change) string {
@@ -36,29 +36,6 @@ func changedFields(ch plan.Change) string {
 		out = append(out, f.Name+":"+f.Before+"→"+f.After)
 	}
 	return strings.Join(out, " ")
-}
-
-// assertNoSecret renders changes with %+v, %#v and JSON and fails if a secret shows up, or if a sensitive field
-// carries any value.
-func assertNoSecret(t *testing.T, chs []plan.Change, secrets ...string) {
-	t.Helper()
-	js, err := json.Marshal(chs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	all := fmt.Sprintf("%+v\n%#v\n", chs, chs) + string(js)
-	for _, s := range secrets {
-		if strings.Contains(all, s) {
-			t.Fatalf("secret leaked into a change: %s", all)
-		}
-	}
-	for _, ch := range chs {
-		for _, f := range ch.Fields {
-			if f.Sensitive && (f.Before != "" || f.After != "") {
-				t.Fatalf("sensitive field carries a value: %+v", f)
-			}
-		}
-	}
 }
 
 func serverError(err error) *influx.ServerError {
@@ -123,12 +100,12 @@ func newHostSet(t *testing.T, c *influx.Client) hostSet {
 	return h
 }
 
-func (h hostSet) resources(t *testing.T, c *influx.Client) []provision.Resource {
+func (h hostSet) resources(t *testing.T, c *influx.Client) []engine.Resource {
 	rp, err := influx.NewRetentionPolicy(c, influx.RetentionPolicySpec{Database: h.db, Name: "fleetctl", Duration: "30d", Default: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return []provision.Resource{
+	return []engine.Resource{
 		influx.NewDatabase(c, h.db),
 		rp,
 		influx.NewUser(c, influx.UserSpec{Name: h.writer, Password: h.writePW}),
@@ -171,7 +148,7 @@ func TestIntegrationConvergeHostSet(t *testing.T) {
 		"create influxdb.grant user:→"+h.writer+" database:→"+h.db+" privilege:→WRITE",
 		"create influxdb.grant user:→"+h.reader+" database:→"+h.db+" privilege:→READ",
 	)
-	assertNoSecret(t, chs, h.writePW.Reveal(), h.readPW.Reveal())
+	resourcetest.NoSecret(t, chs, h.writePW.Reveal(), h.readPW.Reveal())
 
 	// The server normalised what we asked for: SHOW RETENTION POLICIES prints 720h0m0s for 30d.
 	rps, err := c.RetentionPolicies(ctx, h.db)
@@ -279,7 +256,7 @@ func TestIntegrationPasswordDrift(t *testing.T) {
 	if pending[0].Name != h.writer {
 		t.Fatalf("drift on %q, want %q", pending[0].Name, h.writer)
 	}
-	assertNoSecret(t, pending, h.writePW.Reveal(), behind.Reveal())
+	resourcetest.NoSecret(t, pending, h.writePW.Reveal(), behind.Reveal())
 	resourcetest.Converge(t, ctx, rs...)
 	if ok, err := c.CheckCredentials(ctx, h.writer, h.writePW); err != nil || !ok {
 		t.Fatalf("password not repaired: %v %v", ok, err)
@@ -357,7 +334,7 @@ func TestIntegrationAwkwardNames(t *testing.T) {
 	if len(chs) != 4 {
 		t.Fatalf("changes: %v", summary(chs))
 	}
-	assertNoSecret(t, chs, pw.Reveal(), "w\\'ord")
+	resourcetest.NoSecret(t, chs, pw.Reveal(), "w\\'ord")
 	if ok, err := c.CheckCredentials(ctx, user, pw); err != nil || !ok {
 		t.Fatalf("password with quotes, backslashes and a newline not stored as is: %v %v", ok, err)
 	}

@@ -2,7 +2,7 @@
 // scripts alertpacks renders, enabled, and kept running the script fleetctl last rendered.
 //
 // Client is a thin client of the HTTP API (/kapacitor/v1/tasks, net/http, a context on every call; Kapacitor's
-// own client package drags in flux and arrow). Task is the provision.Resource of kind "kapacitor.task": one
+// own client package drags in flux and arrow). Task is the engine.Resource of kind "kapacitor.task": one
 // stream task <server>-<alert> with its dbrps and script, desired enabled. Prune is the resource that finds the
 // tasks of a server fleetctl no longer wants and deletes them.
 //

@@ -15,13 +15,13 @@ import (
 	"time"
 
 	"github.com/fleetctl/fleetctl/alertpacks"
-	"github.com/fleetctl/fleetctl/provision"
+	"github.com/fleetctl/fleetctl/provision/engine"
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/resourcetest"
 )
 
 // Integration tests against the test bed's real Kapacitor 1.5.9 and InfluxDB. They are an external test package:
-// provision, whose engine builds kapacitor resources, imports this package.
+// they use only the exported API, as the catalog does.
 
 // handMadeScript is a task someone defined without fleetctl.
 const handMadeScript = "stream\n    |from()\n        .measurement('cpu')\n    |httpOut('x')\n"
@@ -51,8 +51,8 @@ func tasksOf(t *testing.T, c *kapacitor.Client, scripts []alertpacks.Script, db 
 	return tasks
 }
 
-func resources(tasks []*kapacitor.Task) []provision.Resource {
-	out := make([]provision.Resource, len(tasks))
+func resources(tasks []*kapacitor.Task) []engine.Resource {
+	out := make([]engine.Resource, len(tasks))
 	for i, tk := range tasks {
 		out[i] = tk
 	}
@@ -244,7 +244,7 @@ func TestIntegrationPrune(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hp, steps, err := provision.PlanHost(ctx, host, []provision.Resource{all[0], p})
+	hp, steps, err := engine.PlanHost(ctx, host, []engine.Declared{engine.OnServer(all[0]), engine.OnServer(p)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +258,7 @@ func TestIntegrationPrune(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("prune plan = %v, want %v", got, want)
 	}
-	if _, err := provision.ApplyHost(ctx, steps); err != nil {
+	if _, err := engine.ApplyHost(ctx, steps); err != nil {
 		t.Fatal(err)
 	}
 	left, err := e.c.List(ctx, host+"-")

@@ -73,26 +73,13 @@ type FileSet struct {
 	Check       string     // shell command run as root after install; non-zero exit restores the previous files
 	Masker      *secret.Masker
 
-	runner Runner
-	facts  *Facts
+	bound
 }
 
 // NewFileSet binds a file set to a host's connection and facts.
 func NewFileSet(r Runner, f *Facts, fs FileSet) *FileSet {
-	fs.runner, fs.facts = r, f
+	fs.bound = bound{r, f}
 	return &fs
-}
-
-// Query lists what the set needs read.
-func (s *FileSet) Query() Query {
-	q := Query{}
-	for _, f := range s.Files {
-		q.Files = append(q.Files, f.Path)
-	}
-	if s.Watch != "" {
-		q.Dirs = append(q.Dirs, s.Watch)
-	}
-	return q
 }
 
 func (s *FileSet) Kind() string { return "files" }
@@ -125,7 +112,7 @@ func (s *FileSet) Diff(prior []plan.Change) []plan.Change {
 			continue
 		}
 		if s.OwnedPrefix != "" && strings.HasPrefix(name, s.OwnedPrefix) {
-			out = append(out, plan.Change{Kind: "file", Name: p, Action: plan.Delete,
+			out = append(out, plan.Change{Kind: KindFile, Name: p, Action: plan.Delete,
 				Reason: "written by fleetctl and no longer wanted"})
 			continue
 		}
@@ -133,13 +120,13 @@ func (s *FileSet) Diff(prior []plan.Change) []plan.Change {
 		if strings.HasSuffix(name, ".conf") {
 			reason += "; telegraf loads it"
 		}
-		out = append(out, plan.Change{Kind: "file", Name: p, Action: plan.Report, Reason: reason})
+		out = append(out, plan.Change{Kind: KindFile, Name: p, Action: plan.Report, Reason: reason})
 	}
 	return out
 }
 
 func (s *FileSet) diffFile(want FileSpec, got FileFact) plan.Change {
-	ch := plan.Change{Kind: "file", Name: want.Path, ReadDigest: want.digest(got, s.Masker)}
+	ch := plan.Change{Kind: KindFile, Name: want.Path, ReadDigest: want.digest(got, s.Masker)}
 	afterText, afterBinary := want.describe(want.Content, s.Masker)
 	mode := func(m uint32) string { return fmt.Sprintf("%04o", m) }
 	if !got.Exists {
@@ -205,9 +192,6 @@ var ErrCheckFailed = errors.New("configuration check failed")
 func (s *FileSet) Apply(ctx context.Context, changes []plan.Change) error {
 	return runOne(ctx, s, changes)
 }
-
-// Runner is the connection the set's fragment runs on.
-func (s *FileSet) Runner() Runner { return s.runner }
 
 // Fragment is the set's apply as one root script: all-or-nothing, so any failure before the check's verdict (and
 // the check's refusal) puts back what was replaced.
@@ -276,6 +260,12 @@ func (s *FileSet) Fragment(changes []plan.Change) (Fragment, error) {
 	}
 	return frag, nil
 }
+
+// KindFile is the kind of a file set's changes: one change a file, named by its path.
+const KindFile = "file"
+
+// FileAddress is the address of a file's changes (path may be a glob, for plan.GlobRegexp).
+func FileAddress(host, path string) string { return plan.Address(host, KindFile, path) }
 
 // ChangesContent says whether a file change gives a reader of the file something new to read: the file is created
 // or deleted, or its content changes. A change of mode, owner or group alone does not (a running agent read the

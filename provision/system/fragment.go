@@ -42,6 +42,16 @@ type Fragment struct {
 // ErrGateClosed is the error of a command whose gate did not open: the fragments before it ran, the rest did not.
 var ErrGateClosed = errors.New("not run: an earlier step of the host failed")
 
+// bound is what a host resource is bound to: the host's connection, on which its fragment runs, and the facts read
+// from the host in its one batched read.
+type bound struct {
+	runner Runner
+	facts  *Facts
+}
+
+// Runner is the connection the resource's fragment runs on.
+func (b bound) Runner() Runner { return b.runner }
+
 // Scripted is a host resource whose apply is a Fragment. Its Apply runs that one fragment; an engine that applies
 // several of a host's resources in a row runs their fragments together instead.
 type Scripted interface {

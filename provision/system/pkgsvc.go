@@ -19,13 +19,12 @@ type Package struct {
 	// LockWait bounds the wait, before each step, for another run of the package manager; 0 is LockWait.
 	LockWait time.Duration
 
-	runner Runner
-	facts  *Facts
+	bound
 }
 
 // NewPackage binds a package to a host.
 func NewPackage(r Runner, f *Facts, p Package) *Package {
-	p.runner, p.facts = r, f
+	p.bound = bound{r, f}
 	return &p
 }
 
@@ -65,9 +64,6 @@ func (p *Package) Apply(ctx context.Context, changes []plan.Change) error {
 	return runOne(ctx, p, changes)
 }
 
-// Runner is the connection the package's fragment runs on.
-func (p *Package) Runner() Runner { return p.runner }
-
 // Fragment installs the package (at its pinned version) from the declared repository. It reports (Note) when it
 // has to wait for a lock, naming the lock and its holder.
 func (p *Package) Fragment([]plan.Change) (Fragment, error) {
@@ -96,14 +92,17 @@ var ErrLockBusy = errors.New("another package manager kept its lock")
 type Service struct {
 	Unit string
 	Init string // "systemd", "openrc", "sysv"
-	// RestartOn says which earlier changes make a restart necessary (their addresses' kinds and name prefixes).
-	RestartOn func(plan.Change) bool
+	// Package is the address of the package resource the service runs from: any change of it restarts the
+	// service, and reloads the init system's units (the unit file may have changed).
+	Package string
+	// Watch are the address globs (plan.GlobRegexp) of the files the service reads: a change of the content of
+	// one (created, deleted or rewritten; not a mode or owner alone) restarts it.
+	Watch []string
 	// Config lists the files the service reads: one modified after its process started means it still runs an
 	// older configuration (an earlier run changed them and stopped before restarting it), so it is restarted.
 	Config []string
 
-	runner Runner
-	facts  *Facts
+	bound
 	// packageChanged is set by Diff when the package is installed or upgraded in this run: only then can the unit
 	// file have changed, and only then is systemd asked to reload every unit.
 	packageChanged bool
@@ -111,7 +110,7 @@ type Service struct {
 
 // NewService binds a service to a host.
 func NewService(r Runner, f *Facts, s Service) *Service {
-	s.runner, s.facts = r, f
+	s.bound = bound{r, f}
 	return &s
 }
 
@@ -138,12 +137,14 @@ func (s *Service) Diff(prior []plan.Change) []plan.Change {
 	}
 	var because []string
 	for _, c := range prior {
-		if c.Action.Changes() && s.RestartOn != nil && s.RestartOn(c) {
+		if !c.Action.Changes() {
+			continue
+		}
+		pkg := s.Package != "" && c.Address == s.Package
+		if pkg || (ChangesContent(c) && plan.MatchAddress(s.Watch, c.Address)) {
 			because = append(because, c.Kind+":"+c.Name)
 		}
-		if c.Action.Changes() && c.Kind == "package" {
-			s.packageChanged = true
-		}
+		s.packageChanged = s.packageChanged || pkg
 	}
 	if len(because) == 0 && active == "active" && got.Started > 0 {
 		for _, p := range s.Config {
@@ -170,9 +171,6 @@ func (s *Service) Diff(prior []plan.Change) []plan.Change {
 func (s *Service) Apply(ctx context.Context, changes []plan.Change) error {
 	return runOne(ctx, s, changes)
 }
-
-// Runner is the connection the service's fragment runs on.
-func (s *Service) Runner() Runner { return s.runner }
 
 // Fragment does what the changes ask and no more: enable when the plan found the service not enabled, restart when
 // something it reads changed, start when it was not running. Every call is one service-manager process, and on a

@@ -166,8 +166,8 @@ func TestPackageDiff(t *testing.T) {
 }
 
 func TestServiceDiff(t *testing.T) {
-	restartOn := func(c plan.Change) bool { return c.Kind == "file" }
-	fileChanged := []plan.Change{{Kind: "file", Name: "/etc/telegraf/telegraf.conf", Action: plan.Update}}
+	watch := []string{"h/file:/etc/telegraf/*"}
+	fileChanged := []plan.Change{{Address: "h/file:/etc/telegraf/telegraf.conf", Kind: "file", Name: "/etc/telegraf/telegraf.conf", Action: plan.Update, AfterText: new(string)}}
 	for _, c := range []struct {
 		name  string
 		fact  ServiceFact
@@ -181,7 +181,7 @@ func TestServiceDiff(t *testing.T) {
 		{"stopped and config changed: one restart starts it", ServiceFact{Exists: true, Enabled: "enabled", Active: "failed"}, fileChanged, "no-op restart"},
 		{"not installed yet", ServiceFact{}, fileChanged, "update[enabled] restart"},
 		{"a reported file does not restart", ServiceFact{Exists: true, Enabled: "enabled", Active: "active"},
-			[]plan.Change{{Kind: "file", Action: plan.Report}}, "no-op"},
+			[]plan.Change{{Address: "h/file:/etc/telegraf/stray", Kind: "file", Action: plan.Report}}, "no-op"},
 		{"config newer than the agent: an earlier run's restart was lost", ServiceFact{Exists: true, Enabled: "enabled", Active: "active", Started: 100}, nil, "no-op restart"},
 		{"agent started after its config", ServiceFact{Exists: true, Enabled: "enabled", Active: "active", Started: 300}, nil, "no-op"},
 		// The start time may read up to two seconds early (whole seconds, from a rounded boot time): a file written
@@ -190,7 +190,7 @@ func TestServiceDiff(t *testing.T) {
 		{"config two seconds newer than the agent", ServiceFact{Exists: true, Enabled: "enabled", Active: "active", Started: 198}, nil, "no-op restart"},
 	} {
 		facts := &Facts{Services: map[string]ServiceFact{"telegraf": c.fact}, Files: map[string]FileFact{"/etc/t.conf": {Exists: true, MTime: 200}}}
-		s := NewService(nil, facts, Service{Unit: "telegraf", RestartOn: restartOn, Config: []string{"/etc/t.conf"}})
+		s := NewService(nil, facts, Service{Unit: "telegraf", Watch: watch, Config: []string{"/etc/t.conf"}})
 		var got []string
 		for _, ch := range s.Diff(c.prior) {
 			g := string(ch.Action)

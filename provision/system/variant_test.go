@@ -220,10 +220,10 @@ func TestServiceCommandsPerInit(t *testing.T) {
 func TestDaemonReloadOnlyAfterThePackageChanged(t *testing.T) {
 	for _, pkgChanged := range []bool{false, true} {
 		s := NewService(nil, &Facts{Services: map[string]ServiceFact{"telegraf": {Exists: true, Enabled: "enabled", Active: "active"}}},
-			Service{Unit: "telegraf", Init: "systemd", RestartOn: func(c plan.Change) bool { return true }})
-		prior := []plan.Change{{Kind: "file", Name: "/etc/telegraf/telegraf.conf", Action: plan.Update}}
+			Service{Unit: "telegraf", Init: "systemd", Package: "h/package:telegraf", Watch: []string{"h/file:*"}})
+		prior := []plan.Change{{Address: "h/file:/etc/telegraf/telegraf.conf", Kind: "file", Name: "/etc/telegraf/telegraf.conf", Action: plan.Update, AfterText: new(string)}}
 		if pkgChanged {
-			prior = append(prior, plan.Change{Kind: "package", Name: "telegraf", Action: plan.Create})
+			prior = append(prior, plan.Change{Address: "h/package:telegraf", Kind: "package", Name: "telegraf", Action: plan.Create})
 		}
 		chs := s.Diff(prior)
 		frag, err := s.Fragment(chs[1:])

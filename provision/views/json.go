@@ -61,7 +61,7 @@ type jsonSummary struct {
 type jsonReport struct {
 	Hosts       []jsonOutcome     `json:"hosts"`
 	StopReason  string            `json:"stop_reason,omitempty"`
-	Divergences []Divergence      `json:"divergences"`
+	Divergences []plan.Divergence `json:"divergences"`
 	Summary     jsonReportSummary `json:"summary"`
 }
 
@@ -127,11 +127,11 @@ func encode(w io.Writer, doc jsonDoc) error {
 func JSON(w io.Writer, p *plan.Plan) error { return encode(w, planDoc(p)) }
 
 // JSONApply writes what apply planned and did as one versioned JSON document: the plan's, with a report.
-func JSONApply(w io.Writer, p *plan.Plan, hosts []HostOutcome, stopReason string) error {
+func JSONApply(w io.Writer, p *plan.Plan, hosts []plan.HostOutcome, stopReason string) error {
 	doc := planDoc(p)
-	rep := &jsonReport{Hosts: make([]jsonOutcome, len(hosts)), StopReason: stopReason, Divergences: Divergences(p, hosts)}
+	rep := &jsonReport{Hosts: make([]jsonOutcome, len(hosts)), StopReason: stopReason, Divergences: plan.Divergences(p, hosts)}
 	if rep.Divergences == nil {
-		rep.Divergences = []Divergence{}
+		rep.Divergences = []plan.Divergence{}
 	}
 	rep.Summary.Hosts = len(hosts)
 	for i, h := range hosts {

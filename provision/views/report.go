@@ -3,7 +3,6 @@ package views
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -11,68 +10,10 @@ import (
 	"github.com/fleetctl/fleetctl/provision/plan"
 )
 
-// HostOutcome is what applying one host did; provision.HostResult converts to it.
-type HostOutcome = struct {
-	Host     string        `json:"host"`
-	Applied  []plan.Change `json:"applied"`
-	Error    string        `json:"error,omitempty"`
-	Duration time.Duration `json:"duration_ns"`
-	// SSHSessions is how many remote commands (SSH sessions, each at least one round trip) the host cost, reads
-	// and writes together; Uploads counts sftp file uploads.
-	SSHSessions int64 `json:"ssh_sessions"`
-	Uploads     int64 `json:"uploads"`
-	// Skipped says why the host was never started (the canary failed, the failure budget ran out, Ctrl-C).
-	Skipped string `json:"skipped,omitempty"`
-}
-
-// Divergence is a planned change that was not applied, or an applied change that was not planned.
-type Divergence struct {
-	Host    string `json:"host"`
-	Address string `json:"address"`
-	Planned string `json:"planned,omitempty"`
-	Applied string `json:"applied,omitempty"`
-}
-
-// Divergences compares what was planned for each host with what was applied, host by host in plan order.
-func Divergences(p *plan.Plan, hosts []HostOutcome) []Divergence {
-	var out []Divergence
-	applied := map[string]map[string]plan.Action{}
-	for _, h := range hosts {
-		m := map[string]plan.Action{}
-		for _, c := range h.Applied {
-			m[c.Address+"\x00"+string(c.Action)] = c.Action
-		}
-		applied[h.Host] = m
-	}
-	for _, hp := range p.Hosts {
-		got := applied[hp.Host]
-		for _, c := range hp.Pending() {
-			key := c.Address + "\x00" + string(c.Action)
-			if _, ok := got[key]; ok {
-				delete(got, key)
-				continue
-			}
-			out = append(out, Divergence{Host: hp.Host, Address: c.Address, Planned: string(c.Action)})
-		}
-	}
-	for _, h := range hosts {
-		keys := make([]string, 0, len(applied[h.Host]))
-		for key := range applied[h.Host] {
-			keys = append(keys, key)
-		}
-		sort.Strings(keys)
-		for _, key := range keys {
-			addr, _, _ := strings.Cut(key, "\x00")
-			out = append(out, Divergence{Host: h.Host, Address: addr, Applied: string(applied[h.Host][key])})
-		}
-	}
-	return out
-}
-
 // TextReport writes what apply did: a table of the hosts that changed, failed or were not started (result,
 // changes made, duration, error; the unchanged ones only counted), why hosts were left unstarted if any were, the
 // changes made (once for hosts that made the same ones), and any change whose outcome differs from the plan.
-func TextReport(w io.Writer, p *plan.Plan, hosts []HostOutcome, stopReason string) error {
+func TextReport(w io.Writer, p *plan.Plan, hosts []plan.HostOutcome, stopReason string) error {
 	var b strings.Builder
 	b.WriteString("\n")
 	counts := map[string]int{}
@@ -125,7 +66,7 @@ func TextReport(w io.Writer, p *plan.Plan, hosts []HostOutcome, stopReason strin
 		}
 	}
 
-	if d := Divergences(p, hosts); len(d) > 0 {
+	if d := plan.Divergences(p, hosts); len(d) > 0 {
 		skipped := map[string]bool{}
 		for _, h := range hosts {
 			skipped[h.Host] = h.Skipped != ""
@@ -158,7 +99,7 @@ func TextReport(w io.Writer, p *plan.Plan, hosts []HostOutcome, stopReason strin
 	return err
 }
 
-func hostResult(h HostOutcome) string {
+func hostResult(h plan.HostOutcome) string {
 	switch {
 	case h.Skipped != "":
 		return "not started"

@@ -234,7 +234,7 @@ func checkJSONShape(t *testing.T, data []byte) map[string]any {
 func TestJSONApplyIsOneDocument(t *testing.T) {
 	p := samplePlan()
 	var b bytes.Buffer
-	hosts := []HostOutcome{{Host: "db1", Error: "connect to 10.0.0.9:22: i/o timeout"}, {Host: "idle"}, {Host: "web1", Applied: p.Hosts[2].Pending()},
+	hosts := []plan.HostOutcome{{Host: "db1", Error: "connect to 10.0.0.9:22: i/o timeout"}, {Host: "idle"}, {Host: "web1", Applied: p.Hosts[2].Pending()},
 		{Host: "web2", Skipped: "not started: the run was interrupted"}, {Host: "web3", Skipped: "not started: the run was interrupted"}}
 	if err := JSONApply(&b, p, hosts, "not started: the run was interrupted"); err != nil {
 		t.Fatal(err)
@@ -251,7 +251,7 @@ func TestJSONApplyIsOneDocument(t *testing.T) {
 
 	b.Reset()
 	quiet := &plan.Plan{Hosts: []plan.HostPlan{{Host: "a", Changes: []plan.Change{{Address: "a/package:telegraf", Host: "a", Action: plan.NoOp}}}}}
-	if err := JSONApply(&b, quiet, []HostOutcome{{Host: "a"}}, ""); err != nil {
+	if err := JSONApply(&b, quiet, []plan.HostOutcome{{Host: "a"}}, ""); err != nil {
 		t.Fatal(err)
 	}
 	doc = checkJSONShape(t, b.Bytes())
@@ -281,7 +281,7 @@ func TestDivergences(t *testing.T) {
 	}
 	applied = append(applied, plan.Change{Address: "web1/extra:x", Action: plan.Create})
 	p.Hosts = p.Hosts[:3]
-	d := Divergences(p, []HostOutcome{{Host: "web1", Applied: applied}})
+	d := plan.Divergences(p, []plan.HostOutcome{{Host: "web1", Applied: applied}})
 	if len(d) != 2 || d[0].Address != "web1/service:telegraf#restart" || d[0].Planned != "restart" || d[1].Applied != "create" {
 		t.Fatalf("got %+v", d)
 	}
@@ -290,7 +290,7 @@ func TestDivergences(t *testing.T) {
 func TestTextReportGolden(t *testing.T) {
 	p := samplePlan()
 	applied := p.Hosts[2].Pending()[:4] // the rest "failed" part-way
-	hosts := []HostOutcome{
+	hosts := []plan.HostOutcome{
 		{Host: "db1", Error: "connect to 10.0.0.9:22: i/o timeout"},
 		{Host: "idle", Duration: 120 * time.Millisecond},
 		{Host: "web1", Applied: applied, Error: `apply files "telegraf config": configuration check failed`, Duration: 2 * time.Second, SSHSessions: 4},
@@ -300,7 +300,7 @@ func TestTextReportGolden(t *testing.T) {
 	for i := 1; i <= 5; i++ {
 		name := fmt.Sprintf("quiet%d", i)
 		p.Hosts = append(p.Hosts, plan.HostPlan{Host: name})
-		hosts = append(hosts, HostOutcome{Host: name, Duration: time.Second})
+		hosts = append(hosts, plan.HostOutcome{Host: name, Duration: time.Second})
 	}
 	var b bytes.Buffer
 	if err := TextReport(&b, p, hosts, hosts[4].Skipped); err != nil {
@@ -318,7 +318,7 @@ func TestTextReportGolden(t *testing.T) {
 	// Hosts that made the same changes are listed once.
 	b.Reset()
 	p = &plan.Plan{Hosts: []plan.HostPlan{rollout("web2"), rollout("web3")}}
-	hosts = []HostOutcome{{Host: "web2", Applied: p.Hosts[0].Pending()}, {Host: "web3", Applied: p.Hosts[1].Pending()}}
+	hosts = []plan.HostOutcome{{Host: "web2", Applied: p.Hosts[0].Pending()}, {Host: "web3", Applied: p.Hosts[1].Pending()}}
 	if err := TextReport(&b, p, hosts, ""); err != nil {
 		t.Fatal(err)
 	}
@@ -327,7 +327,7 @@ func TestTextReportGolden(t *testing.T) {
 	}
 
 	b.Reset()
-	if err := TextReport(&b, &plan.Plan{Hosts: []plan.HostPlan{{Host: "a"}}}, []HostOutcome{{Host: "a"}}, ""); err != nil {
+	if err := TextReport(&b, &plan.Plan{Hosts: []plan.HostPlan{{Host: "a"}}}, []plan.HostOutcome{{Host: "a"}}, ""); err != nil {
 		t.Fatal(err)
 	}
 	if out := b.String(); !strings.Contains(out, "1 host: 0 changed, 1 unchanged") || strings.Contains(out, "HOST") {

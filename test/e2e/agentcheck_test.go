@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/fleetctl/fleetctl/provision"
+	"github.com/fleetctl/fleetctl/provision/catalog"
 )
 
 // Hosts of this file, used by no other test.
@@ -45,10 +45,10 @@ func TestAgentRefusesBrokenConfig(t *testing.T) {
 	}
 	wpass := derivedPassword(strings.TrimSpace(string(master)), host, "telegraf")
 	rpass := derivedPassword(strings.TrimSpace(string(master)), host, "grafana")
-	if code := e.influxWriteAs(db, provision.WriteUser(db), wpass, "fleetctl_e2e_probe value=1"); code != 204 {
+	if code := e.influxWriteAs(db, catalog.WriteUser(db), wpass, "fleetctl_e2e_probe value=1"); code != 204 {
 		t.Errorf("the write user does not have the derived password: write answered %d", code)
 	}
-	if code, body := e.influxQuery(db, provision.ReadUser(db), rpass, "SHOW MEASUREMENTS"); code != 200 || strings.Contains(fmt.Sprint(body), "error") {
+	if code, body := e.influxQuery(db, catalog.ReadUser(db), rpass, "SHOW MEASUREMENTS"); code != 200 || strings.Contains(fmt.Sprint(body), "error") {
 		t.Errorf("the read user does not have the derived password: %d %v", code, body)
 	}
 	if got := e.ssh(host, "sudo cat /etc/telegraf/telegraf.d/fleetctl-outputs.conf"); !strings.Contains(got, `password = "`+wpass+`"`) {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetctl/fleetctl/provision"
+	"github.com/fleetctl/fleetctl/provision/catalog"
 )
 
 // TestDriftMatrix onboards one real-systemd host, then for every kind of drift the issue lists makes it behind
@@ -25,8 +25,8 @@ func TestDriftMatrix(t *testing.T) {
 		t.Fatalf("not converged after onboarding:\n%s", out)
 	}
 	db := strings.ReplaceAll(host, "-", "_")
-	wu, ru := provision.WriteUser(db), provision.ReadUser(db)
-	uid := provision.DatasourceUID(host)
+	wu, ru := catalog.WriteUser(db), catalog.ReadUser(db)
+	uid := catalog.DatasourceUID(host)
 	dir := "/etc/telegraf/telegraf.d/"
 	task := host + "-cpu"
 
@@ -49,10 +49,10 @@ func TestDriftMatrix(t *testing.T) {
 	}
 	// Each user authenticates with the password derived for it: the write user writes, the read user reads.
 	users := func() {
-		if code := e.influxWriteAs(db, wu, e.password(host, provision.RoleWrite), "fleetctl_e2e_probe value=1"); code != 204 {
+		if code := e.influxWriteAs(db, wu, e.password(host, catalog.RoleWrite), "fleetctl_e2e_probe value=1"); code != 204 {
 			t.Errorf("write user %s: write answered %d, want 204", wu, code)
 		}
-		if code, body := e.influxQuery(db, ru, e.password(host, provision.RoleRead), "SHOW MEASUREMENTS"); code != 200 || strings.Contains(fmt.Sprint(body), "error") {
+		if code, body := e.influxQuery(db, ru, e.password(host, catalog.RoleRead), "SHOW MEASUREMENTS"); code != 200 || strings.Contains(fmt.Sprint(body), "error") {
 			t.Errorf("read user %s: %d %v", ru, code, body)
 		}
 	}

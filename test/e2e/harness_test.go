@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/fleetctl/fleetctl/cmd/fleetctl/cli"
-	"github.com/fleetctl/fleetctl/provision"
+	"github.com/fleetctl/fleetctl/provision/catalog"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/fleetctl/fleetctl/test/testbed"
 )
@@ -196,8 +196,8 @@ func (e *env) secrets(hosts ...string) []string {
 	master := read("fleet-master")
 	out := []string{master, read("influxdb-admin"), read("grafana-admin")}
 	for _, h := range hosts {
-		out = append(out, secret.Derive(secret.New(master), h, provision.RoleWrite).Reveal(),
-			secret.Derive(secret.New(master), h, provision.RoleRead).Reveal())
+		out = append(out, secret.Derive(secret.New(master), h, catalog.RoleWrite).Reveal(),
+			secret.Derive(secret.New(master), h, catalog.RoleRead).Reveal())
 	}
 	return out
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fleetctl/fleetctl/provision"
+	"github.com/fleetctl/fleetctl/provision/catalog"
 )
 
 // TestOnboardFreshDebian12 is the main job: one apply on a fresh Debian 12 host with real systemd leaves Telegraf
@@ -53,11 +53,11 @@ func TestOnboardFreshDebian12(t *testing.T) {
 	})
 
 	// The write user writes but cannot read; the read user reads.
-	wu, ru := provision.WriteUser(db), provision.ReadUser(db)
-	if code, body := e.influxQuery(db, wu, e.password(hostFresh, provision.RoleWrite), `SELECT * FROM "system" LIMIT 1`); code == 200 && !strings.Contains(fmt.Sprint(body), "error") {
+	wu, ru := catalog.WriteUser(db), catalog.ReadUser(db)
+	if code, body := e.influxQuery(db, wu, e.password(hostFresh, catalog.RoleWrite), `SELECT * FROM "system" LIMIT 1`); code == 200 && !strings.Contains(fmt.Sprint(body), "error") {
 		t.Errorf("write-only user could read: %d %v", code, body)
 	}
-	if code, body := e.influxQuery(db, ru, e.password(hostFresh, provision.RoleRead), `SELECT count("uptime") FROM "system"`); code != 200 || !strings.Contains(fmt.Sprint(body), "series") {
+	if code, body := e.influxQuery(db, ru, e.password(hostFresh, catalog.RoleRead), `SELECT count("uptime") FROM "system"`); code != 200 || !strings.Contains(fmt.Sprint(body), "series") {
 		t.Errorf("read user could not read: %d %v", code, body)
 	}
 	if code, body := e.influxQuery(db, admin, adminPW, `SHOW GRANTS FOR "`+wu+`"`); code != 200 || !strings.Contains(fmt.Sprint(body), "WRITE") {
@@ -65,7 +65,7 @@ func TestOnboardFreshDebian12(t *testing.T) {
 	}
 
 	// Grafana's datasource passes its health check with the read user.
-	uid := provision.DatasourceUID(hostFresh)
+	uid := catalog.DatasourceUID(hostFresh)
 	eventually(t, 30*time.Second, "grafana datasource health", func() (bool, string) {
 		code, body := e.get(e.bed.Grafana.URL, "/api/datasources/uid/"+uid+"/health", e.bed.Grafana.AdminUser, e.bed.Grafana.AdminPassword)
 		return code == 200 && body["status"] == "OK", fmt.Sprint(code, body)

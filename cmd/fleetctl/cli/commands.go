@@ -11,7 +11,9 @@ import (
 	"strings"
 
 	"github.com/fleetctl/fleetctl/provision"
+	"github.com/fleetctl/fleetctl/provision/engine"
 	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/plan/planfile"
 	"github.com/fleetctl/fleetctl/provision/views"
 	ucli "github.com/urfave/cli/v2"
 )
@@ -103,7 +105,7 @@ func asReader(w io.Writer) io.Reader {
 // not nil) with --format json the plan is printed later, in the one document with the report. When ro is not nil
 // its canary (--canary) is resolved against the selected hosts first, so a typo fails before any host is
 // contacted. The caller closes the session and the run when they are not nil, whatever the error.
-func planAndShow(c *ucli.Context, io IO, st *runState, ro *provision.Rollout) (*provision.Session, *provision.Run, io.Writer, error) {
+func planAndShow(c *ucli.Context, io IO, st *runState, ro *engine.Rollout) (*provision.Session, *engine.Run, io.Writer, error) {
 	apply := ro != nil
 	s, err := open(c.Context, c, io)
 	if err != nil {
@@ -116,7 +118,7 @@ func planAndShow(c *ucli.Context, io IO, st *runState, ro *provision.Rollout) (*
 		}
 	}
 	prog := newProgress(c, io)
-	run := s.Plan(c.Context, provision.Rollout{Stop: st.stop, OnHost: prog.onHost})
+	run := s.Plan(c.Context, engine.Rollout{Stop: st.stop, OnHost: prog.onHost})
 	prog.end()
 	out := s.MaskWriter(io.Stdout)
 	if !apply || !jsonOutput(c) {
@@ -135,7 +137,7 @@ func planAndShow(c *ucli.Context, io IO, st *runState, ro *provision.Rollout) (*
 
 // interruptedPlanning is the error of a run whose planning Ctrl-C cut short: the hosts never read are counted as
 // not planned, not as failed.
-func interruptedPlanning(st *runState, run *provision.Run) error {
+func interruptedPlanning(st *runState, run *engine.Run) error {
 	if !st.interrupted() {
 		return nil
 	}
@@ -199,9 +201,9 @@ func nothingApplied(c *ucli.Context, out io.Writer, p *plan.Plan, why string, er
 	if why != "" {
 		why = "not started: " + why
 	}
-	hosts := make([]views.HostOutcome, len(p.Hosts))
+	hosts := make([]plan.HostOutcome, len(p.Hosts))
 	for i, h := range p.Hosts {
-		hosts[i] = views.HostOutcome{Host: h.Host, Error: h.Error}
+		hosts[i] = plan.HostOutcome{Host: h.Host, Error: h.Error}
 		if h.Error == "" {
 			hosts[i].Skipped = why
 		}
@@ -282,7 +284,7 @@ func applyCommand(io IO, st *runState) *ucli.Command {
 			&ucli.StringFlag{Name: "batch", Usage: "apply `N` hosts (or P%) at a time; the first batch is a canary: if one of its hosts fails, the run stops"},
 			&ucli.StringFlag{Name: "max-fail", Usage: "stop starting hosts once more than `N` (or P%) of them failed (unreachable counts)"},
 			&ucli.StringSliceFlag{Name: "canary", Usage: "the hosts matching `PATTERN` (as --limit) form the first batch, the canary (repeatable, or comma-separated)"},
-			&ucli.DurationFlag{Name: "lock-timeout", Value: provision.DefaultLockWait, Usage: "wait up to `DURATION` for another run applying to a host to finish (0: fail at once, naming it)"}),
+			&ucli.DurationFlag{Name: "lock-timeout", Value: engine.DefaultLockWait, Usage: "wait up to `DURATION` for another run applying to a host to finish (0: fail at once, naming it)"}),
 		Action: func(c *ucli.Context) error {
 			if c.NArg() > 1 {
 				msg := fmt.Sprintf("unexpected argument %q: apply takes at most one argument, a saved plan file", c.Args().Get(1))
@@ -377,23 +379,23 @@ func checkSavedArg(c *ucli.Context, io IO, path string) error {
 }
 
 // rollout reads --batch and --max-fail.
-func rollout(c *ucli.Context, st *runState) (provision.Rollout, error) {
-	batch, err := provision.ParseAmount("batch", c.String("batch"))
+func rollout(c *ucli.Context, st *runState) (engine.Rollout, error) {
+	batch, err := engine.ParseAmount("batch", c.String("batch"))
 	if err != nil {
-		return provision.Rollout{}, withCode(ExitUsage, err)
+		return engine.Rollout{}, withCode(ExitUsage, err)
 	}
 	if batch.Set && batch.N == 0 {
-		return provision.Rollout{}, withCode(ExitUsage, fmt.Errorf("--batch %s: a batch holds at least one host; give a number of hosts (5) or a percentage above 0 (20%%)", c.String("batch")))
+		return engine.Rollout{}, withCode(ExitUsage, fmt.Errorf("--batch %s: a batch holds at least one host; give a number of hosts (5) or a percentage above 0 (20%%)", c.String("batch")))
 	}
-	maxFail, err := provision.ParseAmount("max-fail", c.String("max-fail"))
+	maxFail, err := engine.ParseAmount("max-fail", c.String("max-fail"))
 	if err != nil {
-		return provision.Rollout{}, withCode(ExitUsage, err)
+		return engine.Rollout{}, withCode(ExitUsage, err)
 	}
-	return provision.Rollout{Batch: batch, MaxFail: maxFail, Stop: st.stop}, nil
+	return engine.Rollout{Batch: batch, MaxFail: maxFail, Stop: st.stop}, nil
 }
 
 // applyRun applies a planned run with progress, prints the summary, and picks the exit code.
-func applyRun(c *ucli.Context, io IO, st *runState, out io.Writer, run *provision.Run, ro provision.Rollout) error {
+func applyRun(c *ucli.Context, io IO, st *runState, out io.Writer, run *engine.Run, ro engine.Rollout) error {
 	prog := newProgress(c, io)
 	ro.OnHost, ro.OnBatch = prog.onHost, prog.onBatch
 	rep := run.Apply(c.Context, ro)
@@ -411,7 +413,7 @@ func applyRun(c *ucli.Context, io IO, st *runState, out io.Writer, run *provisio
 }
 
 // savePlan saves the plan of the hosts that could be planned and says so on stderr, naming the hosts it leaves out.
-func savePlan(io IO, path string, s *provision.Session, run *provision.Run, limit []string) error {
+func savePlan(io IO, path string, s *provision.Session, run *engine.Run, limit []string) error {
 	left, err := s.SavePlan(path, run.Plan, limit)
 	if err != nil {
 		return err
@@ -431,8 +433,8 @@ func savePlan(io IO, path string, s *provision.Session, run *provision.Run, limi
 // applySaved carries out a saved plan: it plans again with the options the plan was made with, for the hosts it
 // covers, and refuses, naming host and resource, when anything differs from what the plan was made from. Like
 // apply, it shows the plan and asks unless --auto-approve.
-func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path string) error {
-	saved, err := provision.LoadSaved(path)
+func applySaved(c *ucli.Context, io IO, st *runState, ro engine.Rollout, path string) error {
+	saved, err := planfile.Load(path)
 	if err != nil {
 		return withCode(ExitError, err)
 	}
@@ -454,7 +456,7 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path
 		return err
 	}
 	if err := s.Keep(saved.Hosts()); err != nil {
-		return withCode(ExitError, fmt.Errorf("%w: %w; make a new plan", provision.ErrStalePlan, err))
+		return withCode(ExitError, fmt.Errorf("%w: %w; make a new plan", planfile.ErrStale, err))
 	}
 	if len(saved.LeftOut) > 0 {
 		names := make([]string, len(saved.LeftOut))
@@ -465,7 +467,7 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path
 			count(len(names), "host"), strings.Join(names, ", "))
 	}
 	prog := newProgress(c, io)
-	run := s.Plan(c.Context, provision.Rollout{Stop: st.stop, OnHost: prog.onHost})
+	run := s.Plan(c.Context, engine.Rollout{Stop: st.stop, OnHost: prog.onHost})
 	prog.end()
 	defer run.Close()
 	out := s.MaskWriter(io.Stdout)
@@ -473,12 +475,12 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path
 	if err := interruptedPlanning(st, run); err != nil {
 		return refuse("interrupted before anything was applied", err)
 	}
-	if mm := provision.CompareSaved(saved.Plan, run.Plan); len(mm) > 0 {
+	if mm := planfile.Compare(saved.Plan, run.Plan); len(mm) > 0 {
 		var b strings.Builder
 		for _, m := range mm {
 			b.WriteString("\n  " + m.String())
 		}
-		return refuse("the saved plan is stale", withCode(ExitError, fmt.Errorf("%w: nothing was applied; make a new plan. What moved on:%s", provision.ErrStalePlan, b.String())))
+		return refuse("the saved plan is stale", withCode(ExitError, fmt.Errorf("%w: nothing was applied; make a new plan. What moved on:%s", planfile.ErrStale, b.String())))
 	}
 	if err := selectionError(run.Plan); err != nil {
 		return refuse("--only matches nothing", err)
@@ -501,7 +503,7 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro provision.Rollout, path
 }
 
 // renderReport prints what apply did: for JSON, the one document with the plan and the report.
-func renderReport(c *ucli.Context, w io.Writer, p *plan.Plan, rep *provision.Report) error {
+func renderReport(c *ucli.Context, w io.Writer, p *plan.Plan, rep *plan.Outcome) error {
 	if jsonOutput(c) {
 		return views.JSONApply(w, p, rep.Hosts, rep.StopReason)
 	}

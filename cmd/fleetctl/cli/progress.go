@@ -7,7 +7,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/fleetctl/fleetctl/provision"
+	"github.com/fleetctl/fleetctl/provision/engine"
 )
 
 // progress shows hosts finishing: a status line redrawn in place on a terminal, one plain line per host otherwise
@@ -19,7 +19,7 @@ type progress struct {
 	drawn    bool
 }
 
-func (p *progress) onHost(ev provision.Progress) {
+func (p *progress) onHost(ev engine.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.terminal {

@@ -5,6 +5,7 @@ package httpxtest
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/fleetctl/fleetctl/provision/httpx"
 )
 
 // OtherHost is the name the trap answers to when it plays another host: Client dials it to the trap.
@@ -99,3 +102,33 @@ var Codes = []int{http.StatusTemporaryRedirect, http.StatusPermanentRedirect}
 
 // Name names one case of the attack.
 func Name(code int, target string) string { return strconv.Itoa(code) + " to " + target }
+
+// Attack is one case of the redirect attack: the configured server, which redirects every request to Target, and
+// the client to configure (it reaches the trap as another host).
+type Attack struct {
+	URL    string // the configured server's URL
+	Target string // where it redirects to
+	Client *http.Client
+}
+
+// Refused reports whether err is the refusal of a redirect that names both URLs of path ("/query").
+func (a Attack) Refused(err error, path string) bool {
+	return errors.Is(err, httpx.ErrRedirect) && strings.Contains(err.Error(), a.URL+path) && strings.Contains(err.Error(), a.Target+path)
+}
+
+// Each runs attack once for every redirect code and target, each in a subtest of its own, which then fails if any
+// request reached the other origin.
+func Each(t *testing.T, attack func(t *testing.T, a Attack)) {
+	for _, code := range Codes {
+		trap := NewTrap(t)
+		for where, target := range trap.Targets() {
+			t.Run(Name(code, where), func(t *testing.T) {
+				srv := NewRedirector(t, code, target)
+				attack(t, Attack{URL: srv.URL, Target: target, Client: Client(trap)})
+				if got := trap.Requests(); len(got) > 0 {
+					t.Errorf("the other origin received %d requests, the first: %+v", len(got), got[0])
+				}
+			})
+		}
+	}
+}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/fleetctl/fleetctl/alertpacks"
 	"github.com/fleetctl/fleetctl/inventory"
-	"github.com/fleetctl/fleetctl/provision"
+	"github.com/fleetctl/fleetctl/provision/catalog"
 	"github.com/fleetctl/fleetctl/provision/repokey"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/fleetctl/fleetctl/provision/system"
@@ -46,7 +46,7 @@ func onboard(invPath string, forks int, names []string) {
 	check(err)
 	selected, err := inv.Select(names)
 	check(err)
-	specs, err := provision.HostSpecs(inv, selected)
+	specs, err := catalog.FromInventory(inv, selected)
 	check(err)
 	master, err := inv.Secrets.Master.Resolve()
 	check(err)
@@ -67,9 +67,9 @@ func onboard(invPath string, forks int, names []string) {
 
 	hosts := make([]onboardHost, len(specs))
 	for i, h := range specs {
-		wuser, ruser := provision.WriteUser(h.Database), provision.ReadUser(h.Database)
-		wpass, rpass := secret.Derive(master, h.Name, provision.RoleWrite), secret.Derive(master, h.Name, provision.RoleRead)
-		files, err := provision.TelegrafFiles(apt, h, inv.InfluxDB.AgentURL, "", wuser, wpass, "")
+		wuser, ruser := catalog.WriteUser(h.Database), catalog.ReadUser(h.Database)
+		wpass, rpass := secret.Derive(master, h.Name, catalog.RoleWrite), secret.Derive(master, h.Name, catalog.RoleRead)
+		files, err := catalog.TelegrafFiles(apt, h, inv.InfluxDB.AgentURL, wpass)
 		check(err)
 		var sc strings.Builder
 		sc.WriteString("set -e\numask 022\nmkdir -p /etc/apt/keyrings /etc/telegraf/telegraf.d\n")
@@ -94,7 +94,7 @@ func onboard(invPath string, forks int, names []string) {
 			`CREATE USER "%s" WITH PASSWORD %s; GRANT READ ON "%s" TO "%s"`,
 			h.Database, wuser, q(wpass.Reveal()), h.Database, wuser, ruser, q(rpass.Reveal()), h.Database, ruser)
 		ds, err := json.Marshal(map[string]any{
-			"uid": provision.DatasourceUID(h.Name), "name": "InfluxDB " + h.Name, "type": "influxdb", "access": "proxy",
+			"uid": catalog.DatasourceUID(h.Name), "name": "InfluxDB " + h.Name, "type": "influxdb", "access": "proxy",
 			"url": inv.InfluxDB.GrafanaURL, "user": ruser,
 			"jsonData":       map[string]any{"dbName": h.Database, "httpMode": "GET", "version": "InfluxQL"},
 			"secureJsonData": map[string]any{"password": rpass.Reveal()},
@@ -106,7 +106,7 @@ func onboard(invPath string, forks int, names []string) {
 		var tasks [][]byte
 		for _, s := range scripts {
 			t, err := json.Marshal(map[string]any{"id": h.Name + "-" + s.Alert, "type": "stream", "status": "enabled",
-				"dbrps": []map[string]string{{"db": h.Database, "rp": "autogen"}}, "script": s.Text})
+				"dbrps": []map[string]string{{"db": h.Database, "rp": inv.InfluxDB.RP()}}, "script": s.Text})
 			check(err)
 			tasks = append(tasks, t)
 		}

@@ -1,4 +1,4 @@
-package provision
+package engine
 
 import (
 	"context"
@@ -23,8 +23,8 @@ type RunLock struct {
 // DefaultLockWait is how long apply waits for another run's lock on a host unless told otherwise.
 const DefaultLockWait = 10 * time.Second
 
-// newRunLock describes this run as a lock holder.
-func newRunLock(wait time.Duration, getenv func(string) string, now time.Time) *RunLock {
+// NewRunLock describes this run as a lock holder, waiting up to wait for another run.
+func NewRunLock(wait time.Duration, getenv func(string) string, now time.Time) *RunLock {
 	who := getenv("USER")
 	if who == "" {
 		if u, err := user.Current(); err == nil {

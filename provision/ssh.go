@@ -8,41 +8,10 @@ import (
 	"time"
 
 	"github.com/fleetctl/fleetctl/inventory"
+	"github.com/fleetctl/fleetctl/provision/catalog"
 	"github.com/fleetctl/fleetctl/provision/remote"
-	"github.com/fleetctl/fleetctl/templates"
 	"golang.org/x/crypto/ssh"
 )
-
-// HostSpecs resolves inventory hosts into what the engine needs: the profile's inputs with the host's adds and
-// drops applied, and the database's retention policy.
-func HostSpecs(inv *inventory.Inventory, hosts []inventory.Host) ([]HostSpec, error) {
-	var rp *RetentionPolicy
-	if p := inv.InfluxDB.RetentionPolicy; p != nil {
-		dur := "INF"
-		if p.Duration > 0 {
-			dur = p.Duration.String()
-		}
-		rp = &RetentionPolicy{Name: p.Name, Duration: dur, Replication: p.Replication, Default: p.Default}
-	}
-	var out []HostSpec
-	for _, h := range hosts {
-		profile := h.Profile
-		if profile == "" {
-			profile = templates.DefaultProfile
-		}
-		prof, err := templates.LoadProfile(profile)
-		if err != nil {
-			return nil, fmt.Errorf("%s: host %s: %w", h.Where(), h.Name, err)
-		}
-		out = append(out, HostSpec{
-			Name: h.Name, Address: h.Address, Port: h.Port, User: h.User,
-			Database: h.Database, RetentionPolicy: rp,
-			Inputs:     templates.ResolveInputs(prof.Inputs, h.InputsAdd, h.InputsDrop),
-			AlertPacks: h.AlertPacks, Vars: h.Vars,
-		})
-	}
-	return out, nil
-}
 
 // SSHConfig builds the fleet's SSH settings from the inventory. acceptNew widens the inventory's setting (a flag
 // can accept new host keys; it cannot refuse what the inventory accepts). The keyring serves the keys of every
@@ -102,7 +71,7 @@ func SSHConfig(inv *inventory.Inventory, acceptNew bool, getenv func(string) str
 // ResolveReach works out, for every host, how to log in to it and through which jump hosts (see reach), and gives
 // the run a pool of jump connections. It contacts nothing: a ProxyJump loop, a bad ssh_config or a host without a
 // user fails here, before any host is touched.
-func ResolveReach(inv *inventory.Inventory, hosts []HostSpec, cfg *remote.Config, keyring *remote.Keyring, acceptNew bool, getenv func(string) string, log *slog.Logger) error {
+func ResolveReach(inv *inventory.Inventory, hosts []catalog.Host, cfg *remote.Config, keyring *remote.Keyring, acceptNew bool, getenv func(string) string, log *slog.Logger) error {
 	r, err := newReach(inv, keyring, cfg.HostKeys, acceptNew, getenv, log)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package provision
+package engine
 
 import (
 	"bytes"
@@ -57,7 +57,7 @@ func addresses(hp plan.HostPlan) []string {
 // TestEveryChangeHasAnAddressOfItsOwn: a restart (or reload) is told apart from its resource's own change.
 func TestEveryChangeHasAnAddressOfItsOwn(t *testing.T) {
 	task := fakeRes{kind: "kapacitor.task", name: "web1-cpu", changes: []plan.Change{{Action: plan.Update}, {Action: plan.Reload}}}
-	hp, _, err := planHost(context.Background(), "web1", []Resource{fileRes("/a", plan.Update), task, agent()}, nil, nil)
+	hp, _, err := planHost(context.Background(), "web1", servers(fileRes("/a", plan.Update), task, agent()), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +71,7 @@ func TestEveryChangeHasAnAddressOfItsOwn(t *testing.T) {
 	}
 
 	twice := fakeRes{kind: "file", name: "/a", changes: []plan.Change{{Action: plan.Update}, {Action: plan.Update}}}
-	if _, _, err := planHost(context.Background(), "web1", []Resource{twice}, nil, nil); err == nil || !strings.Contains(err.Error(), "web1/file:/a") {
+	if _, _, err := planHost(context.Background(), "web1", servers(twice), nil, nil); err == nil || !strings.Contains(err.Error(), "web1/file:/a") {
 		t.Errorf("two changes with one address: %v", err)
 	}
 }
@@ -87,8 +87,8 @@ func TestOnlySaysWhatItLeavesOut(t *testing.T) {
 		}
 		return r
 	}
-	rs := []Resource{task("web1-cpu", plan.Update, plan.Reload), task("web1-mem", plan.Reload),
-		fileRes("/a", plan.Update), fileRes("/b", plan.Update), fileRes("/c", plan.Create), fileRes("/d", plan.NoOp), agent()}
+	rs := servers(task("web1-cpu", plan.Update, plan.Reload), task("web1-mem", plan.Reload),
+		fileRes("/a", plan.Update), fileRes("/b", plan.Update), fileRes("/c", plan.Create), fileRes("/d", plan.NoOp), agent())
 	hp, _, err := planHost(context.Background(), "web1", rs, sel.filter(), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -121,10 +121,10 @@ func TestVerboseLogNamesEachResourceByItsAddress(t *testing.T) {
 	m.Add(secret.New("hunter2-secret"))
 	e := &Engine{Log: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), Masker: m}
 	log := e.log().With("host", "web1")
-	if _, _, err := planHost(context.Background(), "web1", []Resource{fileRes("/a", plan.Update), agent()}, nil, log); err != nil {
+	if _, _, err := planHost(context.Background(), "web1", servers(fileRes("/a", plan.Update), agent()), nil, log); err != nil {
 		t.Fatal(err)
 	}
-	steps := []Step{{Res: fileRes("/a", plan.Update), Changes: []plan.Change{{Address: "web1/file:/a", Action: plan.Update}}}}
+	steps := []Step{{Res: OnServer(fileRes("/a", plan.Update)), Changes: []plan.Change{{Address: "web1/file:/a", Action: plan.Update}}}}
 	if _, err := applyHost(context.Background(), "web1", steps, log); err != nil {
 		t.Fatal(err)
 	}
@@ -142,4 +142,13 @@ func TestVerboseLogNamesEachResourceByItsAddress(t *testing.T) {
 	if strings.Contains(out, "hunter2-secret") {
 		t.Errorf("a secret in the log:\n%s", out)
 	}
+}
+
+// servers declares test resources for the server lane.
+func servers(rs ...Resource) []Declared {
+	out := make([]Declared, len(rs))
+	for i, r := range rs {
+		out[i] = OnServer(r)
+	}
+	return out
 }

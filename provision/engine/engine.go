@@ -1,4 +1,4 @@
-package provision
+package engine
 
 import (
 	"context"
@@ -14,44 +14,28 @@ import (
 	"github.com/fleetctl/fleetctl/provision/remote"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/fleetctl/fleetctl/provision/system"
-	"github.com/fleetctl/fleetctl/provision/views"
 )
 
-// HostSpec is one host as the engine needs it: where it is and everything desired of it, already merged from the
-// inventory's defaults, groups and host entry.
-type HostSpec struct {
+// Host is one host as the engine needs it: its name, and where and as whom to reach it. Everything desired of it
+// is the Builder's.
+type Host struct {
 	Name    string
 	Address string
 	Port    int
 	User    string // empty: the fleet's SSH user
-	// Reach is how to log in, worked out from the inventory and ssh_config (ResolveReach); nil: Address and Port
-	// with the fleet's SSH settings.
+	// Reach is how to log in, worked out from the inventory and ssh_config; nil: Address and Port with the
+	// fleet's SSH settings.
 	Reach *remote.Endpoint
-
-	Database        string
-	RetentionPolicy *RetentionPolicy // nil: the database's default (autogen)
-	Inputs          []string         // final Telegraf input list, in order
-	AlertPacks      []string
-	Vars            map[string]any
-	GlobalTags      map[string]string
 }
 
-// RetentionPolicy is the optional per-database retention policy.
-type RetentionPolicy struct {
-	Name        string
-	Duration    string
-	Replication int
-	Default     bool
-}
-
-// Builder turns one host into its ordered resources, given its open connection and the facts read from it. The
-// fleet's endpoints and secrets live in the Builder, so the engine stays ignorant of InfluxDB, Grafana and
-// Kapacitor.
+// Builder turns one host into its ordered resources, given its open connection and the facts read from it. What
+// the resources are (a fleet's servers, its secrets, what a host gets) lives in the Builder: the engine knows
+// hosts, resources and lanes only.
 type Builder interface {
 	// Query is what to read from every host in the one batched read.
-	Query(h HostSpec) system.Query
-	// Resources returns the host's resources in apply order.
-	Resources(ctx context.Context, h HostSpec, conn *remote.Conn, facts *system.Facts) ([]Resource, error)
+	Query(h Host) system.Query
+	// Resources returns the host's resources in apply order, each declared for its lane.
+	Resources(ctx context.Context, h Host, conn *remote.Conn, facts *system.Facts) ([]Declared, error)
 }
 
 // Engine plans and applies hosts in parallel. One Engine serves one run.
@@ -78,7 +62,7 @@ type Run struct {
 }
 
 type hostRun struct {
-	spec  HostSpec
+	spec  Host
 	conn  *remote.Conn
 	lock  *remote.Lock // the host's run lock, held from before its read to the end of the run; nil for a plan
 	steps []Step
@@ -103,35 +87,28 @@ func (r *Run) Close() {
 // Plan connects to every host (Forks at a time), reads its state and diffs it. A host that fails is recorded in
 // the plan with its error; the others go on. The plan keeps the hosts' order. Once ro.Stop is closed no new host
 // starts, and the hosts left out are listed in NotPlanned (not failed: nothing was tried on them).
-func (e *Engine) Plan(ctx context.Context, hosts []HostSpec, ro Rollout) *Run {
+func (e *Engine) Plan(ctx context.Context, hosts []Host, ro Rollout) *Run {
 	run := &Run{Plan: &plan.Plan{Created: e.now()}, e: e, hosts: map[string]*hostRun{}}
 	sel := newSelection(e.Only)
 	var mu sync.Mutex
-	start := e.now()
-	done, changed, failed := 0, 0, 0
-	started := e.each(ctx, hosts, func() bool { return stopped(ro.Stop) }, func(ctx context.Context, h HostSpec) {
-		t0 := e.now()
-		hr, hp := e.planHost(ctx, h, sel)
-		attrs := []any{"host", h.Name, "changes", hp.Counts().Total(), "took", e.now().Sub(t0).Round(time.Millisecond)}
-		if hp.Error != "" {
-			attrs = append(attrs, "error", hp.Error)
-		}
-		e.log().Debug("planned host", attrs...)
-		mu.Lock()
-		defer mu.Unlock()
-		run.Plan.Hosts = append(run.Plan.Hosts, hp)
-		if hr != nil {
-			run.hosts[h.Name] = hr
-		}
-		done++
-		if hp.Error != "" {
-			failed++
-		} else if hp.Counts().Total() > 0 {
-			changed++
-		}
-		if ro.OnHost != nil {
-			ro.OnHost(Progress{Phase: "plan", Host: HostResult{Host: h.Name, Error: hp.Error, Duration: e.now().Sub(t0)},
-				Done: done, Total: len(hosts), Changed: changed, Failed: failed, Elapsed: e.now().Sub(start)})
+	progress := &tally{phase: "plan", total: len(hosts), start: e.now(), now: e.now, on: ro.OnHost}
+	started := schedule(ctx, e.Forks, len(hosts), func() bool { return stopped(ro.Stop) }, func(i int) func() {
+		return func() {
+			h := hosts[i]
+			t0 := e.now()
+			hr, hp := e.planHost(ctx, h, sel)
+			attrs := []any{"host", h.Name, "changes", hp.Counts().Total(), "took", e.now().Sub(t0).Round(time.Millisecond)}
+			if hp.Error != "" {
+				attrs = append(attrs, "error", hp.Error)
+			}
+			e.log().Debug("planned host", attrs...)
+			mu.Lock()
+			defer mu.Unlock()
+			run.Plan.Hosts = append(run.Plan.Hosts, hp)
+			if hr != nil {
+				run.hosts[h.Name] = hr
+			}
+			progress.add(plan.HostOutcome{Host: h.Name, Error: hp.Error, Duration: e.now().Sub(t0)}, hp.Counts().Total() > 0)
 		}
 	})
 	for _, h := range hosts[started:] {
@@ -147,7 +124,7 @@ func (e *Engine) Plan(ctx context.Context, hosts []HostSpec, ro Rollout) *Run {
 	return run
 }
 
-func (e *Engine) planHost(ctx context.Context, h HostSpec, sel *selection) (*hostRun, plan.HostPlan) {
+func (e *Engine) planHost(ctx context.Context, h Host, sel *selection) (*hostRun, plan.HostPlan) {
 	fail := func(err error) (*hostRun, plan.HostPlan) {
 		return nil, plan.HostPlan{Host: h.Name, Error: e.Masker.Mask(err.Error())}
 	}
@@ -197,67 +174,26 @@ func (e *Engine) planHost(ctx context.Context, h HostSpec, sel *selection) (*hos
 	return &hostRun{spec: h, conn: conn, lock: lock, steps: steps}, hp
 }
 
-// HostResult is what applying one host did.
-type HostResult = views.HostOutcome
-
-// Report is what an apply did, host by host.
-type Report struct {
-	Hosts      []HostResult `json:"hosts"`
-	StopReason string       `json:"stop_reason,omitempty"` // why hosts were left unstarted, if any were
-}
-
-// Skipped lists the hosts never started.
-func (r *Report) Skipped() []HostResult {
-	var out []HostResult
-	for _, h := range r.Hosts {
-		if h.Skipped != "" {
-			out = append(out, h)
-		}
-	}
-	return out
-}
-
-// Failed lists the hosts that failed to plan or apply.
-func (r *Report) Failed() []HostResult {
-	var out []HostResult
-	for _, h := range r.Hosts {
-		if h.Error != "" {
-			out = append(out, h)
-		}
-	}
-	return out
-}
-
 // Apply carries out the run's plan host by host, in plan order, in batches (ro.Batch, ro.Canary) of which the
 // first is the canary, Forks at a time, within the failure budget (ro.MaxFail). Hosts whose plan failed count as
 // failed and are left untouched; hosts never started are reported with the reason. The report is in plan order.
-func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
-	rep := &Report{}
+func (r *Run) Apply(ctx context.Context, ro Rollout) *plan.Outcome {
+	rep := &plan.Outcome{}
 	total := len(r.Plan.Hosts)
 	maxFail := -1
 	if ro.MaxFail.Set {
 		maxFail = ro.MaxFail.Of(total)
 	}
 	var mu sync.Mutex
-	failures, done, changed := 0, 0, 0
+	progress := &tally{phase: "apply", total: total, start: r.e.now(), now: r.e.now, on: ro.OnHost}
 	stopReason := ""
-	start := r.e.now()
-	finish := func(res HostResult) {
+	finish := func(res plan.HostOutcome) {
 		mu.Lock()
 		defer mu.Unlock()
 		rep.Hosts = append(rep.Hosts, res)
-		done++
-		switch {
-		case res.Error != "":
-			failures++
-			if maxFail >= 0 && failures > maxFail && stopReason == "" {
-				stopReason = fmt.Sprintf("not started: %s failed, more than --max-fail allows (%d)", count(failures, "host"), maxFail)
-			}
-		case len(res.Applied) > 0:
-			changed++
-		}
-		if ro.OnHost != nil {
-			ro.OnHost(Progress{Phase: "apply", Host: res, Done: done, Total: total, Changed: changed, Failed: failures, Elapsed: r.e.now().Sub(start)})
+		progress.add(res, len(res.Applied) > 0)
+		if res.Error != "" && maxFail >= 0 && progress.failed > maxFail && stopReason == "" {
+			stopReason = fmt.Sprintf("not started: %s failed, more than --max-fail allows (%d)", count(progress.failed, "host"), maxFail)
 		}
 	}
 	blocked := func() bool {
@@ -268,14 +204,14 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 		}
 		return stopReason != ""
 	}
-	forks := r.e.Forks
-	if forks < 1 {
-		forks = 10
+	failures := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return progress.failed
 	}
-	sem := make(chan struct{}, forks)
 	all := batches(r.Plan.Hosts, ro)
 	for b, batch := range all {
-		failedBefore := failures
+		failedBefore := failures()
 		if len(all) > 1 && ctx.Err() == nil && !blocked() {
 			names := make([]string, len(batch))
 			for i, hp := range batch {
@@ -285,57 +221,26 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 				ro.OnBatch(b+1, len(all), names)
 			}
 		}
-		var wg sync.WaitGroup
-		started := 0
-		for _, hp := range batch {
-			if ctx.Err() != nil || blocked() {
-				break
-			}
+		started := schedule(ctx, r.e.Forks, len(batch), blocked, func(i int) func() {
+			hp := batch[i]
 			hr, ok := r.hosts[hp.Host]
 			if !ok || hp.Error != "" {
 				// Known before the run: counted at once, so the budget sees it before the next host starts.
-				finish(HostResult{Host: hp.Host, Error: hp.Error})
-				started++
-				continue
+				finish(plan.HostOutcome{Host: hp.Host, Error: hp.Error})
+				return nil
 			}
-			sem <- struct{}{}
-			// A host in flight may have spent the budget while this one waited for a slot.
-			if ctx.Err() != nil || blocked() {
-				<-sem
-				break
-			}
-			started++
-			wg.Add(1)
-			go func(name string, hr *hostRun) {
-				defer func() { <-sem; wg.Done() }()
-				t0 := r.e.now()
-				applied, err := applyHost(ctx, name, hr.steps, r.e.log().With("host", name))
-				res := HostResult{Host: name, Applied: applied, Duration: r.e.now().Sub(t0)}
-				if hr.conn != nil {
-					res.SSHSessions, res.Uploads = hr.conn.Stats.Sessions.Load(), hr.conn.Stats.Uploads.Load()
-				}
-				if err != nil {
-					res.Error = r.e.Masker.Mask(err.Error())
-				}
-				attrs := []any{"host", name, "changes", len(applied), "took", res.Duration.Round(time.Millisecond)}
-				if res.Error != "" {
-					attrs = append(attrs, "error", res.Error)
-				}
-				r.e.log().Debug("applied host", attrs...)
-				finish(res)
-			}(hp.Host, hr)
-		}
-		wg.Wait()
+			return func() { finish(r.applyHost(ctx, hp.Host, hr)) }
+		})
 		mu.Lock()
 		reason := stopReason
 		if reason == "" && ctx.Err() != nil {
 			reason = "not started: the run was aborted"
 		}
 		for _, hp := range batch[started:] {
-			rep.Hosts = append(rep.Hosts, HostResult{Host: hp.Host, Skipped: reason})
+			rep.Hosts = append(rep.Hosts, plan.HostOutcome{Host: hp.Host, Skipped: reason})
 		}
-		if b == 0 && len(all) > 1 && failures > failedBefore && stopReason == "" {
-			stopReason = canaryFailed(ro, len(batch), failures-failedBefore)
+		if b == 0 && len(all) > 1 && progress.failed > failedBefore && stopReason == "" {
+			stopReason = canaryFailed(ro, len(batch), progress.failed-failedBefore)
 		}
 		mu.Unlock()
 	}
@@ -344,31 +249,23 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *Report {
 	return rep
 }
 
-// each runs fn for the hosts in order, at most Forks at a time, and returns how many it started: it starts no new
-// host once blocked says so or the context is done. Hosts in flight always finish.
-func (e *Engine) each(ctx context.Context, hosts []HostSpec, blocked func() bool, fn func(context.Context, HostSpec)) int {
-	forks := e.Forks
-	if forks < 1 {
-		forks = 10
+// applyHost applies one planned host and says how it went.
+func (r *Run) applyHost(ctx context.Context, name string, hr *hostRun) plan.HostOutcome {
+	t0 := r.e.now()
+	applied, err := applyHost(ctx, name, hr.steps, r.e.log().With("host", name))
+	res := plan.HostOutcome{Host: name, Applied: applied, Duration: r.e.now().Sub(t0)}
+	if hr.conn != nil {
+		res.SSHSessions, res.Uploads = hr.conn.Stats.Sessions.Load(), hr.conn.Stats.Uploads.Load()
 	}
-	sem := make(chan struct{}, forks)
-	var wg sync.WaitGroup
-	started := 0
-	for _, h := range hosts {
-		sem <- struct{}{}
-		if ctx.Err() != nil || blocked() {
-			<-sem
-			break
-		}
-		started++
-		wg.Add(1)
-		go func(h HostSpec) {
-			defer func() { <-sem; wg.Done() }()
-			fn(ctx, h)
-		}(h)
+	if err != nil {
+		res.Error = r.e.Masker.Mask(err.Error())
 	}
-	wg.Wait()
-	return started
+	attrs := []any{"host", name, "changes", len(applied), "took", res.Duration.Round(time.Millisecond)}
+	if res.Error != "" {
+		attrs = append(attrs, "error", res.Error)
+	}
+	r.e.log().Debug("applied host", attrs...)
+	return res
 }
 
 func (e *Engine) now() time.Time {
@@ -448,7 +345,7 @@ type selection struct {
 func newSelection(globs []string) *selection {
 	s := &selection{globs: globs, matched: make([]bool, len(globs))}
 	for _, g := range globs {
-		s.res = append(s.res, GlobRegexp(g))
+		s.res = append(s.res, plan.GlobRegexp(g))
 	}
 	return s
 }
@@ -485,23 +382,4 @@ func (s *selection) unmatched() []string {
 		}
 	}
 	return out
-}
-
-// GlobRegexp compiles a resource address glob: * matches any run of characters (slashes included, since addresses
-// hold file paths), ? one character, everything else itself.
-func GlobRegexp(glob string) *regexp.Regexp {
-	var b strings.Builder
-	b.WriteString("^")
-	for _, r := range glob {
-		switch r {
-		case '*':
-			b.WriteString(".*")
-		case '?':
-			b.WriteString(".")
-		default:
-			b.WriteString(regexp.QuoteMeta(string(r)))
-		}
-	}
-	b.WriteString("$")
-	return regexp.MustCompile(b.String())
 }

@@ -1,4 +1,4 @@
-package provision
+package engine
 
 import (
 	"context"
@@ -27,7 +27,8 @@ func acquire(ctx context.Context, sem chan struct{}) error {
 	}
 }
 
-// Wrap returns r with its Read and Apply calls bounded by the limit.
+// Wrap returns r with its Read and Apply calls bounded by the limit. It takes only a server's resource: what it
+// bounds is calls to one server.
 func (l *Limit) Wrap(r Resource) Resource { return &limited{Resource: r, l: l} }
 
 type limited struct {

@@ -1,4 +1,4 @@
-package provision
+package engine
 
 import (
 	"context"
@@ -16,13 +16,13 @@ import (
 
 // Step pairs a resource with the changes it decided on.
 type Step struct {
-	Res     Resource
+	Res     Declared
 	Changes []plan.Change
 }
 
 // PlanHost reads every resource of one host in order and diffs it. The first read error stops the host: planning
 // the rest against an unknown state would be a guess.
-func PlanHost(ctx context.Context, host string, rs []Resource) (plan.HostPlan, []Step, error) {
+func PlanHost(ctx context.Context, host string, rs []Declared) (plan.HostPlan, []Step, error) {
 	return planHost(ctx, host, rs, nil, nil)
 }
 
@@ -34,7 +34,7 @@ func PlanHost(ctx context.Context, host string, rs []Resource) (plan.HostPlan, [
 // selected, or when a selected change of the same resource causes it (a task's update and its reload), or when a
 // resource planned earlier had a change selected (the agent's restart after a file) and none of its resource's own
 // changes were left out. Earlier changes left out never cause one: later resources see only the kept ones.
-func planHost(ctx context.Context, host string, rs []Resource, selected func(addr string) bool, log *slog.Logger) (plan.HostPlan, []Step, error) {
+func planHost(ctx context.Context, host string, rs []Declared, selected func(addr string) bool, log *slog.Logger) (plan.HostPlan, []Step, error) {
 	hp := plan.HostPlan{Host: host}
 	var steps []Step
 	seen := map[string]bool{}
@@ -59,7 +59,7 @@ func planHost(ctx context.Context, host string, rs []Resource, selected func(add
 			if c.Name == "" {
 				c.Name = r.Name()
 			}
-			c.Address = ChangeAddress(host, c.Kind, c.Name, c.Action)
+			c.Address = plan.ChangeAddress(host, c.Kind, c.Name, c.Action)
 			if seen[c.Address] {
 				return hp, steps, fmt.Errorf("plan %s: two changes have the address %s (a fleetctl bug: please report it)", host, c.Address)
 			}
@@ -79,7 +79,7 @@ func planHost(ctx context.Context, host string, rs []Resource, selected func(add
 			switch {
 			case keep:
 			case c.Action.IsSideEffect():
-				keep = selected(c.Address) || selected(Address(host, r.Kind(), r.Name())) || ownKept || (priorAlters && !ownDropped)
+				keep = selected(c.Address) || selected(plan.Address(host, r.Kind(), r.Name())) || ownKept || (priorAlters && !ownDropped)
 			default:
 				keep = selected(c.Address)
 			}
@@ -99,27 +99,13 @@ func planHost(ctx context.Context, host string, rs []Resource, selected func(add
 			if len(actions) == 0 {
 				actions = []string{"not selected"}
 			}
-			log.Debug("read resource", "address", Address(host, r.Kind(), r.Name()), "plan", strings.Join(actions, ","),
+			log.Debug("read resource", "address", plan.Address(host, r.Kind(), r.Name()), "plan", strings.Join(actions, ","),
 				"took", time.Since(t0).Round(time.Millisecond))
 		}
 		hp.Changes = append(hp.Changes, chs...)
 		steps = append(steps, Step{Res: r, Changes: chs})
 	}
 	return hp, steps, nil
-}
-
-// Address is the canonical address of a resource, HOST/KIND:NAME, for example
-// "web1/file:/etc/telegraf/telegraf.d/fleetctl-outputs.conf" or "web1/kapacitor.task:web1-cpu".
-func Address(host, kind, name string) string { return host + "/" + kind + ":" + name }
-
-// ChangeAddress is the address of one change: its resource's, with "#restart" or "#reload" appended for a side
-// effect, so every change of a host has an address of its own.
-func ChangeAddress(host, kind, name string, a plan.Action) string {
-	addr := Address(host, kind, name)
-	if a.IsSideEffect() {
-		addr += "#" + string(a)
-	}
-	return addr
 }
 
 // ApplyHost carries out the pending changes of a planned host and returns the changes it applied, in plan order.
@@ -132,7 +118,7 @@ func ApplyHost(ctx context.Context, steps []Step) ([]plan.Change, error) {
 // pendingStep is a step with the changes it still has to make, and where it stands in the host's plan.
 type pendingStep struct {
 	index   int
-	res     Resource
+	res     Declared
 	changes []plan.Change
 }
 
@@ -156,7 +142,7 @@ func applyHost(ctx context.Context, host string, steps []Step, log *slog.Logger)
 			continue
 		}
 		p := pendingStep{index: i, res: s.Res, changes: pending}
-		if _, ok := s.Res.(system.Scripted); ok {
+		if s.Res.Lane() == HostLane {
 			hostLane = append(hostLane, p)
 		} else {
 			serverLane = append(serverLane, p)
@@ -171,7 +157,7 @@ func applyHost(ctx context.Context, host string, steps []Step, log *slog.Logger)
 			mu.Unlock()
 		}
 		if log != nil {
-			attrs := []any{"address", Address(host, p.res.Kind(), p.res.Name()), "changes", len(p.changes), "took", took.Round(time.Millisecond)}
+			attrs := []any{"address", plan.Address(host, p.res.Kind(), p.res.Name()), "changes", len(p.changes), "took", took.Round(time.Millisecond)}
 			if err != nil {
 				attrs = append(attrs, "error", err.Error())
 			}
@@ -232,16 +218,16 @@ func applyServerLane(ctx context.Context, lane []pendingStep, record func(pendin
 // first failure. Gated fragments wait for gate.
 func applyHostLane(ctx context.Context, lane []pendingStep, gate <-chan error, record func(pendingStep, time.Duration, error), note func(pendingStep, string)) error {
 	for len(lane) > 0 {
-		runner := lane[0].res.(system.Scripted).Runner()
+		runner := lane[0].res.script.Runner()
 		n := 1
-		for n < len(lane) && lane[n].res.(system.Scripted).Runner() == runner {
+		for n < len(lane) && lane[n].res.script.Runner() == runner {
 			n++
 		}
 		group := lane[:n]
 		lane = lane[n:]
 		frags := make([]system.Fragment, len(group))
 		for i, p := range group {
-			f, err := p.res.(system.Scripted).Fragment(p.changes)
+			f, err := p.res.script.Fragment(p.changes)
 			if err != nil {
 				record(p, 0, err)
 				return err

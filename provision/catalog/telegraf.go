@@ -1,9 +1,9 @@
-package provision
+package catalog
 
 import (
 	"fmt"
-	"strings"
 
+	"github.com/fleetctl/fleetctl/provision/engine"
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/remote"
 	"github.com/fleetctl/fleetctl/provision/secret"
@@ -25,7 +25,6 @@ type TelegrafSettings struct {
 	Package  string
 	Version  string
 	AgentURL string // InfluxDB URL as the hosts reach it
-	Interval string
 }
 
 // TelegrafQuery is what to read from a host for its Telegraf resources, whatever its OS turns out to be: the paths
@@ -40,15 +39,16 @@ func TelegrafQuery(pkg string) system.Query {
 	return q
 }
 
-// TelegrafFiles renders the managed configuration files of a host into the family's paths. The password is inside
-// the outputs file; every file is marked as TOML that may hold secrets.
-func TelegrafFiles(f *system.Family, h HostSpec, agentURL, rp, user string, password secret.Value, interval string) ([]system.FileSpec, error) {
-	agent, err := templates.RenderAgent(templates.Agent{Hostname: h.Name, Interval: interval, GlobalTags: h.GlobalTags})
+// TelegrafFiles renders the managed configuration files of a host into the family's paths, the agent writing to
+// agentURL as the host's write user with the given password. The password is inside the outputs file; every file
+// is marked as TOML that may hold secrets.
+func TelegrafFiles(f *system.Family, h Host, agentURL string, password secret.Value) ([]system.FileSpec, error) {
+	agent, err := templates.RenderAgent(templates.Agent{Hostname: h.Name})
 	if err != nil {
 		return nil, err
 	}
-	outputs, err := templates.RenderOutputs(templates.Outputs{InfluxURL: agentURL, Database: h.Database, RetentionPolicy: rp,
-		Username: user, Password: password.Reveal()})
+	outputs, err := templates.RenderOutputs(templates.Outputs{InfluxURL: agentURL, Database: h.Database, RetentionPolicy: h.agentRP(),
+		Username: WriteUser(h.Database), Password: password.Reveal()})
 	if err != nil {
 		return nil, err
 	}
@@ -84,11 +84,12 @@ fi`
 }
 
 // telegrafResources returns the host side, in apply order: repository and key, package, configuration, service.
-func telegrafResources(r system.Runner, facts *system.Facts, os *system.OS, files []system.FileSpec, s TelegrafSettings, m *secret.Masker) []Resource {
+// The service watches the package and the configuration files by address: a new package or new content restarts it.
+func telegrafResources(host string, r system.Runner, facts *system.Facts, os *system.OS, files []system.FileSpec, s TelegrafSettings, m *secret.Masker) []engine.Declared {
 	f := os.Family
-	var rs []Resource
+	var rs []engine.Declared
 	if repoFiles := f.RepoFiles(s.Repo); len(repoFiles) > 0 {
-		rs = append(rs, system.NewFileSet(r, facts, system.FileSet{Label: "telegraf repository", Files: repoFiles, Masker: m}))
+		rs = append(rs, engine.OnHost(system.NewFileSet(r, facts, system.FileSet{Label: "telegraf repository", Files: repoFiles, Masker: m})))
 	}
 	pkg := system.NewPackage(r, facts, system.Package{Pkg: s.Package, Version: s.Version, Family: f})
 	conf := system.NewFileSet(r, facts, system.FileSet{Label: "telegraf config", Files: files, Watch: f.ConfigDir,
@@ -97,9 +98,8 @@ func telegrafResources(r system.Runner, facts *system.Facts, os *system.OS, file
 	for _, file := range files {
 		config = append(config, file.Path)
 	}
-	svc := system.NewService(r, facts, system.Service{Unit: "telegraf", Init: os.Init, Config: config, RestartOn: func(c plan.Change) bool {
-		return c.Kind == "package" || (c.Kind == "file" && system.ChangesContent(c) &&
-			(c.Name == f.ConfigMain || strings.HasPrefix(c.Name, f.ConfigDir+"/")))
-	}})
-	return append(rs, pkg, conf, svc)
+	svc := system.NewService(r, facts, system.Service{Unit: "telegraf", Init: os.Init, Config: config,
+		Package: plan.Address(host, pkg.Kind(), pkg.Name()),
+		Watch:   []string{system.FileAddress(host, f.ConfigMain), system.FileAddress(host, f.ConfigDir+"/*")}})
+	return append(rs, engine.OnHost(pkg), engine.OnHost(conf), engine.OnHost(svc))
 }

@@ -1,9 +1,10 @@
-package provision
+package catalog
 
 import (
 	"context"
 	"testing"
 
+	"github.com/fleetctl/fleetctl/provision/engine"
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/fleetctl/fleetctl/provision/system"
@@ -47,8 +48,8 @@ func TestAgentRestartsOnlyForWhatItReads(t *testing.T) {
 			for _, p := range system.RepoFilePaths() {
 				facts.Files[p] = system.FileFact{}
 			}
-			rs := telegrafResources(nil, facts, &system.OS{Family: f, Init: "systemd"}, want, TelegrafSettings{Package: "telegraf"}, secret.NewMasker())
-			hp, _, err := PlanHost(context.Background(), "web1", rs)
+			rs := telegrafResources("web1", nil, facts, &system.OS{Family: f, Init: "systemd"}, want, TelegrafSettings{Package: "telegraf"}, secret.NewMasker())
+			hp, _, err := engine.PlanHost(context.Background(), "web1", rs)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package provision
+package engine
 
 import (
 	"fmt"
@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fleetctl/fleetctl/inventory"
 	"github.com/fleetctl/fleetctl/provision/plan"
 )
 
@@ -48,7 +47,7 @@ type Rollout struct {
 	// Batch splits the hosts, in plan order (the inventory's), into batches applied one after the other; the first
 	// is the canary: if any of its hosts fails, no later batch starts. Unset or 0: one batch.
 	Batch Amount
-	// Canary names the hosts of the first batch (see Session.CanaryHosts); the other hosts follow in plan order,
+	// Canary names the hosts of the first batch; the other hosts follow in plan order,
 	// in batches of Batch (one batch without it). Empty: the first batch is the first Batch hosts.
 	Canary []string
 	// MaxFail is how many failed hosts (unreachable or failed to plan included) the run tolerates: once failures
@@ -66,7 +65,7 @@ type Rollout struct {
 // Progress is the state of a run after one more host finished.
 type Progress struct {
 	Phase   string // "plan" or "apply"
-	Host    HostResult
+	Host    plan.HostOutcome
 	Done    int
 	Total   int
 	Changed int
@@ -132,31 +131,12 @@ func canaryFailed(ro Rollout, size, failed int) string {
 }
 
 // inPlanOrder sorts results into the order of the plan's hosts.
-func inPlanOrder(p *plan.Plan, hosts []HostResult) {
+func inPlanOrder(p *plan.Plan, hosts []plan.HostOutcome) {
 	at := map[string]int{}
 	for i, h := range p.Hosts {
 		at[h.Host] = i
 	}
-	slices.SortStableFunc(hosts, func(a, b HostResult) int { return at[a.Host] - at[b.Host] })
-}
-
-// CanaryHosts resolves --canary patterns (the syntax of --limit) to the selected hosts they match, in plan order.
-// A pattern that matches nothing, or only hosts outside the selection, is an error.
-func (s *Session) CanaryHosts(patterns []string) ([]string, error) {
-	matched, err := s.Inventory.Select(patterns)
-	if err != nil {
-		return nil, fmt.Errorf("--canary: %w", err)
-	}
-	var out []string
-	for _, h := range s.Hosts {
-		if slices.ContainsFunc(matched, func(m inventory.Host) bool { return m.Name == h.Name }) {
-			out = append(out, h.Name)
-		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("--canary %s matches none of the selected hosts (see --limit)", strings.Join(patterns, ","))
-	}
-	return out, nil
+	slices.SortStableFunc(hosts, func(a, b plan.HostOutcome) int { return at[a.Host] - at[b.Host] })
 }
 
 // count is "1 host", "2 hosts".

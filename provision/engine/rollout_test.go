@@ -1,16 +1,16 @@
-package provision
+package engine
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/fleetctl/fleetctl/inventory"
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/remote"
 	"github.com/fleetctl/fleetctl/provision/secret"
@@ -61,25 +61,25 @@ func fakeRunOf(t *testing.T, names []string, forks int, failing, unplanned []str
 	var mu sync.Mutex
 	r := &Run{Plan: &plan.Plan{}, e: &Engine{Forks: forks}, hosts: map[string]*hostRun{}}
 	for _, name := range names {
-		if contains(unplanned, name) {
+		if slices.Contains(unplanned, name) {
 			r.Plan.Hosts = append(r.Plan.Hosts, plan.HostPlan{Host: name, Error: "connect: no route to host"})
 			continue
 		}
-		st := step{host: name, fail: contains(failing, name), order: &order, mu: &mu, gate: gate}
+		st := step{host: name, fail: slices.Contains(failing, name), order: &order, mu: &mu, gate: gate}
 		if len(entered) > 0 {
 			st.entered = entered[0]
 		}
-		hp, steps, err := PlanHost(context.Background(), name, []Resource{st})
+		hp, steps, err := PlanHost(context.Background(), name, servers(st))
 		if err != nil {
 			t.Fatal(err)
 		}
 		r.Plan.Hosts = append(r.Plan.Hosts, hp)
-		r.hosts[name] = &hostRun{spec: HostSpec{Name: name}, steps: steps}
+		r.hosts[name] = &hostRun{spec: Host{Name: name}, steps: steps}
 	}
 	return r, &order
 }
 
-func results(rep *Report) string {
+func results(rep *plan.Outcome) string {
 	var b strings.Builder
 	for _, h := range rep.Hosts {
 		c := "ok"
@@ -152,7 +152,7 @@ func TestRolloutStopLetsInFlightHostsFinish(t *testing.T) {
 	gate, entered := make(chan struct{}), make(chan string, 6)
 	stop := make(chan struct{})
 	r, order := fakeRun(t, 6, 2, nil, nil, gate, entered)
-	done := make(chan *Report)
+	done := make(chan *plan.Outcome)
 	go func() { done <- r.Apply(context.Background(), Rollout{Stop: stop}) }()
 	<-entered
 	<-entered
@@ -181,15 +181,8 @@ func TestParseAmount(t *testing.T) {
 	}
 }
 
-func TestGlobRegexp(t *testing.T) {
-	re := GlobRegexp("*/file:*fleetctl-inputs.conf")
-	if !re.MatchString("web1/file:/etc/telegraf/telegraf.d/fleetctl-inputs.conf") || re.MatchString("web1/file:/etc/telegraf/telegraf.conf") {
-		t.Fatal("glob")
-	}
-}
-
 // hostOrder lists the report's hosts with their result: ok, F (failed), - (not started).
-func hostOrder(rep *Report) string {
+func hostOrder(rep *plan.Outcome) string {
 	var b []string
 	for _, h := range rep.Hosts {
 		b = append(b, h.Host)
@@ -294,9 +287,9 @@ func refusedAddr(t *testing.T) (string, int) {
 
 func TestPlanKeepsTheInventoryOrder(t *testing.T) {
 	ip, port := refusedAddr(t)
-	var specs []HostSpec
+	var specs []Host
 	for _, n := range []string{"c2", "c10", "c1", "c11", "c3"} {
-		specs = append(specs, HostSpec{Name: n, Address: ip, Port: port})
+		specs = append(specs, Host{Name: n, Address: ip, Port: port})
 	}
 	e := &Engine{Forks: 5, Masker: secret.NewMasker(), SSH: remote.Config{HostKeys: &remote.HostKeys{Path: t.TempDir() + "/known_hosts"}}}
 	run := e.Plan(context.Background(), specs, Rollout{})
@@ -315,73 +308,12 @@ func TestPlanKeepsTheInventoryOrder(t *testing.T) {
 func TestPlanStoppedBeforeHostsLeavesThemNotPlanned(t *testing.T) {
 	// Ctrl-C before planning starts: no host is tried, none is failed, each is listed as not planned.
 	ip, port := refusedAddr(t)
-	specs := []HostSpec{{Name: "web1", Address: ip, Port: port}, {Name: "web2", Address: ip, Port: port}}
+	specs := []Host{{Name: "web1", Address: ip, Port: port}, {Name: "web2", Address: ip, Port: port}}
 	stop := make(chan struct{})
 	close(stop)
 	e := &Engine{Forks: 1, Masker: secret.NewMasker()}
 	run := e.Plan(context.Background(), specs, Rollout{Stop: stop})
 	if len(run.Plan.Hosts) != 0 || len(run.Plan.Failed()) != 0 || strings.Join(run.NotPlanned, " ") != "web1 web2" {
 		t.Fatalf("plan %+v, not planned %v", run.Plan.Hosts, run.NotPlanned)
-	}
-}
-
-func TestCanaryHosts(t *testing.T) {
-	src := `[influxdb]
-url = "http://127.0.0.1:8086"
-admin_user = "admin"
-admin_password = { env = "X" }
-[grafana]
-url = "http://127.0.0.1:3000"
-token = { env = "X" }
-[kapacitor]
-url = "http://127.0.0.1:9092"
-[secrets]
-master = { env = "X" }
-[ssh]
-user = "deploy"
-[groups.canary]
-[[hosts]]
-name = "web2"
-address = "10.0.0.2"
-groups = ["canary"]
-[[hosts]]
-name = "web1"
-address = "10.0.0.1"
-[[hosts]]
-name = "db1"
-address = "10.0.0.3"
-groups = ["canary"]
-`
-	inv, err := inventory.Parse("inventory.toml", []byte(src), t.TempDir(), func(string) string { return "" })
-	if err != nil {
-		t.Fatal(err)
-	}
-	selected, err := inv.Select([]string{"web*"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	specs, err := HostSpecs(inv, selected)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Session{Inventory: inv, Hosts: specs}
-	for _, tt := range []struct {
-		patterns []string
-		want     string
-	}{
-		{[]string{"canary"}, "web2"}, // db1 is in the group but not selected
-		{[]string{"web1,web2"}, "web2 web1"},
-		{[]string{"web*,!web2"}, "web1"},
-		{[]string{"db1"}, "--canary db1 matches none of the selected hosts (see --limit)"},
-		{[]string{"cnary"}, `--canary: "cnary" matches no host or group in inventory.toml (did you mean "canary"?)`},
-	} {
-		names, err := s.CanaryHosts(tt.patterns)
-		got := strings.Join(names, " ")
-		if err != nil {
-			got = err.Error()
-		}
-		if got != tt.want {
-			t.Errorf("%v: %s, want %s", tt.patterns, got, tt.want)
-		}
 	}
 }

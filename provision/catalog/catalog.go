@@ -1,0 +1,169 @@
+package catalog
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"regexp"
+
+	"github.com/fleetctl/fleetctl/alertpacks"
+	"github.com/fleetctl/fleetctl/provision/engine"
+	"github.com/fleetctl/fleetctl/provision/grafana"
+	"github.com/fleetctl/fleetctl/provision/influx"
+	"github.com/fleetctl/fleetctl/provision/kapacitor"
+	"github.com/fleetctl/fleetctl/provision/remote"
+	"github.com/fleetctl/fleetctl/provision/secret"
+	"github.com/fleetctl/fleetctl/provision/system"
+)
+
+// Servers are the fleet's servers, as fleetctl administers them.
+type Servers struct {
+	Influx    *influx.Client
+	Grafana   *grafana.Client
+	Kapacitor *kapacitor.Client
+	// GrafanaInfluxURL is InfluxDB's URL as Grafana reaches it, for the datasources.
+	GrafanaInfluxURL string
+}
+
+// Config is everything the catalog needs to know of a fleet besides its hosts.
+type Config struct {
+	Servers  Servers
+	Telegraf TelegrafSettings
+	Master   secret.Value // every host's passwords derive from it
+	Masker   *secret.Masker
+	Packs    *alertpacks.Set
+	Handlers alertpacks.Handlers
+}
+
+// Catalog is what a TICK fleet is: which resources each host gets, in which order, and what they watch. It is the
+// engine's Builder.
+type Catalog struct {
+	cfg   Config
+	hosts map[string]Host
+	// One limit per server, shared by every host in flight.
+	influxLimit, grafanaLimit, kapacitorLimit *engine.Limit
+}
+
+// New makes the catalog of the given hosts.
+func New(cfg Config, hosts []Host) *Catalog {
+	c := &Catalog{cfg: cfg, hosts: map[string]Host{},
+		influxLimit: engine.NewLimit(8, 4), grafanaLimit: engine.NewLimit(4, 1), kapacitorLimit: engine.NewLimit(8, 4)}
+	for _, h := range hosts {
+		c.hosts[h.Name] = h
+	}
+	return c
+}
+
+// Query is what to read from a host: what its Telegraf resources need, whatever its OS.
+func (c *Catalog) Query(engine.Host) system.Query { return TelegrafQuery(c.cfg.Telegraf.Package) }
+
+// Resources are the host's resources in apply order: its database, policy, users and grants on InfluxDB, its
+// Grafana datasource, its Kapacitor tasks and their prune, then on the host the repository, package, configuration
+// and service.
+func (c *Catalog) Resources(ctx context.Context, eh engine.Host, conn *remote.Conn, facts *system.Facts) ([]engine.Declared, error) {
+	h, ok := c.hosts[eh.Name]
+	if !ok {
+		return nil, fmt.Errorf("host %s is not in the fleet's catalog (a fleetctl bug: please report it)", eh.Name)
+	}
+	osInfo, err := system.Detect(facts.OSRelease, facts.Init)
+	if err != nil {
+		return nil, err
+	}
+	d, err := Desired(h, osInfo.Family, c.cfg.Telegraf.AgentURL, secret.Derive(c.cfg.Master, h.Name, RoleWrite), c.cfg.Packs, c.cfg.Handlers)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := c.serverResources(h, d.Scripts)
+	if err != nil {
+		return nil, err
+	}
+	return append(rs, telegrafResources(h.Name, conn, facts, osInfo, d.Files, c.cfg.Telegraf, c.cfg.Masker)...), nil
+}
+
+// Files are a host's desired files and scripts.
+type Files struct {
+	Files   []system.FileSpec   // Telegraf's configuration, in the OS family's paths
+	Scripts []alertpacks.Script // the TICK scripts of its alert tasks
+}
+
+// Desired computes a host's desired files and scripts: its Telegraf configuration for an OS family, writing to
+// agentURL with the given password, and its alert packs' TICK scripts. It contacts nothing; render, plan and apply
+// all get a host's files and scripts from it.
+func Desired(h Host, f *system.Family, agentURL string, password secret.Value, packs *alertpacks.Set, handlers alertpacks.Handlers) (Files, error) {
+	files, err := TelegrafFiles(f, h, agentURL, password)
+	if err != nil {
+		return Files{}, err
+	}
+	scripts, err := packs.Render(h.AlertPacks, alertpacks.Target{Host: h.Name, Database: h.Database, RetentionPolicy: h.rp()}, h.Vars, handlers)
+	if err != nil {
+		return Files{}, fmt.Errorf("render alert packs for %s: %w", h.Name, err)
+	}
+	return Files{Files: files, Scripts: scripts}, nil
+}
+
+// serverResources are the host's resources on the fleet's servers, in dependency order.
+func (c *Catalog) serverResources(h Host, scripts []alertpacks.Script) ([]engine.Declared, error) {
+	s := c.cfg.Servers
+	wpass, rpass := secret.Derive(c.cfg.Master, h.Name, RoleWrite), secret.Derive(c.cfg.Master, h.Name, RoleRead)
+	wuser, ruser := WriteUser(h.Database), ReadUser(h.Database)
+	var rs []engine.Declared
+	add := func(l *engine.Limit, r engine.Resource) { rs = append(rs, engine.OnServer(l.Wrap(r))) }
+	add(c.influxLimit, influx.NewDatabase(s.Influx, h.Database))
+	if p := h.RetentionPolicy; p != nil {
+		dur := "INF"
+		if p.Duration > 0 {
+			dur = p.Duration.String()
+		}
+		rp, err := influx.NewRetentionPolicy(s.Influx, influx.RetentionPolicySpec{Database: h.Database, Name: p.Name,
+			Duration: dur, Replication: p.Replication, Default: p.Default})
+		if err != nil {
+			return nil, err
+		}
+		add(c.influxLimit, rp)
+	}
+	add(c.influxLimit, influx.NewUser(s.Influx, influx.UserSpec{Name: wuser, Password: wpass}))
+	add(c.influxLimit, influx.NewGrant(s.Influx, influx.GrantSpec{User: wuser, Database: h.Database, Privilege: influx.Write}))
+	add(c.influxLimit, influx.NewUser(s.Influx, influx.UserSpec{Name: ruser, Password: rpass}))
+	add(c.influxLimit, influx.NewGrant(s.Influx, influx.GrantSpec{User: ruser, Database: h.Database, Privilege: influx.Read}))
+	ds, err := grafana.NewDatasource(s.Grafana, grafana.DatasourceSpec{UID: DatasourceUID(h.Name), Name: "InfluxDB " + h.Name,
+		URL: s.GrafanaInfluxURL, Database: h.Database, User: ruser, Password: rpass, Master: c.cfg.Master})
+	if err != nil {
+		return nil, err
+	}
+	add(c.grafanaLimit, ds)
+	var keep []string
+	// One listing of the server's tasks serves its tasks and its prune: one request instead of one per task.
+	listing := kapacitor.NewListing(s.Kapacitor, h.Name)
+	for _, sc := range scripts {
+		t, err := kapacitor.NewTask(s.Kapacitor, h.Name, sc.Alert, []kapacitor.DBRP{{DB: h.Database, RP: h.rp()}}, sc.Text)
+		if err != nil {
+			return nil, err
+		}
+		add(c.kapacitorLimit, t.ReadFrom(listing))
+		keep = append(keep, t.Name())
+	}
+	prune, err := kapacitor.NewPrune(s.Kapacitor, h.Name, keep)
+	if err != nil {
+		return nil, err
+	}
+	add(c.kapacitorLimit, prune.ReadFrom(listing))
+	return rs, nil
+}
+
+var uidUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]`)
+
+// DatasourceUID is the Grafana uid of a host's datasource: "fleetctl-" and the host name, or a hash of the name
+// when that does not fit Grafana's 40 characters or its alphabet.
+func DatasourceUID(host string) string {
+	uid := "fleetctl-" + host
+	if len(uid) <= 40 && !uidUnsafe.MatchString(uid) {
+		return uid
+	}
+	sum := sha256.Sum256([]byte(host))
+	clean := uidUnsafe.ReplaceAllString(host, "_")
+	if len(clean) > 18 {
+		clean = clean[:18]
+	}
+	return "fleetctl-" + clean + "-" + hex.EncodeToString(sum[:])[:12]
+}
