@@ -165,7 +165,14 @@ func (e *env) relay(n *atomic.Int64, target string) int {
 					return
 				}
 				defer out.Close()
-				go func() { _, _ = io.Copy(out, in); out.Close() }()
+				// Each direction ends on its own, as over a direct connection: the end of the request stream closes
+				// only the write side towards the target, whose answer still comes back in full.
+				go func() {
+					_, _ = io.Copy(out, in)
+					if tc, ok := out.(*net.TCPConn); ok {
+						_ = tc.CloseWrite()
+					}
+				}()
 				_, _ = io.Copy(in, out)
 			}()
 		}
