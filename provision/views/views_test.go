@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/views/viewstest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -184,49 +185,7 @@ func TestJSONGolden(t *testing.T) {
 	if s := doc.Summary; s.Create != 1 || s.Update != 7 || s.Delete != 1 || s.Restart != 3 || s.Reload != 1 || s.Report != 1 || s.HostsFailed != 1 {
 		t.Fatalf("summary: %+v", s)
 	}
-	checkJSONShape(t, b.Bytes())
-}
-
-// checkJSONShape fails unless data is exactly one JSON document in which no value is null and every host's
-// changes have addresses of their own.
-func checkJSONShape(t *testing.T, data []byte) map[string]any {
-	t.Helper()
-	dec := json.NewDecoder(bytes.NewReader(data))
-	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
-		t.Fatal(err)
-	}
-	if dec.More() {
-		t.Fatalf("more than one JSON document:\n%s", data)
-	}
-	var walk func(path string, v any)
-	walk = func(path string, v any) {
-		switch x := v.(type) {
-		case nil:
-			t.Errorf("%s is null", path)
-		case map[string]any:
-			for k, e := range x {
-				walk(path+"."+k, e)
-			}
-		case []any:
-			for i, e := range x {
-				walk(fmt.Sprintf("%s[%d]", path, i), e)
-			}
-		}
-	}
-	walk("", doc)
-	hosts, _ := doc["plan"].(map[string]any)["hosts"].([]any)
-	for _, h := range hosts {
-		seen := map[string]bool{}
-		for _, c := range h.(map[string]any)["changes"].([]any) {
-			addr := c.(map[string]any)["address"].(string)
-			if seen[addr] {
-				t.Errorf("address %s appears twice", addr)
-			}
-			seen[addr] = true
-		}
-	}
-	return doc
+	viewstest.OneJSONDocument(t, b.Bytes())
 }
 
 // TestJSONApplyIsOneDocument: apply's plan and report are one document, with the report there even when nothing
@@ -240,7 +199,7 @@ func TestJSONApplyIsOneDocument(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "apply.json", b.Bytes())
-	doc := checkJSONShape(t, b.Bytes())
+	doc := viewstest.OneJSONDocument(t, b.Bytes())
 	rep, ok := doc["report"].(map[string]any)
 	if !ok || doc["plan"] == nil || doc["format_version"] != float64(JSONFormatVersion) {
 		t.Fatalf("want format_version, plan and report in one object: %v", doc)
@@ -254,7 +213,7 @@ func TestJSONApplyIsOneDocument(t *testing.T) {
 	if err := JSONApply(&b, quiet, []plan.HostOutcome{{Host: "a"}}, ""); err != nil {
 		t.Fatal(err)
 	}
-	doc = checkJSONShape(t, b.Bytes())
+	doc = viewstest.OneJSONDocument(t, b.Bytes())
 	if rep, ok := doc["report"].(map[string]any); !ok || len(rep["hosts"].([]any)) != 1 || len(rep["divergences"].([]any)) != 0 {
 		t.Fatalf("nothing to apply: want a report of one unchanged host:\n%s", b.String())
 	}

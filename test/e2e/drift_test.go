@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fleetctl/fleetctl/provision/catalog"
+	"github.com/fleetctl/fleetctl/provision/views/viewstest"
 )
 
 // TestDriftMatrix onboards one real-systemd host, then for every kind of drift the issue lists makes it behind
@@ -254,7 +254,7 @@ func TestSavedPlan(t *testing.T) {
 	// apply --format json is one document, plan and report, whether it changes something or nothing.
 	for _, want := range []string{"changed", "unchanged"} {
 		out := e.must("apply", "--auto-approve", "--format", "json")
-		doc := oneJSONDocument(t, out)
+		doc := viewstest.OneJSONDocument(t, []byte(out))
 		rep, _ := doc["report"].(map[string]any)
 		hosts, _ := rep["hosts"].([]any)
 		if doc["format_version"] != 2.0 || doc["plan"] == nil || len(hosts) != 1 || hosts[0].(map[string]any)["result"] != want {
@@ -275,50 +275,6 @@ func TestSavedPlan(t *testing.T) {
 		!regexpMatch(`(?m)^`+host+` +changed`, out) {
 		t.Fatalf("apply of a plan that left a host out: exit %d\n%s\n%s", code, out, stderr)
 	}
-}
-
-// oneJSONDocument decodes out, failing the test unless it is exactly one JSON object with no null anywhere and no
-// address twice in a host's changes.
-func oneJSONDocument(t *testing.T, out string) map[string]any {
-	t.Helper()
-	dec := json.NewDecoder(strings.NewReader(out))
-	var doc map[string]any
-	if err := dec.Decode(&doc); err != nil {
-		t.Fatalf("not JSON: %v\n%s", err, out)
-	}
-	if dec.More() {
-		t.Fatalf("more than one JSON document:\n%s", out)
-	}
-	var walk func(path string, v any)
-	walk = func(path string, v any) {
-		switch x := v.(type) {
-		case nil:
-			t.Errorf("%s is null", path)
-		case map[string]any:
-			for k, e := range x {
-				walk(path+"."+k, e)
-			}
-		case []any:
-			for i, e := range x {
-				walk(fmt.Sprintf("%s[%d]", path, i), e)
-			}
-		}
-	}
-	walk("", doc)
-	plan, _ := doc["plan"].(map[string]any)
-	hosts, _ := plan["hosts"].([]any)
-	for _, h := range hosts {
-		seen := map[string]bool{}
-		changes, _ := h.(map[string]any)["changes"].([]any)
-		for _, c := range changes {
-			addr, _ := c.(map[string]any)["address"].(string)
-			if seen[addr] {
-				t.Errorf("address %s twice in one host's changes", addr)
-			}
-			seen[addr] = true
-		}
-	}
-	return doc
 }
 
 // grants returns the user's privileges by database, as InfluxDB reports them.
