@@ -4,68 +4,46 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
-	"io/fs"
 	"slices"
-	"sort"
 	"strings"
 	"text/template"
 	"unicode/utf8"
-
-	"github.com/BurntSushi/toml"
 )
 
-//go:embed telegraf/*.tmpl inputs/*.conf profiles/*.toml
+//go:embed telegraf/*.tmpl inputs/*.conf inputs/*.toml profiles/*.toml
 var files embed.FS
 
 // DefaultProfile is the profile of a host that names none.
 const DefaultProfile = "base"
 
-// Profile is a named set of inputs, shipped in profiles/NAME.toml.
+// Profile is a named set of inputs, shipped in profiles/NAME.toml (or the user's inputs_dir/profiles/NAME.toml).
 type Profile struct {
 	Name        string
 	Description string   `toml:"description"`
 	Inputs      []string `toml:"inputs"`
 }
 
+func shipped() *Set {
+	s, err := Shipped()
+	if err != nil {
+		panic("templates: the shipped inputs do not load: " + err.Error())
+	}
+	return s
+}
+
 // Profiles lists the shipped profiles, sorted by name.
 func Profiles() []Profile {
-	ents, _ := fs.ReadDir(files, "profiles")
+	s := shipped()
 	var out []Profile
-	for _, e := range ents {
-		p, err := LoadProfile(strings.TrimSuffix(e.Name(), ".toml"))
-		if err == nil {
-			out = append(out, p)
-		}
+	for _, n := range s.ProfileNames() {
+		p, _ := s.Profile(n)
+		out = append(out, p)
 	}
 	return out
 }
 
 // LoadProfile returns a shipped profile; an unknown name is an error listing the known ones.
-func LoadProfile(name string) (Profile, error) {
-	b, err := files.ReadFile("profiles/" + name + ".toml")
-	if err != nil {
-		var names []string
-		ents, _ := fs.ReadDir(files, "profiles")
-		for _, e := range ents {
-			names = append(names, strings.TrimSuffix(e.Name(), ".toml"))
-		}
-		return Profile{}, fmt.Errorf("unknown input profile %q: known profiles are %s", name, strings.Join(names, ", "))
-	}
-	p := Profile{Name: name}
-	md, err := toml.Decode(string(b), &p)
-	if err != nil {
-		return Profile{}, fmt.Errorf("profile %s: %w", name, err)
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		return Profile{}, fmt.Errorf("profile %s: unknown key %s", name, und[0])
-	}
-	for _, in := range p.Inputs {
-		if !slices.Contains(KnownInputs(), in) {
-			return Profile{}, fmt.Errorf("profile %s: unknown telegraf input %q", name, in)
-		}
-	}
-	return p, nil
-}
+func LoadProfile(name string) (Profile, error) { return shipped().Profile(name) }
 
 // DefaultInputs is the default profile's input list.
 func DefaultInputs() []string {
@@ -77,22 +55,19 @@ func DefaultInputs() []string {
 }
 
 // KnownInputs lists every input plugin snippet shipped, sorted.
-func KnownInputs() []string {
-	ents, _ := fs.ReadDir(files, "inputs")
-	var out []string
-	for _, e := range ents {
-		out = append(out, strings.TrimSuffix(e.Name(), ".conf"))
-	}
-	sort.Strings(out)
-	return out
-}
+func KnownInputs() []string { return shipped().Names() }
 
-// Agent is what the agent file needs.
+// Agent is what the agent file needs. Durations are Telegraf duration strings; an empty one or a zero number takes
+// the default shown in the inventory's FORMAT.md.
 type Agent struct {
-	Hostname      string
-	Interval      string
-	FlushInterval string
-	GlobalTags    map[string]string
+	Hostname          string
+	Interval          string // default "10s"
+	FlushInterval     string // default Interval
+	CollectionJitter  string // default "0s"
+	FlushJitter       string // default "0s"
+	MetricBatchSize   int    // default 1000
+	MetricBufferLimit int    // default 10000
+	GlobalTags        map[string]string
 }
 
 // Outputs is what the outputs file needs. Password is the only secret; callers mask it in anything they show.
@@ -112,27 +87,28 @@ func RenderAgent(a Agent) (string, error) {
 	if a.FlushInterval == "" {
 		a.FlushInterval = a.Interval
 	}
+	if a.CollectionJitter == "" {
+		a.CollectionJitter = "0s"
+	}
+	if a.FlushJitter == "" {
+		a.FlushJitter = "0s"
+	}
+	if a.MetricBatchSize == 0 {
+		a.MetricBatchSize = 1000
+	}
+	if a.MetricBufferLimit == 0 {
+		a.MetricBufferLimit = 10000
+	}
 	return render("telegraf/telegraf.conf.tmpl", a)
 }
 
 // RenderOutputs renders the outputs file.
 func RenderOutputs(o Outputs) (string, error) { return render("telegraf/outputs.conf.tmpl", o) }
 
-// RenderInputs renders the inputs file from input names, in the given order. An unknown name is an error listing
-// the known ones.
+// RenderInputs renders the inputs file from shipped input names at their defaults, in the given order. An unknown
+// name is an error listing the known ones.
 func RenderInputs(inputs []string) (string, error) {
-	var snippets []string
-	for _, name := range inputs {
-		b, err := files.ReadFile("inputs/" + name + ".conf")
-		if err != nil {
-			return "", fmt.Errorf("unknown telegraf input %q: known inputs are %s", name, strings.Join(KnownInputs(), ", "))
-		}
-		snippets = append(snippets, strings.TrimRight(string(b), "\n"))
-	}
-	return render("telegraf/inputs.conf.tmpl", struct {
-		Inputs   []string
-		Snippets []string
-	}{inputs, snippets})
+	return shipped().Render(inputs, nil, func(string) string { return TOMLString("(secret)") })
 }
 
 // ResolveInputs applies drops and adds to a base list: drops first, then adds not already present, in order.
@@ -157,8 +133,9 @@ func render(name string, data any) (string, error) {
 		return "", fmt.Errorf("template %s: %w", name, err)
 	}
 	t, err := template.New(name).Option("missingkey=error").Funcs(template.FuncMap{
-		"toml": TOMLString,
-		"join": strings.Join,
+		"toml":    TOMLString,
+		"tomlKey": TOMLKey,
+		"join":    strings.Join,
 	}).Parse(string(src))
 	if err != nil {
 		return "", fmt.Errorf("parse template %s: %w", name, err)
@@ -168,6 +145,14 @@ func render(name string, data any) (string, error) {
 		return "", fmt.Errorf("render template %s: %w", name, err)
 	}
 	return b.String(), nil
+}
+
+// TOMLKey returns k as a TOML key: bare when TOML allows it, else quoted.
+func TOMLKey(k string) string {
+	if k != "" && strings.Trim(k, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == "" {
+		return k
+	}
+	return TOMLString(k)
 }
 
 // TOMLString returns s as a TOML basic string, escaping what TOML requires. Invalid UTF-8 is replaced, since a
