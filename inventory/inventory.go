@@ -96,6 +96,9 @@ type Telegraf struct {
 	KeyFingerprint string // primary key fingerprint: 40 uppercase hex digits, no spaces
 	Package        string // default "telegraf"
 	Version        string // "" means the newest
+	// InputsDir is a folder of the user's own input snippets and profiles (absolute), used beside the shipped ones;
+	// "" for none.
+	InputsDir string
 }
 
 // SSH is the [ssh] section: how fleetctl reaches the hosts.
@@ -145,6 +148,11 @@ type Host struct {
 	AlertPacks []string       // final list, in order of first mention
 	Vars       map[string]any // string, int64, float64, bool, or []any of those
 	Database   string
+	// InputVars are the values of the inputs' variables: input → variable → string, int64, float64, bool, []any,
+	// or a SecretRef. GlobalTags are Telegraf's [global_tags]; Agent its [agent] settings.
+	InputVars  map[string]map[string]any
+	GlobalTags map[string]string
+	Agent      Agent
 
 	// PortSet and UserSet say whether the inventory gives Port and User (the host, or ssh.port and ssh.user): those
 	// win over ssh_config. ProxyJump is the host's jump hosts (its own proxy_jump, else its last group's, else
@@ -179,6 +187,11 @@ func (h Host) clone() Host {
 		vars[k] = v
 	}
 	h.Vars = vars
+	inputVars := make(map[string]map[string]any, len(h.InputVars))
+	for in, vs := range h.InputVars {
+		inputVars[in] = maps.Clone(vs)
+	}
+	h.InputVars, h.GlobalTags = inputVars, maps.Clone(h.GlobalTags)
 	return h
 }
 
@@ -500,6 +513,16 @@ func (b *builder) telegraf(t *table) {
 		}
 		tg.Version = s
 	}
+	if s, ok := t.str("inputs_dir"); ok {
+		p, err := expandPath(s, b.inv.Dir, b.inv.home)
+		if s == "" {
+			err = errEmptyPath
+		}
+		if err != nil {
+			t.errorf("inputs_dir", pathFix(err), "%v", err)
+		}
+		tg.InputsDir = p
+	}
 	t.done()
 }
 
@@ -813,5 +836,6 @@ func (b *builder) host(i int, m map[string]any) Host {
 	}
 	levels = append(levels, own)
 	merge(&h, levels)
+	b.checkAgent(t, h)
 	return h
 }

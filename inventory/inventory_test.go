@@ -103,35 +103,43 @@ func TestExample(t *testing.T) {
 		t.Fatalf("hosts = %v, want file order %v", names, want)
 	}
 	file := "testdata/example.toml"
+	nginxURLs := map[string]map[string]any{"nginx": {"urls": []any{"http://127.0.0.1:8080/nginx_status"}}}
+	region := map[string]string{"region": "eu-west"}
+	defaultAgent := Agent{Interval: 10 * time.Second, FlushInterval: 10 * time.Second, MetricBatchSize: 1000, MetricBufferLimit: 10000}
 	want := []Host{
 		{Name: "web1", Address: "10.0.0.5", Port: 22, User: "deploy", Groups: []string{"web", "eu"}, Profile: "base",
 			InputsAdd:  []string{"nginx"},
 			AlertPacks: []string{"cpu", "memory", "disk", "swap", "load", "deadman"},
 			Vars:       map[string]any{"cpu_crit": int64(90), "cpu_crit_minutes": int64(15), "disk_crit": int64(90), "deadman_interval": "10m"},
-			Database:   "web1", Index: 0, Line: 88, file: file, PortSet: true, UserSet: true},
+			Database:   "web1", Index: 0, Line: 92,
+			InputVars: nginxURLs, GlobalTags: region, Agent: defaultAgent, file: file, PortSet: true, UserSet: true},
 		{Name: "web2", Address: "web2.example.com", Port: 22, User: "deploy", Groups: []string{"tiny", "web", "eu"}, Profile: "base",
 			InputsAdd: []string{"nginx"}, InputsDrop: []string{"swap"},
 			// tiny replaced the list, then web added nginx.
 			AlertPacks: []string{"cpu", "memory", "disk", "deadman"},
 			Vars:       map[string]any{"cpu_crit": int64(95), "cpu_crit_minutes": int64(15), "disk_crit": int64(90), "deadman_interval": "10m"},
-			Database:   "web2", Index: 1, Line: 93, file: file, PortSet: true, UserSet: true},
+			Database:   "web2", Index: 1, Line: 97,
+			InputVars: nginxURLs, GlobalTags: region, Agent: defaultAgent, file: file, PortSet: true, UserSet: true},
 		{Name: "db-1", Address: "2001:db8::10", Port: 2222, User: "admin", Groups: []string{"db"}, Profile: "base",
 			InputsAdd:  []string{"postgresql"},
 			AlertPacks: []string{"cpu", "memory", "disk", "swap", "deadman"},
 			Vars:       map[string]any{"cpu_crit": int64(80), "cpu_crit_minutes": int64(15), "disk_crit": int64(80)},
-			Database:   "db_primary", Index: 2, Line: 100, file: file, PortSet: true, UserSet: true},
+			Database:   "db_primary", Index: 2, Line: 104,
+			InputVars: map[string]map[string]any{}, GlobalTags: region,
+			Agent: Agent{Interval: 30 * time.Second, FlushInterval: time.Minute, MetricBatchSize: 1000, MetricBufferLimit: 10000}, file: file, PortSet: true, UserSet: true},
 		{Name: "backup.lon", Address: "backup.lon.example.com", Port: 22, User: "deploy", Profile: "minimal",
 			InputsAdd:  []string{"smart"},
 			AlertPacks: []string{"cpu", "memory", "disk", "swap", "load", "deadman"},
 			Vars:       map[string]any{"cpu_crit": int64(80), "cpu_crit_minutes": int64(15), "disk_crit": int64(90)},
-			Database:   "backup_lon", Index: 3, Line: 109, file: file, PortSet: true, UserSet: true},
+			Database:   "backup_lon", Index: 3, Line: 113,
+			InputVars: map[string]map[string]any{}, GlobalTags: region, Agent: defaultAgent, file: file, PortSet: true, UserSet: true},
 	}
 	for i := range want {
 		if !equalHost(hosts[i], want[i]) {
 			t.Errorf("host %d:\n got %+v\nwant %+v", i, hosts[i], want[i])
 		}
 	}
-	if got := hosts[3].Where(); got != "testdata/example.toml:109" {
+	if got := hosts[3].Where(); got != "testdata/example.toml:113" {
 		t.Errorf("Where() = %q", got)
 	}
 }
@@ -236,6 +244,21 @@ func TestErrors(t *testing.T) {
 			`testdata/errors/names.toml:42: hosts[5].name: invalid host name "-web1": it must start and end with a letter or a digit (use lowercase letters, digits, ".", "_" and "-", starting and ending with a letter or digit, such as "web1")`,
 			`testdata/errors/names.toml:46: hosts[6].name: must not be empty (write name = "web1")`,
 			`testdata/errors/names.toml:50: hosts[7].name: "web" is also a group name, so selecting it would be ambiguous (rename the host or the group)`,
+		}},
+		{"telegraf_settings", []string{
+			`testdata/errors/telegraf_settings.toml:20: defaults.global_tags.host: reserved tag key (the host tag is the host's name (agent.hostname); use another key, such as "server")`,
+			`testdata/errors/telegraf_settings.toml:20: defaults.global_tags."bad key": "bad key" is not a valid tag key (use letters, digits, "_" and "-", starting with a letter or "_", such as "customer")`,
+			`testdata/errors/telegraf_settings.toml:20: defaults.global_tags.customer: empty tag value (write a value, or remove the tag (Telegraf drops empty tags))`,
+			`testdata/errors/telegraf_settings.toml:20: defaults.global_tags.region: must be a string, not an integer (write it as region = "…")`,
+			`testdata/errors/telegraf_settings.toml:21: defaults.agent.interval: must be positive (write a positive duration such as "10s")`,
+			`testdata/errors/telegraf_settings.toml:21: defaults.agent.flush_jitter: 2d is longer than a day (write at most "24h")`,
+			`testdata/errors/telegraf_settings.toml:21: defaults.agent.metric_batch_size: 0 is out of range (write a number from 1 to 1000000)`,
+			`testdata/errors/telegraf_settings.toml:21: defaults.agent.collection_jitter: invalid duration "5 s": unknown unit " s" (write a number followed by a unit: ns, us, ms, s, m, h, d or w, such as "10s", "5m" or "30d")`,
+			`testdata/errors/telegraf_settings.toml:21: defaults.agent.round: unknown key (known keys here: interval, flush_interval, collection_jitter, flush_jitter, metric_batch_size, metric_buffer_limit)`,
+			`testdata/errors/telegraf_settings.toml:24: groups.web.input_vars.site_check.when: a date-time is not a value an input variable takes (use a string, number, boolean, an array of those, or a secret source { env = "NAME" })`,
+			`testdata/errors/telegraf_settings.toml:24: groups.web.input_vars.site_check.key: a secret comes from exactly one source, not both env and file (keep one of env and file)`,
+			`testdata/errors/telegraf_settings.toml:25: groups.web.input_vars.Site: "Site" is not a valid input name (use the input's name: lowercase letters, digits, "_" and "-")`,
+			`testdata/errors/telegraf_settings.toml:28: hosts[0]: agent.metric_buffer_limit 10000 is below agent.metric_batch_size 50000: the agent could never send a full batch (raise agent.metric_buffer_limit (a few times the batch size) or lower agent.metric_batch_size, in [defaults], a group or the host)`,
 		}},
 		{"addresses", []string{
 			`testdata/errors/addresses.toml:18: ssh.port: port 0 is out of range (use a port between 1 and 65535)`,

@@ -18,6 +18,9 @@ type level struct {
 	inputsDrop []string
 	profile    string
 	vars       map[string]any
+	inputVars  map[string]map[string]any // input → variable → value (a SecretRef for a secret)
+	tags       map[string]string
+	agent      agentLevel
 }
 
 // The keys of a level, with what kind of name each list holds.
@@ -67,6 +70,7 @@ func (b *builder) level(t *table) *level {
 		}
 		vt.done()
 	}
+	b.inputLevel(t, l)
 	return l
 }
 
@@ -176,6 +180,7 @@ func merge(h *Host, levels []*level) {
 		}
 	}
 	h.AlertPacks, h.InputsAdd, h.InputsDrop = packs, add, drop
+	mergeTelegraf(h, levels)
 }
 
 func remove(list []string, s string) []string {

@@ -3,6 +3,7 @@ package inventory
 import (
 	"reflect"
 	"testing"
+	"time"
 )
 
 func TestMerge(t *testing.T) {
@@ -165,5 +166,53 @@ address = "10.0.0.6"
 	hosts[0].Vars["disks"].([]any)[0] = "/changed"
 	if got := hosts[1].Vars["disks"]; !reflect.DeepEqual(got, []any{"/", "/var"}) {
 		t.Errorf("web2 disks = %v", got)
+	}
+}
+
+// input_vars, global_tags and agent merge key by key over defaults, the host's groups in its order, then the host;
+// flush_interval follows interval unless a level sets it.
+func TestMergeTelegrafSettings(t *testing.T) {
+	inv := parse(t, base+`
+[defaults]
+global_tags = { region = "eu", customer = "none" }
+agent = { interval = "30s", metric_buffer_limit = 50000 }
+input_vars.site_check = { url = "https://default.example/", timeout = "5s" }
+[groups.acme]
+global_tags = { customer = "acme" }
+input_vars.site_check.url = "https://acme.example/"
+input_vars.site_check.token = { env = "ACME_TOKEN" }
+[groups.slow]
+agent = { interval = "1m" }
+[[hosts]]
+name = "web1"
+address = "10.0.0.5"
+groups = ["acme", "slow"]
+global_tags = { role = "web" }
+agent = { flush_jitter = "2s" }
+[[hosts]]
+name = "web2"
+address = "10.0.0.6"
+agent = { flush_interval = "15s" }
+`)
+	hosts := inv.Hosts()
+	w1, w2 := hosts[0], hosts[1]
+	if want := map[string]string{"region": "eu", "customer": "acme", "role": "web"}; !reflect.DeepEqual(w1.GlobalTags, want) {
+		t.Errorf("web1 tags = %v", w1.GlobalTags)
+	}
+	if want := (Agent{Interval: time.Minute, FlushInterval: time.Minute, FlushJitter: 2 * time.Second, MetricBatchSize: 1000, MetricBufferLimit: 50000}); w1.Agent != want {
+		t.Errorf("web1 agent = %+v", w1.Agent)
+	}
+	if want := (Agent{Interval: 30 * time.Second, FlushInterval: 15 * time.Second, MetricBatchSize: 1000, MetricBufferLimit: 50000}); w2.Agent != want {
+		t.Errorf("web2 agent = %+v", w2.Agent)
+	}
+	sc := w1.InputVars["site_check"]
+	if sc["url"] != "https://acme.example/" || sc["timeout"] != "5s" {
+		t.Errorf("web1 site_check vars = %v", sc)
+	}
+	if ref, ok := sc["token"].(SecretRef); !ok || ref.String() != "env ACME_TOKEN" {
+		t.Errorf("web1 token = %#v", sc["token"])
+	}
+	if _, ok := w2.InputVars["site_check"]["token"]; ok || w2.InputVars["site_check"]["url"] != "https://default.example/" {
+		t.Errorf("web2 site_check vars = %v", w2.InputVars["site_check"])
 	}
 }
