@@ -30,7 +30,7 @@ groups = ["canary"]
 	if err != nil {
 		t.Fatal(err)
 	}
-	specs, err := catalog.FromInventory(inv, selected)
+	specs, err := catalog.FromInventory(inv, nil, selected)
 	if err != nil {
 		t.Fatal(err)
 	}

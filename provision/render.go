@@ -10,6 +10,7 @@ import (
 	"github.com/fleetctl/fleetctl/provision/catalog"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/fleetctl/fleetctl/provision/system"
+	"github.com/fleetctl/fleetctl/templates"
 )
 
 // RenderedFile is one file or script as `render` shows it.
@@ -22,14 +23,14 @@ type RenderedFile struct {
 // needs only the master secret (to mask the derived passwords consistently, the passwords are never shown).
 func Render(o Options, host string) ([]RenderedFile, error) {
 	o.defaults()
-	inv, packs, err := loadChecked(o)
+	inv, packs, inputs, err := loadChecked(o)
 	if err != nil {
 		return nil, err
 	}
-	return renderHost(inv, packs, host)
+	return renderHost(inv, packs, inputs, host)
 }
 
-func renderHost(inv *inventory.Inventory, packs *alertpacks.Set, host string) ([]RenderedFile, error) {
+func renderHost(inv *inventory.Inventory, packs *alertpacks.Set, inputs *templates.Set, host string) ([]RenderedFile, error) {
 	h, ok := inv.Host(host)
 	if !ok {
 		names := []string{}
@@ -42,7 +43,7 @@ func renderHost(inv *inventory.Inventory, packs *alertpacks.Set, host string) ([
 		}
 		return nil, errors.New(msg)
 	}
-	specs, err := catalog.FromInventory(inv, []inventory.Host{h})
+	specs, err := catalog.FromInventory(inv, inputs, []inventory.Host{h})
 	if err != nil {
 		return nil, err
 	}

@@ -103,7 +103,7 @@ func (o *Options) defaults() {
 // fails here, before any host is touched.
 func Open(ctx context.Context, o Options) (*Session, error) {
 	o.defaults()
-	inv, packs, err := loadChecked(o)
+	inv, packs, inputs, err := loadChecked(o)
 	if err != nil {
 		return nil, err
 	}
@@ -111,11 +111,15 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	specs, err := catalog.FromInventory(inv, selected)
+	specs, err := catalog.FromInventory(inv, inputs, selected)
 	if err != nil {
 		return nil, err
 	}
 	if err := inv.CheckSecrets(); err != nil {
+		return nil, err
+	}
+	inputSecrets, err := catalog.ResolveInputSecrets(specs) // the selected hosts' only
+	if err != nil {
 		return nil, err
 	}
 	for _, w := range inv.SecretFileWarnings() {
@@ -185,6 +189,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	}
 	cfg.Telegraf.Repo = system.Repo{AptURL: inv.Telegraf.AptURL, RPMURL: inv.Telegraf.RPMURL, Key: key.Binary, KeyArmored: key.Armored}
 	m.Add(sshCfg.SudoPassword)
+	m.Add(inputSecrets...)
 	for _, h := range specs {
 		m.Add(secret.Derive(cfg.Master, h.Name, catalog.RoleWrite), secret.Derive(cfg.Master, h.Name, catalog.RoleRead))
 	}

@@ -15,17 +15,22 @@ import (
 // alert packs: alert packs, inputs, profiles, and vars (declared by a pack of a host they apply to, with a value of
 // the declared type). It goes on past every problem so that one run reports them all: the inventory's own and its
 // mentions, sorted by line, then the team's packs'. inv and packs are returned even with problems (for validate to
-// count hosts), but only a nil error makes them fit to provision with.
-func checkAll(o Options) (*inventory.Inventory, *alertpacks.Set, error) {
+// count hosts), but only a nil error makes them fit to provision with. The input snippets (shipped and
+// telegraf.inputs_dir's) are checked alike.
+func checkAll(o Options) (*inventory.Inventory, *alertpacks.Set, *templates.Set, error) {
 	inv, problems, err := inventory.LoadAll(o.InventoryPath, o.Getenv)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	packs, err := alertpacks.Shipped()
 	if err != nil {
-		return nil, nil, fmt.Errorf("load shipped alert packs: %w", err)
+		return nil, nil, nil, fmt.Errorf("load shipped alert packs: %w", err)
 	}
-	c := &refCheck{inv: inv, packs: packs}
+	inputs, inputErr := loadInputs(inv, problems)
+	if inputs.set == nil {
+		return nil, nil, nil, inputErr
+	}
+	c := &refCheck{inv: inv, packs: packs, inputs: inputs}
 	var packErr error
 	for _, p := range problems {
 		// A packs_dir that is not a path: the team's packs are unknown, so are the names they would supply.
@@ -47,6 +52,7 @@ func checkAll(o Options) (*inventory.Inventory, *alertpacks.Set, error) {
 			problems = append(problems, e)
 		}
 	}
+	problems = append(problems, inputs.checkHosts(inv)...)
 	problems.Sort()
 	var errs []error
 	if len(problems) > 0 {
@@ -55,16 +61,19 @@ func checkAll(o Options) (*inventory.Inventory, *alertpacks.Set, error) {
 	if packErr != nil {
 		errs = append(errs, packErr)
 	}
-	return inv, c.packs, errors.Join(errs...)
+	if inputErr != nil {
+		errs = append(errs, inputErr)
+	}
+	return inv, c.packs, inputs.set, errors.Join(errs...)
 }
 
 // loadChecked is checkAll for commands that go on to provision: any problem is an error.
-func loadChecked(o Options) (*inventory.Inventory, *alertpacks.Set, error) {
-	inv, packs, err := checkAll(o)
+func loadChecked(o Options) (*inventory.Inventory, *alertpacks.Set, *templates.Set, error) {
+	inv, packs, inputs, err := checkAll(o)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	return inv, packs, nil
+	return inv, packs, inputs, nil
 }
 
 // refCheck checks the inventory's mentions of names against the packs and templates.
@@ -73,6 +82,7 @@ type refCheck struct {
 	packs      *alertpacks.Set
 	broken     []string // the team's packs that failed to load: mentions of them are not reported again
 	incomplete bool     // the team's packs could not be read: a name not shipped may be theirs
+	inputs     inputCheck
 }
 
 func (c *refCheck) check(ref inventory.Ref) *inventory.Error {
@@ -85,12 +95,16 @@ func (c *refCheck) check(ref inventory.Ref) *inventory.Error {
 			}
 		}
 		known = c.packs.Names()
-	case "input":
-		known = templates.KnownInputs()
-	case "profile":
-		for _, p := range templates.Profiles() {
-			known = append(known, p.Name)
+	case "input", "profile":
+		if c.inputs.incomplete || slices.Contains(c.inputs.broken, ref.Name) {
+			return nil
 		}
+		known = c.inputs.set.Names()
+		if ref.Kind == "profile" {
+			known = c.inputs.set.ProfileNames()
+		}
+	case "input_var":
+		return c.inputs.checkInputVar(c.inv, ref)
 	case "var":
 		return c.checkVar(ref)
 	default:
@@ -182,7 +196,7 @@ func (c *refCheck) checkVar(ref inventory.Ref) *inventory.Error {
 // again. It returns the number of hosts.
 func Validate(o Options) (int, error) {
 	o.defaults()
-	inv, packs, err := checkAll(o)
+	inv, packs, inputs, err := checkAll(o)
 	if inv == nil {
 		return 0, err
 	}
@@ -192,7 +206,7 @@ func Validate(o Options) (int, error) {
 	}
 	var errs []error
 	for _, h := range inv.Hosts() {
-		if _, err := renderHost(inv, packs, h.Name); err != nil {
+		if _, err := renderHost(inv, packs, inputs, h.Name); err != nil {
 			errs = append(errs, fmt.Errorf("%s: host %s: %w", h.Where(), h.Name, err))
 		}
 	}

@@ -2,6 +2,7 @@ package catalog
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/fleetctl/fleetctl/provision/engine"
 	"github.com/fleetctl/fleetctl/provision/plan"
@@ -43,7 +44,7 @@ func TelegrafQuery(pkg string) system.Query {
 // agentURL as the host's write user with the given password. The password is inside the outputs file; every file
 // is marked as TOML that may hold secrets.
 func TelegrafFiles(f *system.Family, h Host, agentURL string, password secret.Value) ([]system.FileSpec, error) {
-	agent, err := templates.RenderAgent(templates.Agent{Hostname: h.Name})
+	agent, err := templates.RenderAgent(agentSettings(h))
 	if err != nil {
 		return nil, err
 	}
@@ -52,9 +53,23 @@ func TelegrafFiles(f *system.Family, h Host, agentURL string, password secret.Va
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := templates.RenderInputs(h.Inputs)
+	set := h.InputSet
+	if set == nil {
+		if set, err = templates.Shipped(); err != nil {
+			return nil, err
+		}
+	}
+	inputs, err := set.Render(h.Inputs, h.InputValues, h.inputSecretText)
 	if err != nil {
 		return nil, fmt.Errorf("host %s: %w", h.Name, err)
+	}
+	// An input's secret is in the inputs file: then it is readable by root and the agent's group only, as the outputs
+	// file is.
+	inputsMode, inputsGroup := uint32(0o644), "root"
+	for _, name := range h.Inputs {
+		if in, ok := set.Input(name); ok && in.HasSecret() {
+			inputsMode, inputsGroup = 0o640, "telegraf"
+		}
 	}
 	// Each file may hold a credential on the host, whatever fleetctl writes into it (a telegraf.conf configured by
 	// hand before fleetctl took over): plans show them all masked by parsing.
@@ -63,8 +78,34 @@ func TelegrafFiles(f *system.Family, h Host, agentURL string, password secret.Va
 		{Path: f.ConfigMain, Content: []byte(agent), Mode: 0o644, Owner: "root", Group: "root", SecretKeys: secretKeys},
 		// The password is in here: readable by root and the agent's group only.
 		{Path: f.ConfigDir + "/" + outputsFileName, Content: []byte(outputs), Mode: 0o640, Owner: "root", Group: "telegraf", SecretKeys: secretKeys},
-		{Path: f.ConfigDir + "/" + inputsFileName, Content: []byte(inputs), Mode: 0o644, Owner: "root", Group: "root", SecretKeys: secretKeys},
+		{Path: f.ConfigDir + "/" + inputsFileName, Content: []byte(inputs), Mode: inputsMode, Owner: "root", Group: inputsGroup, SecretKeys: secretKeys},
 	}, nil
+}
+
+// inputSecretText is the one way an input's secret gets into a Telegraf file: the TOML text written for the secret
+// variable key ("input.variable") of the host's snippets. Today that is the value itself, quoted, in the inputs file
+// (which then has mode 0640, group telegraf); a secret store (systemd credentials) would return its reference here,
+// such as "@{store:key}", and write the value where that store reads it. Unresolved (render, validate), it is the
+// mask.
+func (h Host) inputSecretText(key string) string {
+	v, ok := h.InputSecrets[key]
+	if !ok {
+		return templates.TOMLString(secret.Mask)
+	}
+	return templates.TOMLString(v.Reveal())
+}
+
+// agentSettings are the host's [agent] and [global_tags] for its telegraf.conf.
+func agentSettings(h Host) templates.Agent {
+	d := func(v time.Duration) string {
+		if v == 0 {
+			return "" // the template's default
+		}
+		return templates.FormatDuration(v)
+	}
+	return templates.Agent{Hostname: h.Name, Interval: d(h.Agent.Interval), FlushInterval: d(h.Agent.FlushInterval),
+		CollectionJitter: d(h.Agent.CollectionJitter), FlushJitter: d(h.Agent.FlushJitter),
+		MetricBatchSize: h.Agent.MetricBatchSize, MetricBufferLimit: h.Agent.MetricBufferLimit, GlobalTags: h.GlobalTags}
 }
 
 // telegrafCheck validates the installed configuration with the agent itself before anything restarts it:

@@ -46,7 +46,7 @@ func onboard(invPath string, forks int, names []string) {
 	check(err)
 	selected, err := inv.Select(names)
 	check(err)
-	specs, err := catalog.FromInventory(inv, selected)
+	specs, err := catalog.FromInventory(inv, nil, selected)
 	check(err)
 	master, err := inv.Secrets.Master.Resolve()
 	check(err)
