@@ -222,6 +222,7 @@ func loadInput(fsys fs.FS, name, file, declPath string, ps *Problems) *Input {
 		return nil
 	}
 	in := &Input{Name: name, File: file, source: string(src)}
+	before := len(*ps)
 	if raw, err := fs.ReadFile(fsys, name+".toml"); err == nil {
 		var d declFile
 		md, err := toml.Decode(string(raw), &d)
@@ -292,6 +293,9 @@ func loadInput(fsys fs.FS, name, file, declPath string, ps *Problems) *Input {
 			fix := fmt.Sprintf("declare it in %s as [vars.%s] with a type (and a default, or set it in the inventory's input_vars.%s.%s)", path.Base(declPath), u.name, name, u.name)
 			add(file, u.line, fix, "variable %q is not declared", u.name)
 		}
+	}
+	if len(*ps) > before {
+		return in
 	}
 	// Render with every variable at its default (or a stand-in of its type) and check the TOML it makes.
 	probe := map[string]any{}
