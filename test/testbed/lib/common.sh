@@ -26,8 +26,9 @@ GRAFANA_MODULE_VERSION=v1.9.2-0.20230609164553-81d85ce8028d
 GRAFANA_TOOLCHAIN=go1.20.14
 WIRE_VERSION=v0.5.0
 TELEGRAF_VERSION=1.37.2
-# The seed's inputs and outputs.influxdb, plus a few more inputs that rollout tests add to a group, and outputs.file.
-TELEGRAF_PLUGINS="inputs.cpu,inputs.mem,inputs.disk,inputs.diskio,inputs.net,inputs.kernel,inputs.processes,inputs.swap,inputs.system,inputs.procstat,inputs.internal,inputs.linux_sysctl_fs,inputs.nstat,inputs.interrupts,outputs.influxdb,outputs.file"
+# Every plugin a shipped input snippet uses (templates/inputs/), those the end-to-end tests add from a user's folder
+# (http_response), outputs.influxdb and outputs.file.
+TELEGRAF_PLUGINS="inputs.cpu,inputs.mem,inputs.disk,inputs.diskio,inputs.net,inputs.kernel,inputs.processes,inputs.swap,inputs.system,inputs.procstat,inputs.internal,inputs.linux_sysctl_fs,inputs.nstat,inputs.interrupts,inputs.nginx,inputs.apache,inputs.postgresql,inputs.mysql,inputs.redis,inputs.smart,inputs.docker,inputs.http_response,outputs.influxdb,outputs.file"
 
 tb_log() { printf '[testbed %s +%ss] %s\n' "$(date +%T)" "$SECONDS" "$*" >&2; }
 tb_die() { printf 'testbed: %s\n' "$*" >&2; exit 1; }
