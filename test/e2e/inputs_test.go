@@ -99,7 +99,7 @@ func TestRolloutUserInput(t *testing.T) {
 			t.Errorf("%s: the password line is missing or not masked:\n%s", h, s)
 		}
 	}
-	if strings.Contains(plan, hostSiteOther) {
+	if strings.Contains(plan, hostSiteOther+":") || strings.Contains(plan, hostSiteOther+",") {
 		t.Errorf("%s is in the plan:\n%s", hostSiteOther, plan)
 	}
 
