@@ -103,6 +103,10 @@ func TestRolloutUserInput(t *testing.T) {
 		t.Errorf("%s is in the plan:\n%s", hostSiteOther, plan)
 	}
 
+	// Every view of the plan masks the secret (checkSecret below reads every output).
+	e.must("plan", "--only", only, "--format", "json")
+	e.must("plan", "--only", only, "--format", "markdown")
+	e.must("render", "--host", hostSite1)
 	e.must("apply", "--auto-approve", "--only", only)
 	for _, h := range all {
 		pid := e.agentPID(h)
