@@ -45,6 +45,11 @@ type InfluxDB struct {
 	AdminUser       string           //
 	AdminPassword   SecretRef        //
 	RetentionPolicy *RetentionPolicy // nil: databases keep InfluxDB's default policy, "autogen"
+	TLS             TLS              // how fleetctl checks the server at URL
+	// AgentCAFile is the CA the agents trust for AgentURL (agent_ca_file, else ca_file when AgentURL is https; ""
+	// for their system roots), AgentCA its PEM content, installed on every host.
+	AgentCAFile string
+	AgentCA     []byte
 }
 
 // RP is the retention policy name for Kapacitor dbrps and Telegraf output: the configured one, else "autogen".
@@ -76,11 +81,13 @@ type Grafana struct {
 	Token    SecretRef
 	User     string
 	Password SecretRef
+	TLS      TLS
 }
 
 // Kapacitor is the [kapacitor] section.
 type Kapacitor struct {
 	URL string
+	TLS TLS
 }
 
 // Secrets is the [secrets] section.
@@ -392,6 +399,8 @@ func (b *builder) influxdb(t *table) {
 	if in.GrafanaURL == "" {
 		in.GrafanaURL = in.URL
 	}
+	in.TLS = b.tls(t, in.URL)
+	in.AgentCAFile, in.AgentCA = b.agentCA(t, in)
 	in.AdminUser = t.requiredStr("admin_user", `admin_user = "admin"`)
 	in.AdminPassword = t.requiredSecret("admin_password", b.inv)
 	if rt := t.sub("retention_policy"); rt != nil && !rt.missing {
@@ -442,6 +451,7 @@ func (b *builder) grafana(t *table) {
 	g.Token = t.secret("token", b.inv)
 	g.User, _ = t.user("user")
 	g.Password = t.secret("password", b.inv)
+	g.TLS = b.tls(t, g.URL)
 	hasToken, hasUser, hasPassword := t.has("token"), t.has("user"), t.has("password")
 	switch {
 	case t.missing:
@@ -462,6 +472,7 @@ func (b *builder) kapacitor(t *table) {
 		return
 	}
 	b.inv.Kapacitor.URL = t.url("url", true, `url = "http://127.0.0.1:9092"`)
+	b.inv.Kapacitor.TLS = b.tls(t, b.inv.Kapacitor.URL)
 	t.done()
 }
 

@@ -50,7 +50,7 @@ func renderHost(inv *inventory.Inventory, packs *alertpacks.Set, inputs *templat
 	spec := specs[0]
 	handlers := alertpacks.Handlers{LogPath: inv.Alerts.Log, Email: inv.Alerts.Email, Webhook: inv.Alerts.Webhook}
 	// Render shows the Linux layout most hosts have (apt, dnf, yum, zypper); Alpine's differs only in paths.
-	d, err := catalog.Desired(spec, system.Families()["apt"], inv.InfluxDB.AgentURL, secret.New(secret.Mask), packs, handlers)
+	d, err := catalog.Desired(spec, system.Families()["apt"], catalog.AgentOutput{URL: inv.InfluxDB.AgentURL, CA: inv.InfluxDB.AgentCA}, secret.New(secret.Mask), packs, handlers)
 	if err != nil {
 		return nil, err
 	}

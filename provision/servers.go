@@ -2,9 +2,11 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 
 	"github.com/fleetctl/fleetctl/inventory"
 	"github.com/fleetctl/fleetctl/provision/grafana"
@@ -27,6 +29,8 @@ func checkServers(ctx context.Context, inv *inventory.Inventory, ix *influx.Clie
 		case influx.IsForbidden(err):
 			errs = append(errs, inv.Err("influxdb.admin_user", fmt.Sprintf("InfluxDB at %s accepted user %q but it is not an admin (%v)", inv.InfluxDB.URL, user, err),
 				"name an InfluxDB admin (creating databases and users needs one); no host was contacted"))
+		case httpx.IsTLS(err):
+			errs = append(errs, tlsErr(inv, "influxdb", inv.InfluxDB.TLS, err))
 		default:
 			errs = append(errs, inv.Err("influxdb.url", fmt.Sprintf("cannot check the admin credentials at %s: %v", inv.InfluxDB.URL, err),
 				"make InfluxDB reachable at this URL; no host was contacted"))
@@ -45,6 +49,8 @@ func checkServers(ctx context.Context, inv *inventory.Inventory, ix *influx.Clie
 		case grafana.IsForbidden(err):
 			errs = append(errs, ref.Err(fmt.Sprintf("Grafana at %s accepted %s but does not let it read datasources (%v)", g.URL, who, err),
 				"use a token or user with the Editor or Admin role of the organisation; no host was contacted"))
+		case httpx.IsTLS(err):
+			errs = append(errs, tlsErr(inv, "grafana", g.TLS, err))
 		default:
 			errs = append(errs, inv.Err("grafana.url", fmt.Sprintf("cannot check the credentials at %s: %v", g.URL, err),
 				"make Grafana reachable at this URL; no host was contacted"))
@@ -68,5 +74,45 @@ func warnCleartext(log *slog.Logger, inv *inventory.Inventory) {
 			log.Warn(fmt.Sprintf("%s: %s is plain http to a host other than loopback: %s cross the network unencrypted; use https", s.key, s.url, s.what),
 				"inventory", inv.File)
 		}
+	}
+}
+
+// tlsErr is a server's refused TLS as an inventory error, at the key to fix: its url for a name the certificate
+// lacks, its ca_file when one is written, else its url.
+func tlsErr(inv *inventory.Inventory, section string, t inventory.TLS, err error) *inventory.Error {
+	var te *httpx.TLSError
+	errors.As(err, &te)
+	key := section + ".url"
+	if t.CAFile != "" && !strings.Contains(te.Fix, section+".url") {
+		key = section + ".ca_file"
+	}
+	return inv.Err(key, te.Server+" at "+te.Origin+": "+te.Reason, te.Fix+"; no host was contacted")
+}
+
+// clientTLS is a server section's TLS settings as its client takes them.
+func clientTLS(section string, t inventory.TLS) httpx.TLS {
+	return httpx.TLS{Key: section, CAFile: t.CAFile, CertFile: t.CertFile, KeyFile: t.KeyFile, InsecureSkipVerify: t.InsecureSkipVerify}
+}
+
+// InsecureServers are the notes of the servers whose certificates fleetctl does not verify
+// (insecure_skip_verify), one per server: every run warns with them, and every plan carries them.
+func InsecureServers(inv *inventory.Inventory) []string {
+	var out []string
+	for _, s := range []struct {
+		key string
+		t   inventory.TLS
+		url string
+	}{{"influxdb", inv.InfluxDB.TLS, inv.InfluxDB.URL}, {"grafana", inv.Grafana.TLS, inv.Grafana.URL}, {"kapacitor", inv.Kapacitor.TLS, inv.Kapacitor.URL}} {
+		if s.t.InsecureSkipVerify {
+			out = append(out, fmt.Sprintf("%s.insecure_skip_verify is true: the certificate of %s is NOT verified, so anyone on the network path can pose as it and read its credentials; set %s.ca_file instead", s.key, s.url, s.key))
+		}
+	}
+	return out
+}
+
+// warnInsecure warns on every run about each server whose certificate is not verified.
+func warnInsecure(log *slog.Logger, inv *inventory.Inventory) {
+	for _, w := range InsecureServers(inv) {
+		log.Warn(w, "inventory", inv.File)
 	}
 }

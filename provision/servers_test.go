@@ -68,3 +68,22 @@ func TestWarnCleartext(t *testing.T) {
 		}
 	}
 }
+
+// TestWarnInsecure: every server whose certificate is not verified is warned about by name, on every run; a
+// verified one is not.
+func TestWarnInsecure(t *testing.T) {
+	inv := cleartextInventory(t, "https://10.0.0.7:8086", "https://grafana.corp:3000", "https://10.0.0.9:9092")
+	inv.Grafana.TLS.InsecureSkipVerify, inv.Kapacitor.TLS.InsecureSkipVerify = true, true
+	var buf bytes.Buffer
+	warnInsecure(slog.New(slog.NewTextHandler(&buf, nil)), inv)
+	got := buf.String()
+	for _, want := range []string{"grafana.insecure_skip_verify is true: the certificate of https://grafana.corp:3000 is NOT verified",
+		"kapacitor.insecure_skip_verify is true: the certificate of https://10.0.0.9:9092 is NOT verified", "set kapacitor.ca_file instead"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("warnings lack %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "influxdb.insecure") || strings.Count(got, "level=WARN") != 2 {
+		t.Errorf("want exactly the two insecure servers:\n%s", got)
+	}
+}

@@ -80,7 +80,9 @@ func (s *Session) Plan(ctx context.Context, ro engine.Rollout) *engine.Run {
 	for i, h := range s.Hosts {
 		hosts[i] = h.Host
 	}
-	return s.engine.Plan(ctx, hosts, ro)
+	run := s.engine.Plan(ctx, hosts, ro)
+	run.Plan.Warnings = append(run.Plan.Warnings, InsecureServers(s.Inventory)...)
+	return run
 }
 
 func (o *Options) defaults() {
@@ -158,15 +160,16 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	}
 	cfg := catalog.Config{
 		Masker: m, Packs: packs, Master: resolve(inv.Secrets.Master),
-		Telegraf: catalog.TelegrafSettings{Package: inv.Telegraf.Package, Version: inv.Telegraf.Version, AgentURL: inv.InfluxDB.AgentURL},
+		Telegraf: catalog.TelegrafSettings{Package: inv.Telegraf.Package, Version: inv.Telegraf.Version, AgentURL: inv.InfluxDB.AgentURL,
+			AgentCA: inv.InfluxDB.AgentCA},
 		Handlers: alertpacks.Handlers{LogPath: inv.Alerts.Log, Email: inv.Alerts.Email, Webhook: inv.Alerts.Webhook},
 		Servers:  catalog.Servers{GrafanaInfluxURL: inv.InfluxDB.GrafanaURL},
 	}
 	if cfg.Servers.Influx, err = influx.NewClient(influx.Config{URL: inv.InfluxDB.URL, Username: inv.InfluxDB.AdminUser,
-		Password: resolve(inv.InfluxDB.AdminPassword), HTTPClient: o.HTTPClient}); err != nil {
+		Password: resolve(inv.InfluxDB.AdminPassword), HTTPClient: o.HTTPClient, TLS: clientTLS("influxdb", inv.InfluxDB.TLS)}); err != nil {
 		return nil, err
 	}
-	gcfg := grafana.Config{URL: inv.Grafana.URL, User: inv.Grafana.User, HTTPClient: o.HTTPClient}
+	gcfg := grafana.Config{URL: inv.Grafana.URL, User: inv.Grafana.User, HTTPClient: o.HTTPClient, TLS: clientTLS("grafana", inv.Grafana.TLS)}
 	if inv.Grafana.Token.IsSet() {
 		gcfg.Token = resolve(inv.Grafana.Token)
 	} else {
@@ -175,10 +178,12 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	if cfg.Servers.Grafana, err = grafana.NewClient(gcfg); err != nil {
 		return nil, err
 	}
-	if cfg.Servers.Kapacitor, err = kapacitor.NewClient(kapacitor.Config{URL: inv.Kapacitor.URL, HTTPClient: o.HTTPClient}); err != nil {
+	if cfg.Servers.Kapacitor, err = kapacitor.NewClient(kapacitor.Config{URL: inv.Kapacitor.URL, HTTPClient: o.HTTPClient,
+		TLS: clientTLS("kapacitor", inv.Kapacitor.TLS)}); err != nil {
 		return nil, err
 	}
 	warnCleartext(o.Log, inv)
+	warnInsecure(o.Log, inv)
 	raw, err := repokey.Fetch(ctx, o.HTTPClient, inv.Telegraf.KeyURL)
 	if err != nil {
 		return nil, fmt.Errorf("telegraf.key_url: %w", err)

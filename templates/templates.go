@@ -77,6 +77,7 @@ type Outputs struct {
 	RetentionPolicy string
 	Username        string
 	Password        string
+	TLSCA           string // path of the CA certificate the agent trusts for InfluxURL; "" for the system's roots
 }
 
 // RenderAgent renders telegraf.conf.

@@ -70,7 +70,7 @@ func (c *Catalog) Resources(ctx context.Context, eh engine.Host, conn *remote.Co
 	if err != nil {
 		return nil, err
 	}
-	d, err := Desired(h, osInfo.Family, c.cfg.Telegraf.AgentURL, secret.Derive(c.cfg.Master, h.Name, RoleWrite), c.cfg.Packs, c.cfg.Handlers)
+	d, err := Desired(h, osInfo.Family, AgentOutput{URL: c.cfg.Telegraf.AgentURL, CA: c.cfg.Telegraf.AgentCA}, secret.Derive(c.cfg.Master, h.Name, RoleWrite), c.cfg.Packs, c.cfg.Handlers)
 	if err != nil {
 		return nil, err
 	}
@@ -88,10 +88,10 @@ type Files struct {
 }
 
 // Desired computes a host's desired files and scripts: its Telegraf configuration for an OS family, writing to
-// agentURL with the given password, and its alert packs' TICK scripts. It contacts nothing; render, plan and apply
+// out with the given password, and its alert packs' TICK scripts. It contacts nothing; render, plan and apply
 // all get a host's files and scripts from it.
-func Desired(h Host, f *system.Family, agentURL string, password secret.Value, packs *alertpacks.Set, handlers alertpacks.Handlers) (Files, error) {
-	files, err := TelegrafFiles(f, h, agentURL, password)
+func Desired(h Host, f *system.Family, out AgentOutput, password secret.Value, packs *alertpacks.Set, handlers alertpacks.Handlers) (Files, error) {
+	files, err := TelegrafFiles(f, h, out, password)
 	if err != nil {
 		return Files{}, err
 	}

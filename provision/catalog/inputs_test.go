@@ -66,7 +66,7 @@ address = "10.0.0.6"
 	must(err)
 	f := system.Families()["apt"]
 
-	masked, err := TelegrafFiles(f, hosts[0], "http://influx:8086", secret.New("pw"))
+	masked, err := TelegrafFiles(f, hosts[0], AgentOutput{URL: "http://influx:8086"}, secret.New("pw"))
 	must(err)
 	if got := string(masked[2].Content); !strings.Contains(got, `password = "`+secret.Mask+`"`) {
 		t.Errorf("unresolved secret not masked:\n%s", got)
@@ -76,7 +76,7 @@ address = "10.0.0.6"
 	if len(values) != 1 || values[0].Reveal() != "s3cr3t\"token" {
 		t.Fatalf("resolved %v", values)
 	}
-	files, err := TelegrafFiles(f, hosts[0], "http://influx:8086", secret.New("pw"))
+	files, err := TelegrafFiles(f, hosts[0], AgentOutput{URL: "http://influx:8086"}, secret.New("pw"))
 	must(err)
 	in := files[2]
 	if in.Mode != 0o640 || in.Group != "telegraf" {
@@ -102,7 +102,7 @@ address = "10.0.0.6"
 		t.Errorf("tags: %v", agent["global_tags"])
 	}
 
-	other, err := TelegrafFiles(f, hosts[1], "http://influx:8086", secret.New("pw"))
+	other, err := TelegrafFiles(f, hosts[1], AgentOutput{URL: "http://influx:8086"}, secret.New("pw"))
 	must(err)
 	if other[2].Mode != 0o644 || other[2].Group != "root" || strings.Contains(string(other[2].Content), "http_response") {
 		t.Errorf("a host without the input: mode %04o group %s\n%s", other[2].Mode, other[2].Group, other[2].Content)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/fleetctl/fleetctl/provision/engine"
+	"github.com/fleetctl/fleetctl/provision/httpx"
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/remote"
 	"github.com/fleetctl/fleetctl/provision/secret"
@@ -18,6 +19,9 @@ const (
 	ownedPrefix     = "fleetctl-"
 	outputsFileName = ownedPrefix + "outputs.conf"
 	inputsFileName  = ownedPrefix + "inputs.conf"
+	// caFileName is the CA certificate the agent trusts for an https InfluxDB with a private CA. Telegraf loads only
+	// *.conf files of its directory, so the certificate can live there, owned and pruned like the others.
+	caFileName = ownedPrefix + "ca.pem"
 )
 
 // TelegrafSettings is the fleet-wide part of the agent's desired state.
@@ -26,6 +30,14 @@ type TelegrafSettings struct {
 	Package  string
 	Version  string
 	AgentURL string // InfluxDB URL as the hosts reach it
+	AgentCA  []byte // PEM CA certificate the agents trust for AgentURL; nil for their system roots
+}
+
+// AgentOutput is where a host's agent writes: InfluxDB's URL as the host reaches it, and the CA certificate it
+// trusts for it (PEM; nil for the system's roots).
+type AgentOutput struct {
+	URL string
+	CA  []byte
 }
 
 // TelegrafQuery is what to read from a host for its Telegraf resources, whatever its OS turns out to be: the paths
@@ -34,22 +46,26 @@ func TelegrafQuery(pkg string) system.Query {
 	q := system.Query{Files: system.RepoFilePaths(), Packages: []string{pkg}, Services: []string{"telegraf"}}
 	mains, dirs := system.ConfigPaths()
 	for i := range mains {
-		q.Files = append(q.Files, mains[i], dirs[i]+"/"+outputsFileName, dirs[i]+"/"+inputsFileName)
+		q.Files = append(q.Files, mains[i], dirs[i]+"/"+outputsFileName, dirs[i]+"/"+inputsFileName, dirs[i]+"/"+caFileName)
 		q.Dirs = append(q.Dirs, dirs[i])
 	}
 	return q
 }
 
 // TelegrafFiles renders the managed configuration files of a host into the family's paths, the agent writing to
-// agentURL as the host's write user with the given password. The password is inside the outputs file; every file
-// is marked as TOML that may hold secrets.
-func TelegrafFiles(f *system.Family, h Host, agentURL string, password secret.Value) ([]system.FileSpec, error) {
+// out's URL as the host's write user with the given password, trusting out's CA (a file of its own) when there is
+// one. The password is inside the outputs file; every file is marked as TOML that may hold secrets.
+func TelegrafFiles(f *system.Family, h Host, out AgentOutput, password secret.Value) ([]system.FileSpec, error) {
 	agent, err := templates.RenderAgent(agentSettings(h))
 	if err != nil {
 		return nil, err
 	}
-	outputs, err := templates.RenderOutputs(templates.Outputs{InfluxURL: agentURL, Database: h.Database, RetentionPolicy: h.agentRP(),
-		Username: WriteUser(h.Database), Password: password.Reveal()})
+	caPath := ""
+	if len(out.CA) > 0 {
+		caPath = f.ConfigDir + "/" + caFileName
+	}
+	outputs, err := templates.RenderOutputs(templates.Outputs{InfluxURL: out.URL, Database: h.Database, RetentionPolicy: h.agentRP(),
+		Username: WriteUser(h.Database), Password: password.Reveal(), TLSCA: caPath})
 	if err != nil {
 		return nil, err
 	}
@@ -74,12 +90,18 @@ func TelegrafFiles(f *system.Family, h Host, agentURL string, password secret.Va
 	// Each file may hold a credential on the host, whatever fleetctl writes into it (a telegraf.conf configured by
 	// hand before fleetctl took over): plans show them all masked by parsing.
 	secretKeys := []string{"password"}
-	return []system.FileSpec{
+	files := []system.FileSpec{
 		{Path: f.ConfigMain, Content: []byte(agent), Mode: 0o644, Owner: "root", Group: "root", SecretKeys: secretKeys},
 		// The password is in here: readable by root and the agent's group only.
 		{Path: f.ConfigDir + "/" + outputsFileName, Content: []byte(outputs), Mode: 0o640, Owner: "root", Group: "telegraf", SecretKeys: secretKeys},
 		{Path: f.ConfigDir + "/" + inputsFileName, Content: []byte(inputs), Mode: inputsMode, Owner: "root", Group: inputsGroup, SecretKeys: secretKeys},
-	}, nil
+	}
+	if caPath != "" {
+		// Public: shown in plans by subject, expiry and fingerprint rather than as a block of base64.
+		files = append(files, system.FileSpec{Path: caPath, Content: out.CA, Mode: 0o644, Owner: "root", Group: "root",
+			Summary: httpx.DescribeCertificates})
+	}
+	return files, nil
 }
 
 // inputSecretText is the one way an input's secret gets into a Telegraf file: the TOML text written for the secret

@@ -26,8 +26,11 @@ type Config struct {
 	Token    secret.Value
 	User     string
 	Password secret.Value
-	// HTTPClient is used for every request (through httpx.Pin); nil means a client with a 30 s timeout.
+	// HTTPClient is used for every request (through httpx.Client: pinned, with TLS); nil means a client with a 30 s
+	// timeout.
 	HTTPClient *http.Client
+	// TLS is how the server's certificate is checked (and a client certificate given) on https.
+	TLS httpx.TLS
 }
 
 // Client calls Grafana's datasource API.
@@ -83,7 +86,10 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, errors.New("grafana: no credentials: set a service-account token or a user and password")
 	}
 	// Credentials go to the configured origin only: no redirect elsewhere (nor of a request with a body).
-	hc := httpx.Pin(cfg.HTTPClient)
+	hc, err := httpx.Client("grafana", cfg.HTTPClient, cfg.TLS)
+	if err != nil {
+		return nil, err
+	}
 	// /api/health needs no authentication: the SDK client gets no credentials at all (it would put basic auth
 	// into the URL).
 	sc, err := sdk.NewClient(u.String(), "", hc)

@@ -22,9 +22,12 @@ type Config struct {
 	// Username and Password are the admin credentials every statement runs with (empty: auth disabled).
 	Username string
 	Password secret.Value
-	// HTTPClient is used for every request (through httpx.Pin); nil means a client with a 30 s timeout.
+	// HTTPClient is used for every request (through httpx.Client: pinned, with TLS); nil means a client with a 30 s
+	// timeout.
 	// Cancellation and per-call deadlines come from the context of each call.
 	HTTPClient *http.Client
+	// TLS is how the server's certificate is checked (and a client certificate given) on https.
+	TLS httpx.TLS
 }
 
 // Client runs InfluxQL statements and writes points against one server with one set of credentials.
@@ -49,7 +52,10 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	// Credentials go to the configured origin only: no redirect elsewhere (nor of a request with a body).
-	hc := httpx.Pin(cfg.HTTPClient)
+	hc, err := httpx.Client("influxdb", cfg.HTTPClient, cfg.TLS)
+	if err != nil {
+		return nil, err
+	}
 	return &Client{base: u, user: cfg.Username, pass: cfg.Password, hc: hc}, nil
 }
 

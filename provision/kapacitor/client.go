@@ -24,8 +24,11 @@ type Config struct {
 	// Username and Password are sent as basic auth when Username is set (Kapacitor's auth is optional).
 	Username string
 	Password secret.Value
-	// HTTPClient is used for every request (through httpx.Pin); nil means a client with a 30 s timeout.
+	// HTTPClient is used for every request (through httpx.Client: pinned, with TLS); nil means a client with a 30 s
+	// timeout.
 	HTTPClient *http.Client
+	// TLS is how the server's certificate is checked (and a client certificate given) on https.
+	TLS httpx.TLS
 	// PageSize is how many tasks List asks for per request; 0 means Kapacitor's default of 100.
 	PageSize int
 }
@@ -46,7 +49,10 @@ func NewClient(cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("kapacitor url %q: want http(s)://host:port", cfg.URL)
 	}
 	// Credentials go to the configured origin only: no redirect elsewhere (nor of a request with a body).
-	hc := httpx.Pin(cfg.HTTPClient)
+	hc, err := httpx.Client("kapacitor", cfg.HTTPClient, cfg.TLS)
+	if err != nil {
+		return nil, err
+	}
 	ps := cfg.PageSize
 	if ps <= 0 {
 		ps = 100

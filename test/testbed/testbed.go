@@ -25,6 +25,8 @@ type Bed struct {
 	// bed's key: the bastion and the hosts behind it (nil when the bed has none), the certificate hosts.
 	Bastion *Bastion `json:"bastion"`
 	Certs   *Certs   `json:"certs"`
+	// InfluxDBTLS is a second InfluxDB, on HTTPS with a certificate of the bed's own CA (CAFile), with the same admin.
+	InfluxDBTLS InfluxDB `json:"influxdb_tls"`
 }
 
 // Bastion is a jump host in its own network namespace, the only way to the hosts behind it. Its sshd logs every
@@ -55,6 +57,7 @@ type InfluxDB struct {
 	AdminUser     string `json:"admin_user"`
 	AdminPassword string `json:"admin_password"`
 	Version       string `json:"version"`
+	CAFile        string `json:"ca_file"` // PEM CA certificate of an https server; "" for plain http
 }
 
 // Kapacitor is the bed's Kapacitor (no authentication).

@@ -69,7 +69,7 @@ func onboard(invPath string, forks int, names []string) {
 	for i, h := range specs {
 		wuser, ruser := catalog.WriteUser(h.Database), catalog.ReadUser(h.Database)
 		wpass, rpass := secret.Derive(master, h.Name, catalog.RoleWrite), secret.Derive(master, h.Name, catalog.RoleRead)
-		files, err := catalog.TelegrafFiles(apt, h, inv.InfluxDB.AgentURL, wpass)
+		files, err := catalog.TelegrafFiles(apt, h, catalog.AgentOutput{URL: inv.InfluxDB.AgentURL, CA: inv.InfluxDB.AgentCA}, wpass)
 		check(err)
 		var sc strings.Builder
 		sc.WriteString("set -e\numask 022\nmkdir -p /etc/apt/keyrings /etc/telegraf/telegraf.d\n")
