@@ -95,13 +95,17 @@ type Agent struct {
 	GlobalTags    map[string]string
 }
 
-// Outputs is what the outputs file needs. Password is the only secret; callers mask it in anything they show.
+// Outputs is what the outputs file needs. Password is the only secret (or a reference to it, "@{store:key}");
+// callers mask it in anything they show.
 type Outputs struct {
 	InfluxURL       string
 	Database        string
 	RetentionPolicy string
 	Username        string
 	Password        string
+	// SecretStore, when set, is the id of a systemd secret store (Telegraf's [[secretstores.systemd]]) the file
+	// declares, for the password's reference.
+	SecretStore string
 }
 
 // RenderAgent renders telegraf.conf.

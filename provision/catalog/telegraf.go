@@ -40,15 +40,20 @@ func TelegrafQuery(pkg string) system.Query {
 }
 
 // TelegrafFiles renders the managed configuration files of a host into the family's paths, the agent writing to
-// agentURL as the host's write user with the given password. The password is inside the outputs file; every file
-// is marked as TOML that may hold secrets.
+// agentURL as the host's write user with the given password, kept in the outputs file (the fallback storage).
+// Every file is marked as TOML that may hold secrets.
 func TelegrafFiles(f *system.Family, h Host, agentURL string, password secret.Value) ([]system.FileSpec, error) {
+	return telegrafFiles(f, h, agentURL, password, nil)
+}
+
+// telegrafFiles renders the files with every secret going through secrets (nil: in the files themselves).
+func telegrafFiles(f *system.Family, h Host, agentURL string, password secret.Value, secrets *AgentSecrets) ([]system.FileSpec, error) {
 	agent, err := templates.RenderAgent(templates.Agent{Hostname: h.Name})
 	if err != nil {
 		return nil, err
 	}
 	outputs, err := templates.RenderOutputs(templates.Outputs{InfluxURL: agentURL, Database: h.Database, RetentionPolicy: h.agentRP(),
-		Username: WriteUser(h.Database), Password: password.Reveal()})
+		Username: WriteUser(h.Database), Password: secrets.Ref(keyInfluxPassword, password), SecretStore: storeID(secrets)})
 	if err != nil {
 		return nil, err
 	}
@@ -61,18 +66,35 @@ func TelegrafFiles(f *system.Family, h Host, agentURL string, password secret.Va
 	secretKeys := []string{"password"}
 	return []system.FileSpec{
 		{Path: f.ConfigMain, Content: []byte(agent), Mode: 0o644, Owner: "root", Group: "root", SecretKeys: secretKeys},
-		// The password is in here: readable by root and the agent's group only.
+		// The password is in here, or a reference to it: readable by root and the agent's group only.
 		{Path: f.ConfigDir + "/" + outputsFileName, Content: []byte(outputs), Mode: 0o640, Owner: "root", Group: "telegraf", SecretKeys: secretKeys},
 		{Path: f.ConfigDir + "/" + inputsFileName, Content: []byte(inputs), Mode: 0o644, Owner: "root", Group: "root", SecretKeys: secretKeys},
 	}, nil
 }
 
+// storeID is the id of the secret store the outputs file declares, "" for none.
+func storeID(a *AgentSecrets) string {
+	if a.Store() {
+		return secretStoreID
+	}
+	return ""
+}
+
 // telegrafCheck validates the installed configuration with the agent itself before anything restarts it:
 // `telegraf config check` from 1.32 on, a one-shot `--test` run on older agents. The version comes from the package
-// database; the agent is asked only when the database has none (an agent installed by other means).
-func telegrafCheck(f *system.Family, pkg string) string {
+// database; the agent is asked only when the database has none (an agent installed by other means). The agent
+// resolves secret references while it loads its configuration: the check gets a placeholder for each credential
+// (nothing secret), in a directory of its own, as systemd would give the service the real ones.
+func telegrafCheck(f *system.Family, pkg string, credentials []string) string {
 	args := "--config " + remote.Quote(f.ConfigMain) + " --config-directory " + remote.Quote(f.ConfigDir)
-	return `v=$( (` + f.InstalledVersion(pkg) + `) | grep '^[0-9]')
+	placeholders := ""
+	if len(credentials) > 0 {
+		placeholders = "export CREDENTIALS_DIRECTORY=\"$S/credentials-check\"\nmkdir -p -m 0700 \"$CREDENTIALS_DIRECTORY\"\n"
+		for _, n := range credentials {
+			placeholders += "printf placeholder > \"$CREDENTIALS_DIRECTORY\"/" + remote.Quote(n) + "\n"
+		}
+	}
+	return placeholders + `v=$( (` + f.InstalledVersion(pkg) + `) | grep '^[0-9]')
 [ -n "$v" ] || v=$(telegraf --version 2>/dev/null | sed -n 's/^Telegraf v\{0,1\}\([0-9][0-9.]*\).*/\1/p')
 v=${v#*:}; major=${v%%.*}; minor=${v#*.}; minor=${minor%%.*}
 case "$major$minor" in ''|*[!0-9]*) major=0 minor=0 ;; esac
@@ -85,7 +107,7 @@ fi`
 
 // telegrafResources returns the host side, in apply order: repository and key, package, configuration, service.
 // The service watches the package and the configuration files by address: a new package or new content restarts it.
-func telegrafResources(host string, r system.Runner, facts *system.Facts, os *system.OS, files []system.FileSpec, s TelegrafSettings, m *secret.Masker) []engine.Declared {
+func telegrafResources(host string, r system.Runner, facts *system.Facts, os *system.OS, files []system.FileSpec, s TelegrafSettings, m *secret.Masker, secrets *AgentSecrets) []engine.Declared {
 	f := os.Family
 	var rs []engine.Declared
 	if repoFiles := f.RepoFiles(s.Repo); len(repoFiles) > 0 {
@@ -93,13 +115,16 @@ func telegrafResources(host string, r system.Runner, facts *system.Facts, os *sy
 	}
 	pkg := system.NewPackage(r, facts, system.Package{Pkg: s.Package, Version: s.Version, Family: f})
 	conf := system.NewFileSet(r, facts, system.FileSet{Label: "telegraf config", Files: files, Watch: f.ConfigDir,
-		OwnedPrefix: ownedPrefix, Check: telegrafCheck(f, s.Package), Masker: m})
+		OwnedPrefix: ownedPrefix, Check: telegrafCheck(f, s.Package, secrets.names()), Masker: m})
+	creds := credentialsResource(host, r, facts, f, secrets)
 	var config []string
 	for _, file := range files {
 		config = append(config, file.Path)
 	}
+	watchCreds, units := credentialWatch(host)
 	svc := system.NewService(r, facts, system.Service{Unit: "telegraf", Init: os.Init, Config: config,
 		Package: plan.Address(host, pkg.Kind(), pkg.Name()),
-		Watch:   []string{system.FileAddress(host, f.ConfigMain), system.FileAddress(host, f.ConfigDir+"/*")}})
-	return append(rs, engine.OnHost(pkg), engine.OnHost(conf), engine.OnHost(svc))
+		Watch:   append([]string{system.FileAddress(host, f.ConfigMain), system.FileAddress(host, f.ConfigDir+"/*")}, watchCreds...),
+		Units:   units})
+	return append(rs, engine.OnHost(pkg), engine.OnHost(conf), engine.OnHost(creds), engine.OnHost(svc))
 }

@@ -45,10 +45,10 @@ func TestAgentRestartsOnlyForWhatItReads(t *testing.T) {
 					"queried:telegraf": {}},
 				Services: map[string]system.ServiceFact{"telegraf": {Exists: true, Enabled: "enabled", Active: "active", Started: 200}},
 			}
-			for _, p := range system.RepoFilePaths() {
+			for _, p := range append(system.RepoFilePaths(), credentialsDropIn) {
 				facts.Files[p] = system.FileFact{}
 			}
-			rs := telegrafResources("web1", nil, facts, &system.OS{Family: f, Init: "systemd"}, want, TelegrafSettings{Package: "telegraf"}, secret.NewMasker())
+			rs := telegrafResources("web1", nil, facts, &system.OS{Family: f, Init: "systemd"}, want, TelegrafSettings{Package: "telegraf"}, secret.NewMasker(), nil)
 			hp, _, err := engine.PlanHost(context.Background(), "web1", rs)
 			if err != nil {
 				t.Fatal(err)

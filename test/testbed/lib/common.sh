@@ -27,7 +27,7 @@ GRAFANA_TOOLCHAIN=go1.20.14
 WIRE_VERSION=v0.5.0
 TELEGRAF_VERSION=1.37.2
 # The seed's inputs and outputs.influxdb, plus a few more inputs that rollout tests add to a group, and outputs.file.
-TELEGRAF_PLUGINS="inputs.cpu,inputs.mem,inputs.disk,inputs.diskio,inputs.net,inputs.kernel,inputs.processes,inputs.swap,inputs.system,inputs.procstat,inputs.internal,inputs.linux_sysctl_fs,inputs.nstat,inputs.interrupts,outputs.influxdb,outputs.file"
+TELEGRAF_PLUGINS="inputs.cpu,inputs.mem,inputs.disk,inputs.diskio,inputs.net,inputs.kernel,inputs.processes,inputs.swap,inputs.system,inputs.procstat,inputs.internal,inputs.linux_sysctl_fs,inputs.nstat,inputs.interrupts,outputs.influxdb,outputs.file,secretstores.systemd"
 
 tb_log() { printf '[testbed %s +%ss] %s\n' "$(date +%T)" "$SECONDS" "$*" >&2; }
 tb_die() { printf 'testbed: %s\n' "$*" >&2; exit 1; }
