@@ -189,7 +189,9 @@ func TestCredentialPlans(t *testing.T) {
 		}
 		return strings.Join(lines, "\n"), nil
 	}
-	creds := func() *AgentSecrets { return &AgentSecrets{Storage: SecretStorage{Credentials: true, Why: "systemd 252, telegraf 1.37.2-1"}} }
+	creds := func() *AgentSecrets {
+		return &AgentSecrets{Storage: SecretStorage{Credentials: true, Why: "systemd 252, telegraf 1.37.2-1"}}
+	}
 
 	got, _ := planned(onHost(nil), creds())
 	want := "create web1/file:/etc/telegraf/telegraf.conf\ncreate web1/file:/etc/telegraf/telegraf.d/fleetctl-outputs.conf\n" +
