@@ -96,6 +96,9 @@ type Telegraf struct {
 	KeyFingerprint string // primary key fingerprint: 40 uppercase hex digits, no spaces
 	Package        string // default "telegraf"
 	Version        string // "" means the newest
+	// FileSecrets (credentials = false) keeps the agent's password in its 0640 file on every host, never an
+	// encrypted systemd credential.
+	FileSecrets bool
 }
 
 // SSH is the [ssh] section: how fleetctl reaches the hosts.
@@ -499,6 +502,9 @@ func (b *builder) telegraf(t *table) {
 			t.errorf("version", `use a version such as "1.37.2" or "1.37.2-1"`, "%q is not a valid package version", s)
 		}
 		tg.Version = s
+	}
+	if v, ok := t.boolean("credentials"); ok {
+		tg.FileSecrets = !v
 	}
 	t.done()
 }

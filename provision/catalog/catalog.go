@@ -82,7 +82,7 @@ func (c *Catalog) Resources(ctx context.Context, eh engine.Host, conn *remote.Co
 	if err != nil {
 		return nil, err
 	}
-	secrets := &AgentSecrets{Storage: DecideStorage(osInfo, facts.Systemd, facts.Packages[osInfo.Family.PackageDB+":"+c.cfg.Telegraf.Package], c.cfg.Telegraf.Version)}
+	secrets := &AgentSecrets{Storage: c.storage(osInfo, facts)}
 	d, err := desired(h, osInfo.Family, c.cfg.Telegraf.AgentURL, secret.Derive(c.cfg.Master, h.Name, RoleWrite), secrets, c.cfg.Packs, c.cfg.Handlers)
 	if err != nil {
 		return nil, err
@@ -92,6 +92,14 @@ func (c *Catalog) Resources(ctx context.Context, eh engine.Host, conn *remote.Co
 		return nil, err
 	}
 	return append(rs, telegrafResources(h.Name, conn, facts, osInfo, d.Files, c.cfg.Telegraf, c.cfg.Masker, secrets)...), nil
+}
+
+// storage is where the host's agent keeps its secrets: as the host's facts allow, unless the inventory says files.
+func (c *Catalog) storage(osInfo *system.OS, facts *system.Facts) SecretStorage {
+	if c.cfg.Telegraf.FileSecrets {
+		return SecretStorage{Why: "telegraf.credentials = false in the inventory"}
+	}
+	return DecideStorage(osInfo, facts.Systemd, facts.Packages[osInfo.Family.PackageDB+":"+c.cfg.Telegraf.Package], c.cfg.Telegraf.Version)
 }
 
 // Files are a host's desired files and scripts.

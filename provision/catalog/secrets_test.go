@@ -52,6 +52,19 @@ func TestDecideStorage(t *testing.T) {
 	}
 }
 
+// TestStorageOptOut: telegraf.credentials = false keeps the password in the file on a host that allows credentials.
+func TestStorageOptOut(t *testing.T) {
+	osInfo := &system.OS{Family: system.Families()["apt"], Init: "systemd"}
+	facts := &system.Facts{Systemd: okSystemd, Packages: map[string]system.PackageFact{"dpkg:telegraf": {Installed: true, Version: "1.37.2-1"}}}
+	if got := New(Config{Telegraf: TelegrafSettings{Package: "telegraf"}}, nil).storage(osInfo, facts); !got.Credentials {
+		t.Errorf("by default: %+v", got)
+	}
+	got := New(Config{Telegraf: TelegrafSettings{Package: "telegraf", FileSecrets: true}}, nil).storage(osInfo, facts)
+	if got.Credentials || got.Why != "telegraf.credentials = false in the inventory" {
+		t.Errorf("opted out: %+v", got)
+	}
+}
+
 // TestAgentSecretsRendering: with credentials the outputs file declares fleetctl's systemd secret store and
 // refers to the password, which no file holds and which becomes the credential telegraf.influxdb_password; without,
 // the files are exactly the fallback's, the password in the outputs file.

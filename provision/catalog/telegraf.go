@@ -25,6 +25,8 @@ type TelegrafSettings struct {
 	Package  string
 	Version  string
 	AgentURL string // InfluxDB URL as the hosts reach it
+	// FileSecrets keeps the agent's secrets in its files on every host (the inventory's telegraf.credentials = false).
+	FileSecrets bool
 }
 
 // TelegrafQuery is what to read from a host for its Telegraf resources, whatever its OS turns out to be: the paths
