@@ -147,6 +147,16 @@ func credentialWatch(host string) (watch []string, units []string) {
 	return []string{plan.Address(host, system.KindCredential, "*"), dropIn}, []string{dropIn}
 }
 
+// credentialFiles are the files systemd reads for the agent's credentials: one newer than the running agent means
+// it runs without them (an earlier run wrote them and stopped before its restart).
+func credentialFiles(a *AgentSecrets) []string {
+	files := []string{credentialsDropIn}
+	for _, n := range a.names() {
+		files = append(files, credentialsDir+"/"+n)
+	}
+	return files
+}
+
 // credentialQuery is what the host's read needs for the credentials the host's agent would have: the systemd
 // facts, each credential, the drop-in and the directory (for leftovers).
 func credentialQuery(q *system.Query, names []string) {
@@ -154,6 +164,8 @@ func credentialQuery(q *system.Query, names []string) {
 	salt := system.NewSalt()
 	for _, n := range names {
 		q.Credentials = append(q.Credentials, system.CredentialQuery{Path: credentialsDir + "/" + n, Name: n, Salt: salt})
+		// As a file too (its content is encrypted): its time tells whether the running agent has read it.
+		q.Files = append(q.Files, credentialsDir+"/"+n)
 	}
 	q.Files = append(q.Files, credentialsDropIn)
 	q.Dirs = append(q.Dirs, credentialsDir)

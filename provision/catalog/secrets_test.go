@@ -2,6 +2,8 @@ package catalog
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"strings"
 	"testing"
 
@@ -219,6 +221,23 @@ func TestCredentialPlans(t *testing.T) {
 		"create web1/file:" + credentialsDropIn + "\nrestart web1/service:telegraf#restart"
 	if got != want {
 		t.Errorf("from the file to a credential:\n%s\nwant:\n%s", got, want)
+	}
+
+	// Converged: the credential decrypts to the password, the drop-in is in place. Unless the credential is newer
+	// than the running agent (a run stopped before its restart), nothing is planned.
+	a := creds()
+	facts := onHost(render(a))
+	sum := sha256.Sum256([]byte("salt" + pass.Reveal()))
+	credPath := credentialsDir + "/telegraf.influxdb_password"
+	facts.Credentials[credPath] = system.CredentialFact{Exists: true, Mode: 0o600, Owner: "root", Group: "root", Salt: "salt", Digest: hex.EncodeToString(sum[:])}
+	facts.Files[credentialsDropIn] = system.FileFact{Exists: true, Mode: 0o644, Owner: "root", Group: "root", MTime: 100,
+		Content: (&system.Credentials{Dir: credentialsDir, Creds: a.Credentials()}).DropInContent()}
+	if got, _ := planned(facts, a); got != "" {
+		t.Errorf("credential host, converged: %s", got)
+	}
+	facts.Files[credPath] = system.FileFact{Exists: true, MTime: 300}
+	if got, _ := planned(facts, a); got != "restart web1/service:telegraf#restart" {
+		t.Errorf("credential newer than the agent: %q", got)
 	}
 
 	old := &AgentSecrets{Storage: SecretStorage{Why: "systemd 247 has no encrypted credentials (they need 250)"}}

@@ -124,6 +124,7 @@ func telegrafResources(host string, r system.Runner, facts *system.Facts, os *sy
 		config = append(config, file.Path)
 	}
 	watchCreds, units := credentialWatch(host)
+	config = append(config, credentialFiles(secrets)...)
 	svc := system.NewService(r, facts, system.Service{Unit: "telegraf", Init: os.Init, Config: config,
 		Package: plan.Address(host, pkg.Kind(), pkg.Name()),
 		Watch:   append([]string{system.FileAddress(host, f.ConfigMain), system.FileAddress(host, f.ConfigDir+"/*")}, watchCreds...),

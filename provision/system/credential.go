@@ -330,7 +330,7 @@ func (c *Credentials) Fragment(changes []plan.Change) (Fragment, error) {
 	}
 	var frag Fragment
 	var b strings.Builder
-	b.WriteString("set -e\numask 077\n")
+	b.WriteString("set -e\n")
 	dir := remote.Quote(c.Dir)
 	for _, ch := range changes {
 		switch {
@@ -344,7 +344,7 @@ func (c *Credentials) Fragment(changes []plan.Change) (Fragment, error) {
 			p := remote.Quote(c.path(ch.Name))
 			tmp := remote.Quote(c.path(ch.Name) + ".fleetctl-new")
 			fmt.Fprintf(&b, "install -d -m 0700 -o root -g root %s\nrm -f %s\n", dir, tmp)
-			fmt.Fprintf(&b, "secret %d | systemd-creds encrypt %s - %s\nchown root:root %s\nchmod 0600 %s\nmv -f %s %s\n",
+			fmt.Fprintf(&b, "(umask 077 && secret %d | systemd-creds encrypt %s - %s)\nchown root:root %s\nchmod 0600 %s\nmv -f %s %s\n",
 				i, remote.Quote("--name="+ch.Name), tmp, tmp, tmp, tmp, p)
 		case ch.Kind == KindCredential && ch.Action == plan.Delete:
 			fmt.Fprintf(&b, "rm -f %s\n", remote.Quote(c.path(ch.Name)))
