@@ -111,7 +111,7 @@ func TestAgentPasswordAsEncryptedCredential(t *testing.T) {
 		t.Fatalf("re-plan not empty:\n%s", out)
 	}
 	js := e.must("plan", "--format", "json")
-	if !strings.Contains(js, `"reason": "encrypted on the host: systemd 252, telegraf `+e.bed.Repo.TelegrafVersion+`"`) {
+	if !strings.Contains(js, `"reason": "encrypted on the host: systemd 252, telegraf `+e.bed.Repo.TelegrafVersion) {
 		t.Errorf("the JSON plan does not say where the password is kept:\n%s", js)
 	}
 
