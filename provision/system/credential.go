@@ -367,11 +367,6 @@ func (c *Credentials) Fragment(changes []plan.Change) (Fragment, error) {
 	return frag, nil
 }
 
-// ChangesUnit says whether a change alters what systemd loads for the unit (its drop-in): systemd must reload.
-func (c *Credentials) ChangesUnit(ch plan.Change) bool {
-	return ch.Kind == KindFile && ch.Name == c.DropIn && ch.Action.Changes()
-}
-
 // encodeSecret is how a secret travels on the command's standard input: one base64 line.
 func encodeSecret(v secret.Value) string {
 	return base64.StdEncoding.EncodeToString([]byte(v.Reveal()))
