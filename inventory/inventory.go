@@ -106,6 +106,9 @@ type Telegraf struct {
 	// InputsDir is a folder of the user's own input snippets and profiles (absolute), used beside the shipped ones;
 	// "" for none.
 	InputsDir string
+	// FileSecrets (credentials = false) keeps the agent's password in its 0640 file on every host, never an
+	// encrypted systemd credential.
+	FileSecrets bool
 }
 
 // SSH is the [ssh] section: how fleetctl reaches the hosts.
@@ -533,6 +536,9 @@ func (b *builder) telegraf(t *table) {
 			t.errorf("inputs_dir", pathFix(err), "%v", err)
 		}
 		tg.InputsDir = p
+	}
+	if v, ok := t.boolean("credentials"); ok {
+		tg.FileSecrets = !v
 	}
 	t.done()
 }

@@ -161,7 +161,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	cfg := catalog.Config{
 		Masker: m, Packs: packs, Master: resolve(inv.Secrets.Master),
 		Telegraf: catalog.TelegrafSettings{Package: inv.Telegraf.Package, Version: inv.Telegraf.Version, AgentURL: inv.InfluxDB.AgentURL,
-			AgentCA: inv.InfluxDB.AgentCA},
+			AgentCA: inv.InfluxDB.AgentCA, FileSecrets: inv.Telegraf.FileSecrets},
 		Handlers: alertpacks.Handlers{LogPath: inv.Alerts.Log, Email: inv.Alerts.Email, Webhook: inv.Alerts.Webhook},
 		Servers:  catalog.Servers{GrafanaInfluxURL: inv.InfluxDB.GrafanaURL},
 	}

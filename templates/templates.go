@@ -70,7 +70,8 @@ type Agent struct {
 	GlobalTags        map[string]string
 }
 
-// Outputs is what the outputs file needs. Password is the only secret; callers mask it in anything they show.
+// Outputs is what the outputs file needs. Password is the only secret (or a reference to it, "@{store:key}");
+// callers mask it in anything they show.
 type Outputs struct {
 	InfluxURL       string
 	Database        string
@@ -78,6 +79,9 @@ type Outputs struct {
 	Username        string
 	Password        string
 	TLSCA           string // path of the CA certificate the agent trusts for InfluxURL; "" for the system's roots
+	// SecretStore, when set, is the id of a systemd secret store (Telegraf's [[secretstores.systemd]]) the file
+	// declares, for the password's reference.
+	SecretStore string
 }
 
 // RenderAgent renders telegraf.conf.

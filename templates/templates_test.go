@@ -73,6 +73,25 @@ func TestRenderOutputsEscapesValues(t *testing.T) {
 	golden(t, "outputs.conf", s)
 }
 
+// TestRenderOutputsWithSecretStore: with a secret store, the file declares Telegraf's systemd store and the
+// password is the reference it is given, as a TOML string.
+func TestRenderOutputsWithSecretStore(t *testing.T) {
+	o := Outputs{InfluxURL: "http://10.0.0.1:8086", Database: "web1", Username: "web1_write", Password: "@{fleetctl:influxdb_password}", SecretStore: "fleetctl"}
+	s, err := RenderOutputs(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := parses(t, s)
+	stores, _ := m["secretstores"].(map[string]any)["systemd"].([]map[string]any)
+	if len(stores) != 1 || stores[0]["id"] != "fleetctl" {
+		t.Fatalf("secret store not declared once with its id: %v", m["secretstores"])
+	}
+	if out := m["outputs"].(map[string]any)["influxdb"].([]map[string]any)[0]; out["password"] != o.Password {
+		t.Fatalf("password is not the reference: %v", out["password"])
+	}
+	golden(t, "outputs-secretstore.conf", s)
+}
+
 func TestRenderInputs(t *testing.T) {
 	s, err := RenderInputs(DefaultInputs())
 	if err != nil {

@@ -56,7 +56,19 @@ func New(cfg Config, hosts []Host) *Catalog {
 }
 
 // Query is what to read from a host: what its Telegraf resources need, whatever its OS.
-func (c *Catalog) Query(engine.Host) system.Query { return TelegrafQuery(c.cfg.Telegraf.Package) }
+func (c *Catalog) Query(eh engine.Host) system.Query {
+	q := TelegrafQuery(c.cfg.Telegraf.Package)
+	// The credentials the host's agent would have, if it can have them: the same rendering, in credential mode.
+	var names []string
+	if h, ok := c.hosts[eh.Name]; ok {
+		a := &AgentSecrets{Storage: SecretStorage{Credentials: true}}
+		if _, err := telegrafFiles(system.Families()["apt"], h, c.agentOutput(), secret.Derive(c.cfg.Master, h.Name, RoleWrite), a); err == nil {
+			names = a.names()
+		}
+	}
+	credentialQuery(&q, names)
+	return q
+}
 
 // Resources are the host's resources in apply order: its database, policy, users and grants on InfluxDB, its
 // Grafana datasource, its Kapacitor tasks and their prune, then on the host the repository, package, configuration
@@ -70,7 +82,8 @@ func (c *Catalog) Resources(ctx context.Context, eh engine.Host, conn *remote.Co
 	if err != nil {
 		return nil, err
 	}
-	d, err := Desired(h, osInfo.Family, AgentOutput{URL: c.cfg.Telegraf.AgentURL, CA: c.cfg.Telegraf.AgentCA}, secret.Derive(c.cfg.Master, h.Name, RoleWrite), c.cfg.Packs, c.cfg.Handlers)
+	secrets := &AgentSecrets{Storage: c.storage(osInfo, facts)}
+	d, err := desired(h, osInfo.Family, c.agentOutput(), secret.Derive(c.cfg.Master, h.Name, RoleWrite), secrets, c.cfg.Packs, c.cfg.Handlers)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +91,20 @@ func (c *Catalog) Resources(ctx context.Context, eh engine.Host, conn *remote.Co
 	if err != nil {
 		return nil, err
 	}
-	return append(rs, telegrafResources(h.Name, conn, facts, osInfo, d.Files, c.cfg.Telegraf, c.cfg.Masker)...), nil
+	return append(rs, telegrafResources(h.Name, conn, facts, osInfo, d.Files, c.cfg.Telegraf, c.cfg.Masker, secrets)...), nil
+}
+
+// agentOutput is where the agents write, as the hosts reach InfluxDB.
+func (c *Catalog) agentOutput() AgentOutput {
+	return AgentOutput{URL: c.cfg.Telegraf.AgentURL, CA: c.cfg.Telegraf.AgentCA}
+}
+
+// storage is where the host's agent keeps its secrets: as the host's facts allow, unless the inventory says files.
+func (c *Catalog) storage(osInfo *system.OS, facts *system.Facts) SecretStorage {
+	if c.cfg.Telegraf.FileSecrets {
+		return SecretStorage{Why: "telegraf.credentials = false in the inventory"}
+	}
+	return DecideStorage(osInfo, facts.Systemd, facts.Packages[osInfo.Family.PackageDB+":"+c.cfg.Telegraf.Package], c.cfg.Telegraf.Version)
 }
 
 // Files are a host's desired files and scripts.
@@ -91,7 +117,12 @@ type Files struct {
 // out with the given password, and its alert packs' TICK scripts. It contacts nothing; render, plan and apply
 // all get a host's files and scripts from it.
 func Desired(h Host, f *system.Family, out AgentOutput, password secret.Value, packs *alertpacks.Set, handlers alertpacks.Handlers) (Files, error) {
-	files, err := TelegrafFiles(f, h, out, password)
+	return desired(h, f, out, password, nil, packs, handlers)
+}
+
+// desired is Desired with the agent's secrets going through secrets (nil: in its files).
+func desired(h Host, f *system.Family, out AgentOutput, password secret.Value, secrets *AgentSecrets, packs *alertpacks.Set, handlers alertpacks.Handlers) (Files, error) {
+	files, err := telegrafFiles(f, h, out, password, secrets)
 	if err != nil {
 		return Files{}, err
 	}

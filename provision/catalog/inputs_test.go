@@ -8,6 +8,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 	"github.com/fleetctl/fleetctl/inventory"
+	"github.com/fleetctl/fleetctl/provision/engine"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/fleetctl/fleetctl/provision/system"
 	"github.com/fleetctl/fleetctl/templates"
@@ -106,5 +107,69 @@ address = "10.0.0.6"
 	must(err)
 	if other[2].Mode != 0o644 || other[2].Group != "root" || strings.Contains(string(other[2].Content), "http_response") {
 		t.Errorf("a host without the input: mode %04o group %s\n%s", other[2].Mode, other[2].Group, other[2].Content)
+	}
+}
+
+// An input's secret goes where the agent's password goes: a reference into the systemd secret store and one more
+// credential on a host that keeps credentials (the inputs file then holds no secret), the quoted value in a 0640
+// inputs file elsewhere.
+func TestInputSecretFollowsTheAgentsStorage(t *testing.T) {
+	dir := t.TempDir()
+	mine := filepath.Join(dir, "mine")
+	if err := os.MkdirAll(mine, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mine, "site_check.conf"), []byte("[[inputs.http_response]]\n  urls = [\"http://x/\"]\n  password = {{ .password }}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(mine, "site_check.toml"), []byte("[vars.password]\ntype = \"secret\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, err := templates.Shipped()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set, _, err = set.WithDir(mine); err != nil {
+		t.Fatal(err)
+	}
+	h := Host{Host: engine.Host{Name: "web1"}, Database: "web1", Inputs: []string{"cpu", "site_check"}, InputSet: set,
+		InputSecrets: map[string]secret.Value{"site_check.password": secret.New("s3cret-input")}}
+	f := system.Families()["apt"]
+	inputsFile := func(files []system.FileSpec) system.FileSpec {
+		for _, fs := range files {
+			if strings.HasSuffix(fs.Path, "/"+inputsFileName) {
+				return fs
+			}
+		}
+		t.Fatalf("no inputs file in %d files", len(files))
+		return system.FileSpec{}
+	}
+
+	a := &AgentSecrets{Storage: SecretStorage{Credentials: true}}
+	files, err := telegrafFiles(f, h, AgentOutput{URL: "http://influx:8086"}, secret.New("pw"), a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := inputsFile(files)
+	if strings.Contains(string(in.Content), "s3cret-input") || !strings.Contains(string(in.Content), `"@{fleetctl:input_site_check_password}"`) {
+		t.Errorf("inputs file with credentials:\n%s", in.Content)
+	}
+	if in.Mode != 0o644 {
+		t.Errorf("inputs file holding only references: mode %o, want 644", in.Mode)
+	}
+	found := false
+	for _, c := range a.Credentials() {
+		found = found || (c.Name == "telegraf.input_site_check_password" && c.Value.Reveal() == "s3cret-input")
+	}
+	if !found {
+		t.Errorf("credentials %v: none for the input's secret", a.names())
+	}
+
+	files, err = telegrafFiles(f, h, AgentOutput{URL: "http://influx:8086"}, secret.New("pw"), &AgentSecrets{Storage: SecretStorage{Why: "systemd 247"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := inputsFile(files); !strings.Contains(string(in.Content), `"s3cret-input"`) || in.Mode != 0o640 || in.Group != "telegraf" {
+		t.Errorf("fallback inputs file (mode %o, group %s):\n%s", in.Mode, in.Group, in.Content)
 	}
 }

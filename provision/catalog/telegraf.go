@@ -31,6 +31,8 @@ type TelegrafSettings struct {
 	Version  string
 	AgentURL string // InfluxDB URL as the hosts reach it
 	AgentCA  []byte // PEM CA certificate the agents trust for AgentURL; nil for their system roots
+	// FileSecrets keeps the agent's secrets in its files on every host (the inventory's telegraf.credentials = false).
+	FileSecrets bool
 }
 
 // AgentOutput is where a host's agent writes: InfluxDB's URL as the host reaches it, and the CA certificate it
@@ -53,9 +55,14 @@ func TelegrafQuery(pkg string) system.Query {
 }
 
 // TelegrafFiles renders the managed configuration files of a host into the family's paths, the agent writing to
-// out's URL as the host's write user with the given password, trusting out's CA (a file of its own) when there is
-// one. The password is inside the outputs file; every file is marked as TOML that may hold secrets.
+// out's URL as the host's write user with the given password, kept in the outputs file (the fallback storage),
+// trusting out's CA (a file of its own) when there is one. Every file is marked as TOML that may hold secrets.
 func TelegrafFiles(f *system.Family, h Host, out AgentOutput, password secret.Value) ([]system.FileSpec, error) {
+	return telegrafFiles(f, h, out, password, nil)
+}
+
+// telegrafFiles renders the files with every secret going through secrets (nil: in the files themselves).
+func telegrafFiles(f *system.Family, h Host, out AgentOutput, password secret.Value, secrets *AgentSecrets) ([]system.FileSpec, error) {
 	agent, err := templates.RenderAgent(agentSettings(h))
 	if err != nil {
 		return nil, err
@@ -65,7 +72,7 @@ func TelegrafFiles(f *system.Family, h Host, out AgentOutput, password secret.Va
 		caPath = f.ConfigDir + "/" + caFileName
 	}
 	outputs, err := templates.RenderOutputs(templates.Outputs{InfluxURL: out.URL, Database: h.Database, RetentionPolicy: h.agentRP(),
-		Username: WriteUser(h.Database), Password: password.Reveal(), TLSCA: caPath})
+		Username: WriteUser(h.Database), Password: secrets.Ref(keyInfluxPassword, password), SecretStore: storeID(secrets), TLSCA: caPath})
 	if err != nil {
 		return nil, err
 	}
@@ -75,7 +82,7 @@ func TelegrafFiles(f *system.Family, h Host, out AgentOutput, password secret.Va
 			return nil, err
 		}
 	}
-	inputs, err := set.Render(h.Inputs, h.InputValues, h.inputSecretText)
+	inputs, err := set.Render(h.Inputs, h.InputValues, func(key string) string { return h.inputSecretText(secrets, key) })
 	if err != nil {
 		return nil, fmt.Errorf("host %s: %w", h.Name, err)
 	}
@@ -83,7 +90,7 @@ func TelegrafFiles(f *system.Family, h Host, out AgentOutput, password secret.Va
 	// file is.
 	inputsMode, inputsGroup := uint32(0o644), "root"
 	for _, name := range h.Inputs {
-		if in, ok := set.Input(name); ok && in.HasSecret() {
+		if in, ok := set.Input(name); ok && in.HasSecret() && !secrets.Store() {
 			inputsMode, inputsGroup = 0o640, "telegraf"
 		}
 	}
@@ -92,7 +99,7 @@ func TelegrafFiles(f *system.Family, h Host, out AgentOutput, password secret.Va
 	secretKeys := []string{"password"}
 	files := []system.FileSpec{
 		{Path: f.ConfigMain, Content: []byte(agent), Mode: 0o644, Owner: "root", Group: "root", SecretKeys: secretKeys},
-		// The password is in here: readable by root and the agent's group only.
+		// The password is in here, or a reference to it: readable by root and the agent's group only.
 		{Path: f.ConfigDir + "/" + outputsFileName, Content: []byte(outputs), Mode: 0o640, Owner: "root", Group: "telegraf", SecretKeys: secretKeys},
 		{Path: f.ConfigDir + "/" + inputsFileName, Content: []byte(inputs), Mode: inputsMode, Owner: "root", Group: inputsGroup, SecretKeys: secretKeys},
 	}
@@ -105,16 +112,15 @@ func TelegrafFiles(f *system.Family, h Host, out AgentOutput, password secret.Va
 }
 
 // inputSecretText is the one way an input's secret gets into a Telegraf file: the TOML text written for the secret
-// variable key ("input.variable") of the host's snippets. Today that is the value itself, quoted, in the inputs file
-// (which then has mode 0640, group telegraf); a secret store (systemd credentials) would return its reference here,
-// such as "@{store:key}", and write the value where that store reads it. Unresolved (render, validate), it is the
-// mask.
-func (h Host) inputSecretText(key string) string {
+// variable key ("input.variable") of the host's snippets. It goes where the agent's password goes (secrets.Ref): a
+// reference into the systemd secret store on a host that keeps credentials, else the value itself, quoted, in the
+// inputs file (which then has mode 0640, group telegraf). Unresolved (render, validate), it is the mask.
+func (h Host) inputSecretText(secrets *AgentSecrets, key string) string {
 	v, ok := h.InputSecrets[key]
 	if !ok {
 		return templates.TOMLString(secret.Mask)
 	}
-	return templates.TOMLString(v.Reveal())
+	return templates.TOMLString(secrets.Ref("input_"+key, v))
 }
 
 // agentSettings are the host's [agent] and [global_tags] for its telegraf.conf.
@@ -130,12 +136,29 @@ func agentSettings(h Host) templates.Agent {
 		MetricBatchSize: h.Agent.MetricBatchSize, MetricBufferLimit: h.Agent.MetricBufferLimit, GlobalTags: h.GlobalTags}
 }
 
+// storeID is the id of the secret store the outputs file declares, "" for none.
+func storeID(a *AgentSecrets) string {
+	if a.Store() {
+		return secretStoreID
+	}
+	return ""
+}
+
 // telegrafCheck validates the installed configuration with the agent itself before anything restarts it:
 // `telegraf config check` from 1.32 on, a one-shot `--test` run on older agents. The version comes from the package
-// database; the agent is asked only when the database has none (an agent installed by other means).
-func telegrafCheck(f *system.Family, pkg string) string {
+// database; the agent is asked only when the database has none (an agent installed by other means). The agent
+// resolves secret references while it loads its configuration: the check gets a placeholder for each credential
+// (nothing secret), in a directory of its own, as systemd would give the service the real ones.
+func telegrafCheck(f *system.Family, pkg string, credentials []string) string {
 	args := "--config " + remote.Quote(f.ConfigMain) + " --config-directory " + remote.Quote(f.ConfigDir)
-	return `v=$( (` + f.InstalledVersion(pkg) + `) | grep '^[0-9]')
+	placeholders := ""
+	if len(credentials) > 0 {
+		placeholders = "export CREDENTIALS_DIRECTORY=\"$S/credentials-check\"\nmkdir -p -m 0700 \"$CREDENTIALS_DIRECTORY\"\n"
+		for _, n := range credentials {
+			placeholders += "printf placeholder > \"$CREDENTIALS_DIRECTORY\"/" + remote.Quote(n) + "\n"
+		}
+	}
+	return placeholders + `v=$( (` + f.InstalledVersion(pkg) + `) | grep '^[0-9]')
 [ -n "$v" ] || v=$(telegraf --version 2>/dev/null | sed -n 's/^Telegraf v\{0,1\}\([0-9][0-9.]*\).*/\1/p')
 v=${v#*:}; major=${v%%.*}; minor=${v#*.}; minor=${minor%%.*}
 case "$major$minor" in ''|*[!0-9]*) major=0 minor=0 ;; esac
@@ -148,7 +171,7 @@ fi`
 
 // telegrafResources returns the host side, in apply order: repository and key, package, configuration, service.
 // The service watches the package and the configuration files by address: a new package or new content restarts it.
-func telegrafResources(host string, r system.Runner, facts *system.Facts, os *system.OS, files []system.FileSpec, s TelegrafSettings, m *secret.Masker) []engine.Declared {
+func telegrafResources(host string, r system.Runner, facts *system.Facts, os *system.OS, files []system.FileSpec, s TelegrafSettings, m *secret.Masker, secrets *AgentSecrets) []engine.Declared {
 	f := os.Family
 	var rs []engine.Declared
 	if repoFiles := f.RepoFiles(s.Repo); len(repoFiles) > 0 {
@@ -156,13 +179,17 @@ func telegrafResources(host string, r system.Runner, facts *system.Facts, os *sy
 	}
 	pkg := system.NewPackage(r, facts, system.Package{Pkg: s.Package, Version: s.Version, Family: f})
 	conf := system.NewFileSet(r, facts, system.FileSet{Label: "telegraf config", Files: files, Watch: f.ConfigDir,
-		OwnedPrefix: ownedPrefix, Check: telegrafCheck(f, s.Package), Masker: m})
+		OwnedPrefix: ownedPrefix, Check: telegrafCheck(f, s.Package, secrets.names()), Masker: m})
+	creds := credentialsResource(host, r, facts, f, secrets)
 	var config []string
 	for _, file := range files {
 		config = append(config, file.Path)
 	}
+	watchCreds, units := credentialWatch(host)
+	config = append(config, credentialFiles(secrets)...)
 	svc := system.NewService(r, facts, system.Service{Unit: "telegraf", Init: os.Init, Config: config,
 		Package: plan.Address(host, pkg.Kind(), pkg.Name()),
-		Watch:   []string{system.FileAddress(host, f.ConfigMain), system.FileAddress(host, f.ConfigDir+"/*")}})
-	return append(rs, engine.OnHost(pkg), engine.OnHost(conf), engine.OnHost(svc))
+		Watch:   append([]string{system.FileAddress(host, f.ConfigMain), system.FileAddress(host, f.ConfigDir+"/*")}, watchCreds...),
+		Units:   units})
+	return append(rs, engine.OnHost(pkg), engine.OnHost(conf), engine.OnHost(creds), engine.OnHost(svc))
 }

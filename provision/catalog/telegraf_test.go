@@ -48,10 +48,10 @@ func TestAgentRestartsOnlyForWhatItReads(t *testing.T) {
 					"queried:telegraf": {}},
 				Services: map[string]system.ServiceFact{"telegraf": {Exists: true, Enabled: "enabled", Active: "active", Started: 200}},
 			}
-			for _, p := range system.RepoFilePaths() {
+			for _, p := range append(system.RepoFilePaths(), credentialsDropIn) {
 				facts.Files[p] = system.FileFact{}
 			}
-			rs := telegrafResources("web1", nil, facts, &system.OS{Family: f, Init: "systemd"}, want, TelegrafSettings{Package: "telegraf"}, secret.NewMasker())
+			rs := telegrafResources("web1", nil, facts, &system.OS{Family: f, Init: "systemd"}, want, TelegrafSettings{Package: "telegraf"}, secret.NewMasker(), nil)
 			hp, _, err := engine.PlanHost(context.Background(), "web1", rs)
 			if err != nil {
 				t.Fatal(err)
@@ -98,7 +98,7 @@ func TestAgentCA(t *testing.T) {
 		fs := &system.Facts{Files: map[string]system.FileFact{}, Dirs: map[string][]string{},
 			Packages: map[string]system.PackageFact{"dpkg:telegraf": {Installed: true, Version: "1.37.2-1"}, "queried:telegraf": {}},
 			Services: map[string]system.ServiceFact{"telegraf": {Exists: true, Enabled: "enabled", Active: "active", Started: 200}}}
-		for _, p := range system.RepoFilePaths() {
+		for _, p := range append(system.RepoFilePaths(), credentialsDropIn) {
 			fs.Files[p] = system.FileFact{}
 		}
 		for _, s := range wanted {
@@ -129,7 +129,7 @@ func TestAgentCA(t *testing.T) {
 		{"CA no longer wanted", caFact(ca.PEM), plain, plan.Delete, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			rs := telegrafResources("web1", nil, facts(c.fact, c.wanted[:3]), &system.OS{Family: f, Init: "systemd"}, c.wanted, TelegrafSettings{Package: "telegraf"}, secret.NewMasker())
+			rs := telegrafResources("web1", nil, facts(c.fact, c.wanted[:3]), &system.OS{Family: f, Init: "systemd"}, c.wanted, TelegrafSettings{Package: "telegraf"}, secret.NewMasker(), nil)
 			hp, _, err := engine.PlanHost(context.Background(), "web1", rs)
 			if err != nil {
 				t.Fatal(err)

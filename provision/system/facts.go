@@ -61,6 +61,10 @@ type Facts struct {
 	Dirs      map[string][]string    // names inside watched directories, sorted
 	Packages  map[string]PackageFact // keyed "DB:NAME", DB one of dpkg, rpm, apk
 	Services  map[string]ServiceFact
+	// Systemd is what the host's systemd offers for encrypted credentials (read with Query.Systemd).
+	Systemd SystemdFact
+	// Credentials are the encrypted credentials read (Query.Credentials), by path.
+	Credentials map[string]CredentialFact
 }
 
 // Query says what to read.
@@ -69,6 +73,11 @@ type Query struct {
 	Dirs     []string
 	Packages []string
 	Services []string
+	// Systemd asks what the host's systemd offers for encrypted credentials.
+	Systemd bool
+	// Credentials are encrypted credentials to read: metadata, and whether each decrypts and to what (a salted
+	// digest, never the value).
+	Credentials []CredentialQuery
 }
 
 const marker = "::fleetctl:: "
@@ -115,6 +124,12 @@ func (q Query) Script() string {
 		b.WriteString("if [ \"${pid:-0}\" != 0 ] && [ -r /proc/$pid/stat ]; then read -r ps < /proc/$pid/stat; echo \"P $ps\"; " +
 			"awk '/^btime/ { print \"B\", $2 }' /proc/stat; echo \"K $(getconf CLK_TCK)\"; fi\n")
 	}
+	if q.Systemd {
+		b.WriteString(systemdScript)
+	}
+	for _, c := range q.Credentials {
+		b.WriteString(c.script())
+	}
 	b.WriteString("m end\n")
 	return b.String()
 }
@@ -143,7 +158,7 @@ func Read(ctx context.Context, r Runner, q Query) (*Facts, error) {
 // ParseFacts decodes the output of Query.Script.
 func ParseFacts(out []byte) (*Facts, error) {
 	f := &Facts{OSRelease: map[string]string{}, Files: map[string]FileFact{}, Dirs: map[string][]string{},
-		Packages: map[string]PackageFact{}, Services: map[string]ServiceFact{}}
+		Packages: map[string]PackageFact{}, Services: map[string]ServiceFact{}, Credentials: map[string]CredentialFact{}}
 	sections := map[string][]string{}
 	var order []string
 	cur := ""
@@ -196,6 +211,14 @@ func ParseFacts(out []byte) (*Facts, error) {
 			f.Packages["queried:"+arg] = PackageFact{}
 		case "svc":
 			f.Services[arg] = parseService(lines)
+		case "systemd":
+			f.Systemd = parseSystemd(lines)
+		case "cred":
+			cf, err := parseCredential(lines)
+			if err != nil {
+				return nil, fmt.Errorf("parse host state of credential %s: %w", arg, err)
+			}
+			f.Credentials[arg] = cf
 		}
 	}
 	return f, nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/remote"
+	"github.com/fleetctl/fleetctl/provision/secret"
 )
 
 // Fragment is what one host resource does to apply its changes: a root shell fragment. The fragments of a host's
@@ -26,6 +27,10 @@ type Fragment struct {
 	Script string
 	// Files are staged for the fragment under "$S", each by its Name: one path element.
 	Files []remote.File
+	// Secrets reach the fragment on the command's standard input, never staged on disk nor written in the
+	// script (whose text is on the host's process list): `secret N` prints the Nth, exactly, to stdout (pipe it
+	// into what needs it). The command holds them in unexported shell variables only.
+	Secrets []secret.Value
 	// Explain turns the fragment's exit status and output (stdout and stderr together) into the resource's error;
 	// nil wraps them in a generic one.
 	Explain func(status int, output string) error
@@ -157,6 +162,7 @@ func composeFragments(frags []Fragment, stage string, staged []stagedFile, gated
 	var b strings.Builder
 	b.WriteString(commandPreamble)
 	fmt.Fprintf(&b, "note() { printf '%%s\\n' \"%s$F note $*\" >&3; } 2>/dev/null\n", fragmentMarker)
+	b.WriteString(secretsScript(frags))
 	b.WriteString("mkdir -m 700")
 	for i := range frags {
 		fmt.Fprintf(&b, " \"$T/%d\"", i)
@@ -187,6 +193,32 @@ func composeFragments(frags []Fragment, stage string, staged []stagedFile, gated
 		fmt.Fprintf(&b, "(\n%s\n)%s >\"$T/out\" 2>&1 </dev/null\n", strings.TrimRight(f.Script, "\n"), notes)
 		fmt.Fprintf(&b, "rc=$?; if [ $rc -ne 0 ]; then say \"%s%d failed $rc\"; cat \"$T/out\" >&2; exit 3; fi\n", fragmentMarker, i)
 		fmt.Fprintf(&b, "say '%s%d done'\n", fragmentMarker, i)
+	}
+	return b.String()
+}
+
+// secretsScript reads the fragments' secrets from stdin, one base64 line each, before anything else may read it
+// (the gate's line follows them), and defines `secret N` for the fragment running.
+func secretsScript(frags []Fragment) string {
+	var b strings.Builder
+	for i, f := range frags {
+		for j := range f.Secrets {
+			fmt.Fprintf(&b, "IFS= read -r FLEETCTL_S_%d_%d || { echo 'fleetctl: the secrets did not arrive on stdin' >&2; exit 1; }\n", i, j)
+		}
+	}
+	if b.Len() > 0 {
+		b.WriteString("secret() { eval \"printf '%s' \\\"\\${FLEETCTL_S_${F}_$1}\\\"\" | base64 -d; }\n")
+	}
+	return b.String()
+}
+
+// secretLines is the fragments' secrets as secretsScript reads them.
+func secretLines(frags []Fragment) string {
+	var b strings.Builder
+	for _, f := range frags {
+		for _, v := range f.Secrets {
+			b.WriteString(encodeSecret(v) + "\n")
+		}
 	}
 	return b.String()
 }
@@ -248,6 +280,13 @@ func RunFragments(ctx context.Context, r Runner, frags []Fragment, gate <-chan e
 		stdin = pr
 	} else {
 		gate = nil
+	}
+	if lines := secretLines(frags); lines != "" {
+		if stdin != nil {
+			stdin = io.MultiReader(strings.NewReader(lines), stdin)
+		} else {
+			stdin = strings.NewReader(lines)
+		}
 	}
 	completed := 0
 	var failed *FragmentError

@@ -101,10 +101,13 @@ type Service struct {
 	// Config lists the files the service reads: one modified after its process started means it still runs an
 	// older configuration (an earlier run changed them and stopped before restarting it), so it is restarted.
 	Config []string
+	// Units are the address globs of files systemd itself reads for the unit (drop-ins): a change of one
+	// reloads systemd's units before the service is restarted.
+	Units []string
 
 	bound
-	// packageChanged is set by Diff when the package is installed or upgraded in this run: only then can the unit
-	// file have changed, and only then is systemd asked to reload every unit.
+	// packageChanged is set by Diff when the package is installed or upgraded in this run, or one of Units
+	// changes: only then can the unit have changed, and only then is systemd asked to reload every unit.
 	packageChanged bool
 }
 
@@ -144,7 +147,7 @@ func (s *Service) Diff(prior []plan.Change) []plan.Change {
 		if pkg || (ChangesContent(c) && plan.MatchAddress(s.Watch, c.Address)) {
 			because = append(because, c.Kind+":"+c.Name)
 		}
-		s.packageChanged = s.packageChanged || pkg
+		s.packageChanged = s.packageChanged || pkg || plan.MatchAddress(s.Units, c.Address)
 	}
 	if len(because) == 0 && active == "active" && got.Started > 0 {
 		for _, p := range s.Config {

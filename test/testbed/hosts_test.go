@@ -218,20 +218,17 @@ func TestSSHDialHonoursContext(t *testing.T) {
 
 // TestInstallTelegraf: apt, dnf and zypper each install telegraf from the bed's signed repository on a systemd host of
 // their family; the binary runs and reports the bed's version, the unit and the telegraf user exist. The host used is
-// the family's last one, and it is left as it was found (package, repository, key and user removed).
+// the family's last one of the default twelve (the hosts after them belong to other tests), and it is left as it was
+// found (package, repository, key and user removed).
 func TestInstallTelegraf(t *testing.T) {
 	bed := testbed.Require(t)
 	if bed.Repo.AptURL == "" || bed.Repo.RPMURL == "" || bed.Repo.KeyURL == "" {
 		t.Fatalf("the description has no repo section: %+v", bed.Repo)
 	}
-	for _, family := range []string{"debian", "rocky", "suse"} {
+	for family, name := range map[string]string{"debian": "sd12-debian11", "rocky": "sd9-rocky9", "suse": "sd10-suse15"} {
 		t.Run(family, func(t *testing.T) {
 			t.Parallel()
-			hosts := bed.HostsOf("systemd", family)
-			if len(hosts) == 0 {
-				t.Fatalf("no systemd host of family %s", family)
-			}
-			h := hosts[len(hosts)-1]
+			h := bed.Host(t, name)
 			install, cleanup := hostInstallScripts(bed.Repo, family)
 			t.Cleanup(func() { bed.Run(t, h, cleanup) })
 			bed.Run(t, h, install)

@@ -30,8 +30,9 @@ GRAFANA_TOOLCHAIN=go1.20.14
 WIRE_VERSION=v0.5.0
 TELEGRAF_VERSION=1.37.2
 # Every plugin a shipped input snippet uses (templates/inputs/), those the end-to-end tests add from a user's folder
-# (http_response), outputs.influxdb and outputs.file.
-TELEGRAF_PLUGINS="inputs.cpu,inputs.mem,inputs.disk,inputs.diskio,inputs.net,inputs.kernel,inputs.processes,inputs.swap,inputs.system,inputs.procstat,inputs.internal,inputs.linux_sysctl_fs,inputs.nstat,inputs.interrupts,inputs.nginx,inputs.apache,inputs.postgresql,inputs.mysql,inputs.redis,inputs.smart,inputs.docker,inputs.http_response,outputs.influxdb,outputs.file"
+# (http_response), outputs.influxdb, outputs.file and
+# secretstores.systemd (the agent's password as an encrypted systemd credential).
+TELEGRAF_PLUGINS="inputs.cpu,inputs.mem,inputs.disk,inputs.diskio,inputs.net,inputs.kernel,inputs.processes,inputs.swap,inputs.system,inputs.procstat,inputs.internal,inputs.linux_sysctl_fs,inputs.nstat,inputs.interrupts,inputs.nginx,inputs.apache,inputs.postgresql,inputs.mysql,inputs.redis,inputs.smart,inputs.docker,inputs.http_response,outputs.influxdb,outputs.file,secretstores.systemd"
 
 tb_log() { printf '[testbed %s +%ss] %s\n' "$(date +%T)" "$SECONDS" "$*" >&2; }
 tb_die() { printf 'testbed: %s\n' "$*" >&2; exit 1; }

@@ -616,7 +616,7 @@ _fleet_check_port() {
 _fleet_wanted() {
 	local i t n=${#FLEET_TAGS[@]} port
 	port=$(_fleet_chroot_port)
-	for ((i = 1; i <= ${TESTBED_SYSTEMD_HOSTS:-12}; i++)); do
+	for ((i = 1; i <= ${TESTBED_SYSTEMD_HOSTS:-17}; i++)); do
 		t=${FLEET_TAGS[$(((i - 1) % n))]}
 		echo "systemd $i sd$i-$t $t $(_fleet_sd_addr "$i") 22"
 	done
