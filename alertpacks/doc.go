@@ -36,8 +36,8 @@
 //   - ${name}: a complete TICK literal of the pack variable name, typed by pack.toml: 80, 2.5, 15m, 'text',
 //     /regex/. A name the pack does not declare is an error, never left in the script.
 //   - ${database} and ${retention_policy}: the server's database and retention policy as string literals.
-//   - ${handlers}: alone on its line inside an alert node; replaced by the handlers the caller chose (.log,
-//     .email, .post), one per line at the placeholder's indentation, or removed when there are none.
+//   - ${handlers}: alone on its line inside an alert node; replaced by the topic and the handlers the caller chose
+//     (.topic, .log, .email, .post), one per line at the placeholder's indentation, or removed when there are none.
 //
 // Every rendered script is parsed with ast.Parse; a parse error names the pack, the template file, the host and
 // the template's line.

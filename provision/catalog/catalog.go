@@ -34,6 +34,17 @@ type Config struct {
 	Masker   *secret.Masker
 	Packs    *alertpacks.Set
 	Handlers alertpacks.Handlers
+	// Contacts are the handlers a host's routes name, by contact name, their secrets resolved.
+	Contacts map[string]Contact
+}
+
+// Contact is what a route makes in a host's topic: one Kapacitor handler of a kind, with its options (secret ones
+// included, named in Sensitive so a plan shows only that they changed) and its match expression.
+type Contact struct {
+	Kind      string
+	Options   map[string]any
+	Match     string
+	Sensitive []string
 }
 
 // Catalog is what a TICK fleet is: which resources each host gets, in which order, and what they watch. It is the
@@ -95,6 +106,9 @@ func Desired(h Host, f *system.Family, agentURL string, password secret.Value, p
 	if err != nil {
 		return Files{}, err
 	}
+	// Every task publishes to the host's topic: a route's handler there is what delivers, so changing a contact
+	// changes that handler, never the tasks.
+	handlers.Topic = kapacitor.HostTopic(h.Name)
 	scripts, err := packs.Render(h.AlertPacks, alertpacks.Target{Host: h.Name, Database: h.Database, RetentionPolicy: h.rp()}, h.Vars, handlers)
 	if err != nil {
 		return Files{}, fmt.Errorf("render alert packs for %s: %w", h.Name, err)
@@ -132,6 +146,25 @@ func (c *Catalog) serverResources(h Host, scripts []alertpacks.Script) ([]engine
 		return nil, err
 	}
 	add(c.grafanaLimit, ds)
+	// The handlers before the tasks, so the first alert of a new task finds them.
+	topic := kapacitor.HostTopic(h.Name)
+	topicListing := kapacitor.NewTopicListing(s.Kapacitor, topic)
+	for _, route := range h.Routes {
+		ct, ok := c.cfg.Contacts[route]
+		if !ok {
+			return nil, fmt.Errorf("host %s: route %q names no contact", h.Name, route)
+		}
+		hd, err := kapacitor.NewHandler(s.Kapacitor, topic, kapacitor.HandlerSpec{ID: route, Kind: ct.Kind, Options: ct.Options, Match: ct.Match}, ct.Sensitive, topicListing)
+		if err != nil {
+			return nil, err
+		}
+		add(c.kapacitorLimit, hd)
+	}
+	hprune, err := kapacitor.NewHandlerPrune(s.Kapacitor, topic, h.Routes, topicListing)
+	if err != nil {
+		return nil, err
+	}
+	add(c.kapacitorLimit, hprune)
 	var keep []string
 	// One listing of the server's tasks serves its tasks and its prune: one request instead of one per task.
 	listing := kapacitor.NewListing(s.Kapacitor, h.Name)

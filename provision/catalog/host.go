@@ -16,6 +16,7 @@ type Host struct {
 	RetentionPolicy *inventory.RetentionPolicy // nil: the database's default
 	Inputs          []string                   // final Telegraf input list, in order
 	AlertPacks      []string
+	Routes          []string // contacts whose handlers the host's topic gets
 	Vars            map[string]any
 }
 
@@ -36,7 +37,7 @@ func FromInventory(inv *inventory.Inventory, hosts []inventory.Host) ([]Host, er
 			Host:     engine.Host{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User},
 			Database: h.Database, RetentionPolicy: inv.InfluxDB.RetentionPolicy,
 			Inputs:     templates.ResolveInputs(prof.Inputs, h.InputsAdd, h.InputsDrop),
-			AlertPacks: h.AlertPacks, Vars: h.Vars,
+			AlertPacks: h.AlertPacks, Routes: h.Routes, Vars: h.Vars,
 		})
 	}
 	return out, nil
