@@ -7,6 +7,7 @@ import (
 
 	"github.com/fleetctl/fleetctl/inventory"
 	"github.com/fleetctl/fleetctl/provision/catalog"
+	"github.com/fleetctl/fleetctl/provision/kapacitor"
 	"github.com/fleetctl/fleetctl/provision/secret"
 )
 
@@ -37,6 +38,19 @@ func contacts(inv *inventory.Inventory, resolve func(inventory.SecretRef) secret
 			}
 		}
 		out[name] = catalog.Contact{Kind: c.Kind, Options: opts, Match: c.Match, Sensitive: sensitive}
+	}
+	return out
+}
+
+// services turns [kapacitor.services] into the config elements the catalog sets, secrets resolved.
+func services(inv *inventory.Inventory, resolve func(inventory.SecretRef) secret.Value) []kapacitor.ConfigSpec {
+	var out []kapacitor.ConfigSpec
+	for _, s := range inv.Kapacitor.Services {
+		spec := kapacitor.ConfigSpec{Section: s.Section, Element: s.Element, Options: maps.Clone(s.Options), Secrets: map[string]secret.Value{}}
+		for k, ref := range s.Secrets {
+			spec.Secrets[k] = resolve(ref)
+		}
+		out = append(out, spec)
 	}
 	return out
 }

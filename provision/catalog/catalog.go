@@ -36,6 +36,9 @@ type Config struct {
 	Handlers alertpacks.Handlers
 	// Contacts are the handlers a host's routes name, by contact name, their secrets resolved.
 	Contacts map[string]Contact
+	// Services are Kapacitor's service settings ([kapacitor.services]); they belong to the fleet, not to a host,
+	// so the first host of the run carries them (see Catalog.Resources).
+	Services []kapacitor.ConfigSpec
 }
 
 // Contact is what a route makes in a host's topic: one Kapacitor handler of a kind, with its options (secret ones
@@ -52,6 +55,7 @@ type Contact struct {
 type Catalog struct {
 	cfg   Config
 	hosts map[string]Host
+	first string // the host that carries the fleet's Kapacitor service settings
 	// One limit per server, shared by every host in flight.
 	influxLimit, grafanaLimit, kapacitorLimit *engine.Limit
 }
@@ -62,6 +66,9 @@ func New(cfg Config, hosts []Host) *Catalog {
 		influxLimit: engine.NewLimit(8, 4), grafanaLimit: engine.NewLimit(4, 1), kapacitorLimit: engine.NewLimit(8, 4)}
 	for _, h := range hosts {
 		c.hosts[h.Name] = h
+	}
+	if len(hosts) > 0 {
+		c.first = hosts[0].Name
 	}
 	return c
 }
@@ -146,6 +153,18 @@ func (c *Catalog) serverResources(h Host, scripts []alertpacks.Script) ([]engine
 		return nil, err
 	}
 	add(c.grafanaLimit, ds)
+	// The fleet's service settings go with its first host, before any handler that needs them.
+	if h.Name == c.first && len(c.cfg.Services) > 0 {
+		fps := kapacitor.NewSettingsListing(s.Kapacitor)
+		for _, spec := range c.cfg.Services {
+			spec.Master = c.cfg.Master
+			r, err := kapacitor.NewConfig(s.Kapacitor, spec, fps)
+			if err != nil {
+				return nil, err
+			}
+			add(c.kapacitorLimit, r)
+		}
+	}
 	// The handlers before the tasks, so the first alert of a new task finds them.
 	topic := kapacitor.HostTopic(h.Name)
 	topicListing := kapacitor.NewTopicListing(s.Kapacitor, topic)
