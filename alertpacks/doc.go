@@ -1,6 +1,7 @@
 // Package alertpacks owns fleetctl's alert packs: Kapacitor TICK script templates with their declared variables,
-// and rendering them into the script of one server's stream task. It ships cpu, memory, disk, swap, load and
-// deadman (embedded from packs/), loads a team's own packs from a directory with the same layout, and checks every
+// and rendering them into the script of one server's stream task. It ships cpu, memory, disk, swap, load,
+// deadman, diskio, net and procs (embedded from packs/); every pack built on stateDuration has a warn level beside
+// its critical one (deadman has no duration to count, so it stays critical only). It loads a team's own packs from a directory with the same layout, and checks every
 // rendered script offline with Kapacitor's own TICK parser (github.com/influxdata/kapacitor/tick/ast) before
 // anything is sent to a server. Defining the tasks on Kapacitor is provision/kapacitor's job.
 //

@@ -82,7 +82,7 @@ name = "web1"
 address = "10.0.0.1"
 alert_packs = ["cpu"]
 vars = { cpu_critt = 95 }
-`, []string{`/inventory\.toml:\d+: hosts\[0\]\.vars\.cpu_critt: unknown var "cpu_critt": no alert pack of host web1 declares it, so it would change nothing \(did you mean "cpu_crit"\?; declared there: cpu_crit, cpu_crit_minutes, cpu_reset_minutes\)$`}},
+`, []string{`/inventory\.toml:\d+: hosts\[0\]\.vars\.cpu_critt: unknown var "cpu_critt": no alert pack of host web1 declares it, so it would change nothing \(did you mean "cpu_crit"\?; declared there: cpu_crit, cpu_crit_minutes, cpu_reset_minutes, cpu_warn, cpu_warn_minutes\)$`}},
 		{"typo in defaults", `[defaults]
 alert_packs = ["disk"]
 vars = { dsk_crit = 80 }
