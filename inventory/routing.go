@@ -82,6 +82,9 @@ var serviceSections = map[string]map[string]optType{
 	"teams": {"enabled": optBool, "channel-url": optSecret, "global": optBool, "state-changes-only": optBool},
 }
 
+// requiredWhenEnabled are the options Kapacitor's validation requires of an enabled service.
+var requiredWhenEnabled = map[string][]string{"pushover": {"token", "user-key"}, "slack": {"url"}, "telegram": {"token"}}
+
 // HandlerKinds are the handler kinds a contact may have, sorted.
 func HandlerKinds() []string { return slices.Sorted(maps.Keys(handlerKinds)) }
 
@@ -261,6 +264,15 @@ func (b *builder) services(t *table) {
 		for _, k := range slices.Sorted(maps.Keys(opts)) {
 			if st.has(k) {
 				b.option(st, k, opts[k], s.Options, s.Secrets, b.inv)
+			}
+		}
+		// Kapacitor refuses to enable these without their credentials (a handler's own user-key overrides the
+		// default one, but Kapacitor 1.5 still wants a default).
+		if on, _ := s.Options["enabled"].(bool); on {
+			for _, k := range requiredWhenEnabled[section] {
+				if !st.has(k) {
+					st.errorf(k, fmt.Sprintf(`add %s = { env = "NAME" } or { file = "path" }`, k), "required when %s is enabled: Kapacitor refuses the settings without it", section)
+				}
 			}
 		}
 		if w, ok := s.Options["workspace"].(string); ok {

@@ -18,6 +18,7 @@ password = { env = "SMTP_PASSWORD" }
 [kapacitor.services.pushover]
 enabled = true
 token = { env = "PUSHOVER_TOKEN" }
+user-key = { env = "PUSHOVER_USER" }
 url = "http://127.0.0.1:9300/1/messages.json"
 
 [alerts.contacts.company-hook]
@@ -126,6 +127,10 @@ url = "ftp://example.com"
 		{"inline secret", `[kapacitor.services.pushover]
 token = "abc123"
 `, `inventory.toml:20: kapacitor.services.pushover.token: secrets cannot be written in the inventory`},
+		{"enabled without credential", `[kapacitor.services.pushover]
+enabled = true
+token = { env = "T" }
+`, `kapacitor.services.pushover.user-key: required when pushover is enabled`},
 		{"unknown service", `[kapacitor.services.smpt]
 host = "x"
 `, `kapacitor.services.smpt: unknown Kapacitor service "smpt" (did you mean "smtp"?)`},

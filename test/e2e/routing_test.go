@@ -81,19 +81,21 @@ func (e *env) mailsSince(since time.Time) []string {
 func pendingAddresses(t *testing.T, out string) []string {
 	t.Helper()
 	var doc struct {
-		Hosts []struct {
-			Error   string `json:"error"`
-			Changes []struct {
-				Address string `json:"address"`
-				Action  string `json:"action"`
-			} `json:"changes"`
-		} `json:"hosts"`
+		Plan struct {
+			Hosts []struct {
+				Error   string `json:"error"`
+				Changes []struct {
+					Address string `json:"address"`
+					Action  string `json:"action"`
+				} `json:"changes"`
+			} `json:"hosts"`
+		} `json:"plan"`
 	}
 	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatalf("plan JSON: %v\n%s", err, out)
 	}
 	var got []string
-	for _, h := range doc.Hosts {
+	for _, h := range doc.Plan.Hosts {
 		if h.Error != "" {
 			t.Fatalf("a host failed to plan: %s", h.Error)
 		}
@@ -122,7 +124,8 @@ func TestAlertRouting(t *testing.T) {
 	}
 	dir := t.TempDir()
 	hookToken, pushToken := "hook-"+fmt.Sprint(time.Now().UnixNano()), "push-"+fmt.Sprint(time.Now().UnixNano())
-	for name, v := range map[string]string{"hook-token": hookToken, "pushover-token": pushToken} {
+	pushDefaultKey := "uDEFAULT"
+	for name, v := range map[string]string{"hook-token": hookToken, "pushover-token": pushToken, "pushover-user": pushDefaultKey} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(v+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -139,6 +142,7 @@ from = "kapacitor@fleet.example"
 enabled = true
 url = %q
 token = { file = %q }
+user-key = { file = %q }
 
 [alerts]
 packs_dir = %q
@@ -169,7 +173,7 @@ alert_routes_add = ["acme-mail", "acme-push"]
 
 [groups.beta]
 alert_routes_add = ["beta-mail", "beta-push"]
-`, rc.SMTPHost, rc.SMTPPort, rc.PushoverURL, filepath.Join(dir, "pushover-token"), packs, rc.WebhookURL+"/company",
+`, rc.SMTPHost, rc.SMTPPort, rc.PushoverURL, filepath.Join(dir, "pushover-token"), filepath.Join(dir, "pushover-user"), packs, rc.WebhookURL+"/company",
 		filepath.Join(dir, "hook-token")), "")
 	e.hosts = []string{hostAcme, hostBeta}
 	for _, hc := range []struct{ name, group string }{{hostAcme, "acme"}, {hostBeta, "beta"}} {
