@@ -253,7 +253,6 @@ func (h *Handler) Diff([]plan.Change) []plan.Change {
 		ch.Action = plan.NoOp
 		if len(ch.Fields) > 0 {
 			ch.Action = plan.Update
-			ch.Reason = "the handler in Kapacitor differs from the inventory's route: it is replaced"
 		}
 	}
 	h.action = ch.Action
