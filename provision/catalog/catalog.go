@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/fleetctl/fleetctl/alertpacks"
 	"github.com/fleetctl/fleetctl/provision/engine"
@@ -96,6 +97,9 @@ func (c *Catalog) Resources(ctx context.Context, eh engine.Host, conn *remote.Co
 	if err != nil {
 		return nil, err
 	}
+	if rs, err = c.withFleetSettings(h, rs); err != nil {
+		return nil, err
+	}
 	return append(rs, telegrafResources(h.Name, conn, facts, osInfo, d.Files, c.cfg.Telegraf, c.cfg.Masker)...), nil
 }
 
@@ -153,18 +157,6 @@ func (c *Catalog) serverResources(h Host, scripts []alertpacks.Script) ([]engine
 		return nil, err
 	}
 	add(c.grafanaLimit, ds)
-	// The fleet's service settings go with its first host, before any handler that needs them.
-	if h.Name == c.first && len(c.cfg.Services) > 0 {
-		fps := kapacitor.NewSettingsListing(s.Kapacitor)
-		for _, spec := range c.cfg.Services {
-			spec.Master = c.cfg.Master
-			r, err := kapacitor.NewConfig(s.Kapacitor, spec, fps)
-			if err != nil {
-				return nil, err
-			}
-			add(c.kapacitorLimit, r)
-		}
-	}
 	// The handlers before the tasks, so the first alert of a new task finds them.
 	topic := kapacitor.HostTopic(h.Name)
 	topicListing := kapacitor.NewTopicListing(s.Kapacitor, topic)
@@ -218,4 +210,32 @@ func DatasourceUID(host string) string {
 		clean = clean[:18]
 	}
 	return "fleetctl-" + clean + "-" + hex.EncodeToString(sum[:])[:12]
+}
+
+// withFleetSettings puts the fleet's Kapacitor service settings before the first host's Kapacitor resources, so
+// every handler that needs them finds them set. They belong to the fleet, not to a host: they are not among a
+// host's server resources, so destroying a host never resets them.
+func (c *Catalog) withFleetSettings(h Host, rs []engine.Declared) ([]engine.Declared, error) {
+	if h.Name != c.first || len(c.cfg.Services) == 0 {
+		return rs, nil
+	}
+	k := c.cfg.Servers.Kapacitor
+	fps := kapacitor.NewSettingsListing(k)
+	var settings []engine.Declared
+	for _, spec := range c.cfg.Services {
+		spec.Master = c.cfg.Master
+		r, err := kapacitor.NewConfig(k, spec, fps)
+		if err != nil {
+			return nil, err
+		}
+		settings = append(settings, engine.OnServer(c.kapacitorLimit.Wrap(r)))
+	}
+	at := len(rs)
+	for i, d := range rs {
+		if strings.HasPrefix(d.Kind(), "kapacitor.") {
+			at = i
+			break
+		}
+	}
+	return append(rs[:at:at], append(settings, rs[at:]...)...), nil
 }

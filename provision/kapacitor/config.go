@@ -131,12 +131,9 @@ func secretsFingerprint(master secret.Value, secrets map[string]secret.Value) st
 	return secret.Fingerprint(master, secret.New(b.String()))
 }
 
-// WantAbsent makes the settings desired gone: fleetctl's overrides are removed, the options return to
-// kapacitor.conf's values.
-func (c *ServiceConfig) WantAbsent() *ServiceConfig {
-	c.absent = true
-	return c
-}
+// Absent makes the settings desired gone (engine.Absenter): fleetctl's overrides are removed, the options return
+// to kapacitor.conf's values. The settings belong to the fleet: the catalog never lists them for a host's destroy.
+func (c *ServiceConfig) Absent() { c.absent = true }
 
 func (c *ServiceConfig) Kind() string { return KindConfig }
 func (c *ServiceConfig) Name() string { return configName(c.spec.Section, c.spec.Element) }

@@ -128,7 +128,7 @@ func (l *TopicListing) Handlers(ctx context.Context) ([]HandlerSpec, error) {
 }
 
 // Handler is one handler of a topic, desired to exist with exactly its kind, options and match (or, after
-// WantAbsent, desired gone). Options named in sensitive (a post handler's headers, which may carry a token) are
+// Absent, desired gone). Options named in sensitive (a post handler's headers, which may carry a token) are
 // compared like the others but shown in a plan only as "(sensitive value changed)".
 type Handler struct {
 	c         *Client
@@ -165,11 +165,9 @@ func NewHandler(c *Client, topic string, spec HandlerSpec, sensitive []string, l
 	return &Handler{c: c, topic: topic, spec: spec, sensitive: s, listing: l}, nil
 }
 
-// WantAbsent makes the handler desired gone: Diff plans its deletion when it exists (for destroying a host).
-func (h *Handler) WantAbsent() *Handler {
-	h.absent = true
-	return h
-}
+// Absent makes the handler desired gone (engine.Absenter): Diff plans its deletion when it exists, for
+// destroying a host.
+func (h *Handler) Absent() { h.absent = true }
 
 func (h *Handler) Kind() string { return KindHandler }
 
@@ -322,6 +320,10 @@ func NewHandlerPrune(c *Client, topic string, keep []string, l *TopicListing) (*
 	}
 	return &HandlerPrune{c: c, topic: topic, keep: slices.Clone(keep), listing: l}, nil
 }
+
+// Absent makes every handler of the topic unwanted (engine.Absenter): a destroyed host's topic keeps no
+// handler, one added by hand included. The topic itself stays.
+func (p *HandlerPrune) Absent() { p.keep = nil }
 
 func (p *HandlerPrune) Kind() string { return KindHandlerPrune }
 func (p *HandlerPrune) Name() string { return p.topic }

@@ -93,7 +93,8 @@ func TestIntegrationHandlers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		absent = append(absent, h.WantAbsent())
+		h.Absent()
+		absent = append(absent, h)
 	}
 	resourcetest.Converge(t, ctx, absent...)
 	if hs, err := e.c.Handlers(ctx, topic); err != nil || len(hs) != 0 {
@@ -144,7 +145,7 @@ func TestIntegrationServiceConfig(t *testing.T) {
 	e := requireBed(t)
 	ctx := context.Background()
 	master := secret.New("kc-master")
-	mk := func(token string) engine.Resource {
+	mk := func(token string) *kapacitor.ServiceConfig {
 		r, err := kapacitor.NewConfig(e.c, kapacitor.ConfigSpec{Section: "telegram", Options: map[string]any{"enabled": true, "chat-id": "4711", "url": "http://127.0.0.1:9/bot"},
 			Secrets: map[string]secret.Value{"token": secret.New(token)}, Master: master}, nil)
 		if err != nil {
@@ -155,7 +156,8 @@ func TestIntegrationServiceConfig(t *testing.T) {
 	t.Cleanup(func() {
 		r, _ := kapacitor.NewConfig(e.c, kapacitor.ConfigSpec{Section: "telegram", Options: map[string]any{"enabled": true, "chat-id": "", "url": ""},
 			Secrets: map[string]secret.Value{"token": secret.New("x")}, Master: master}, nil)
-		resourcetest.Apply(t, context.Background(), r.WantAbsent())
+		r.Absent()
+		resourcetest.Apply(t, context.Background(), r)
 	})
 	first := resourcetest.Converge(t, ctx, mk("tg-token-1"))
 	if len(first) != 1 || first[0].Action != plan.Update {

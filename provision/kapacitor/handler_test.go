@@ -44,7 +44,7 @@ func TestHandlerDiff(t *testing.T) {
 				t.Fatal(err)
 			}
 			if c.absent {
-				h.WantAbsent()
+				h.Absent()
 			}
 			if c.actual != "" {
 				var a HandlerSpec
