@@ -233,3 +233,44 @@ vars = { cpu_critt = 95 }
 		}
 	}
 }
+
+// TestMatchRefused: a contact's match expression that Kapacitor could not parse is refused offline, at its line.
+func TestMatchRefused(t *testing.T) {
+	dir := t.TempDir()
+	inv := `[influxdb]
+url = "http://127.0.0.1:8086"
+admin_user = "admin"
+admin_password = { env = "P" }
+[grafana]
+url = "http://127.0.0.1:3000"
+token = { env = "T" }
+[kapacitor]
+url = "http://127.0.0.1:9092"
+[secrets]
+master = { env = "M" }
+[ssh]
+user = "deploy"
+[alerts.contacts.ops]
+kind = "smtp"
+to = ["ops@example.com"]
+match = "level() >= WARNING AND"
+[alerts.contacts.good]
+kind = "smtp"
+to = ["ops@example.com"]
+match = "changed() AND \"host\" == 'web1'"
+[[hosts]]
+name = "web1"
+address = "10.0.0.1"
+`
+	path := filepath.Join(dir, "inventory.toml")
+	if err := os.WriteFile(path, []byte(inv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Validate(Options{InventoryPath: path})
+	if err == nil || !strings.Contains(err.Error(), "inventory.toml:17: alerts.contacts.ops.match: invalid match expression") {
+		t.Fatalf("error %v, want the bad match at line 17", err)
+	}
+	if strings.Contains(err.Error(), "contacts.good") {
+		t.Fatalf("a valid match was refused: %v", err)
+	}
+}
