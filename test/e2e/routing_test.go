@@ -110,7 +110,8 @@ func pendingAddresses(t *testing.T, out string) []string {
 
 // TestAlertRouting: two customers (groups) with their own contacts and the company's webhook for both. Points above
 // the threshold for acme's host make a real alert that reaches acme's mailbox (through Kapacitor's SMTP service,
-// set by fleetctl, to the bed's SMTP server), acme's Pushover key and the company webhook, and nothing of beta's;
+// set by fleetctl, to the bed's SMTP server), acme's Pushover key, acme's Slack channel and the company webhook,
+// and nothing of beta's;
 // the reset arrives too. A changed contact is one handler's diff; a handler edited or deleted in Kapacitor is
 // repaired; a removed route deletes its handler; every re-plan is empty.
 func TestAlertRouting(t *testing.T) {
@@ -125,7 +126,8 @@ func TestAlertRouting(t *testing.T) {
 	dir := t.TempDir()
 	hookToken, pushToken := "hook-"+fmt.Sprint(time.Now().UnixNano()), "push-"+fmt.Sprint(time.Now().UnixNano())
 	pushDefaultKey := "uDEFAULT"
-	for name, v := range map[string]string{"hook-token": hookToken, "pushover-token": pushToken, "pushover-user": pushDefaultKey} {
+	for name, v := range map[string]string{"hook-token": hookToken, "pushover-token": pushToken, "pushover-user": pushDefaultKey,
+		"slack-url": rc.SlackURL + "/acme-workspace"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(v+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -144,6 +146,10 @@ url = %q
 token = { file = %q }
 user-key = { file = %q }
 
+[kapacitor.services.slack]
+enabled = true
+url = { file = %q }
+
 [alerts]
 packs_dir = %q
 
@@ -160,6 +166,10 @@ to = ["oncall@acme.example"]
 kind = "pushover"
 user-key = "uACME"
 
+[alerts.contacts.acme-slack]
+kind = "slack"
+channel = "#acme-alerts"
+
 [alerts.contacts.beta-mail]
 kind = "smtp"
 to = ["ops@beta.example"]
@@ -173,7 +183,7 @@ alert_routes_add = ["acme-mail", "acme-push"]
 
 [groups.beta]
 alert_routes_add = ["beta-mail", "beta-push"]
-`, rc.SMTPHost, rc.SMTPPort, rc.PushoverURL, filepath.Join(dir, "pushover-token"), filepath.Join(dir, "pushover-user"), packs, rc.WebhookURL+"/company",
+`, rc.SMTPHost, rc.SMTPPort, rc.PushoverURL, filepath.Join(dir, "pushover-token"), filepath.Join(dir, "pushover-user"), filepath.Join(dir, "slack-url"), packs, rc.WebhookURL+"/company",
 		filepath.Join(dir, "hook-token")), "")
 	e.hosts = []string{hostAcme, hostBeta}
 	for _, hc := range []struct{ name, group string }{{hostAcme, "acme"}, {hostBeta, "beta"}} {
@@ -237,7 +247,15 @@ alert_routes_add = ["beta-mail", "beta-push"]
 			}
 		}
 		state = append(state, fmt.Sprintf("webhook=%v", hookOK))
-		return mailOK && pushOK && hookOK, strings.Join(state, " ")
+		slackOK := false
+		for _, r := range e.receivedSince("slack", start) {
+			if b, _ := json.Marshal(r.JSON); r.Status == 200 && r.Path == "/slack/acme-workspace" && r.JSON["channel"] == "#acme-alerts" &&
+				strings.Contains(string(b), level+" - probe") {
+				slackOK = true
+			}
+		}
+		state = append(state, fmt.Sprintf("slack=%v", slackOK))
+		return mailOK && pushOK && hookOK && slackOK, strings.Join(state, " ")
 	}
 	feed := func(value int, level string) {
 		eventually(t, 90*time.Second, "alert "+level+" delivered to acme's contacts and the company webhook", func() (bool, string) {
@@ -291,7 +309,7 @@ alert_routes_add = ["beta-mail", "beta-push"]
 	}
 
 	// A route removed from the customer deletes its handler on the customer's host; the topic stays.
-	e.edit(`alert_routes_add = ["acme-mail", "acme-push"]`, `alert_routes_add = ["acme-mail"]`)
+	e.edit(`alert_routes_add = ["acme-mail", "acme-push", "acme-slack"]`, `alert_routes_add = ["acme-mail", "acme-slack"]`)
 	if got := pendingAddresses(t, e.must("plan", "--format", "json")); strings.Join(got, ",") !=
 		"delete "+hostAcme+"/kapacitor.handler:fleetctl-"+hostAcme+"/acme-push" {
 		t.Fatalf("a removed route plans %v, want its handler's deletion", got)
