@@ -93,7 +93,13 @@ func main() {
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		log.Fatal(err)
 	}
-	rec := &recorder{dir: *dir}
+	srv := &http.Server{Addr: *addr, Handler: newMux(&recorder{dir: *dir}), ReadHeaderTimeout: 10 * time.Second}
+	log.Printf("receivers on %s, records in %s", *addr, *dir)
+	log.Fatal(srv.ListenAndServe())
+}
+
+// newMux serves the receivers, recording into rec.
+func newMux(rec *recorder) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/webhook/", func(w http.ResponseWriter, req *http.Request) {
@@ -154,9 +160,7 @@ func main() {
 			fmt.Fprint(w, "invalid_payload")
 		}
 	})
-	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	log.Printf("receivers on %s, records in %s", *addr, *dir)
-	log.Fatal(srv.ListenAndServe())
+	return mux
 }
 
 func requestID() string {
