@@ -47,6 +47,7 @@ const (
 	optHeaders
 	optSecret // a secret source only: the value is redacted by Kapacitor
 	optStringOrSecret
+	optDuration // a duration string ("10s"), sent to Kapacitor as nanoseconds (it decodes a time.Duration)
 )
 
 // handlerKinds are the Kapacitor handler kinds fleetctl writes, with their options (Kapacitor 1.5's names) and
@@ -59,7 +60,7 @@ var handlerKinds = map[string]struct {
 	"smtp":       {opts: map[string]optType{"to": optEmails}, required: []string{"to"}},
 	"pushover":   {opts: map[string]optType{"user-key": optStringOrSecret, "device": optString, "title": optString, "url": optURL, "url-title": optString, "sound": optString}},
 	"slack":      {opts: map[string]optType{"workspace": optString, "channel": optString, "username": optString, "icon-emoji": optString}},
-	"post":       {opts: map[string]optType{"url": optURL, "endpoint": optString, "headers": optHeaders, "capture-response": optBool, "timeout": optString, "skipSSLVerification": optBool}},
+	"post":       {opts: map[string]optType{"url": optURL, "endpoint": optString, "headers": optHeaders, "capture-response": optBool, "timeout": optDuration, "skipSSLVerification": optBool}},
 	"pagerduty2": {opts: map[string]optType{"routing-key": optStringOrSecret}},
 	"opsgenie2":  {opts: map[string]optType{"teams": optStrings, "recipients": optStrings}},
 	"telegram":   {opts: map[string]optType{"chat-id": optString, "parse-mode": optString, "disable-web-page-preview": optBool, "disable-notification": optBool}},
@@ -175,6 +176,10 @@ func (b *builder) option(t *table, k string, typ optType, opts map[string]any, s
 	case optBool:
 		if x, ok := t.boolean(k); ok {
 			opts[k] = x
+		}
+	case optDuration:
+		if d, ok := t.duration(k); ok {
+			opts[k] = int64(d)
 		}
 	case optInt:
 		if n, ok := t.integer(k); ok {

@@ -2,7 +2,9 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/fleetctl/fleetctl/inventory"
@@ -55,8 +57,23 @@ func TestDelivery(ctx context.Context, o Options, route, host string) ([]Deliver
 	default:
 		return nil, fmt.Errorf("give --route NAME or --host NAME")
 	}
-	if err := inv.CheckSecrets(); err != nil {
-		return nil, err
+	// Only the tested contacts' secrets are needed (not the servers' credentials): each must resolve.
+	var bad inventory.Errors
+	for _, r := range routes {
+		c := inv.Alerts.Contacts[r]
+		for _, k := range slices.Sorted(maps.Keys(c.Secrets)) {
+			if _, err := c.Secrets[k].Resolve(); err != nil {
+				var e *inventory.Error
+				if errors.As(err, &e) {
+					bad = append(bad, e)
+				} else {
+					return nil, err
+				}
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return nil, bad
 	}
 	m := secret.NewMasker()
 	resolve := func(r inventory.SecretRef) secret.Value {

@@ -243,6 +243,7 @@ func (c *ServiceConfig) Apply(ctx context.Context, changes []plan.Change) error 
 	if len(changes) == 0 {
 		return nil
 	}
+	defer c.fps.invalidate()
 	if len(c.todo.reset) > 0 {
 		if err := c.c.ResetConfig(ctx, c.spec.Section, c.spec.Element, c.todo.reset); err != nil {
 			return err

@@ -113,6 +113,14 @@ type TopicListing struct {
 // NewTopicListing returns the (not yet read) listing of a topic's handlers.
 func NewTopicListing(c *Client, topic string) *TopicListing { return &TopicListing{c: c, topic: topic} }
 
+// invalidate makes the next Handlers read the topic again: called after a write to it, so that a resource read
+// again (a re-plan with the same resources) sees what was written.
+func (l *TopicListing) invalidate() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.loaded = false
+}
+
 // Handlers reads the listing on first use and returns it.
 func (l *TopicListing) Handlers(ctx context.Context) ([]HandlerSpec, error) {
 	l.mu.Lock()
@@ -264,6 +272,7 @@ func (h *Handler) Apply(ctx context.Context, changes []plan.Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
+	defer h.listing.invalidate()
 	switch h.action {
 	case plan.Create:
 		return h.c.CreateHandler(ctx, h.topic, h.spec)
@@ -359,6 +368,7 @@ func (p *HandlerPrune) Apply(ctx context.Context, changes []plan.Change) error {
 	if !p.read {
 		return fmt.Errorf("prune handlers of kapacitor topic %q: not read", p.topic)
 	}
+	defer p.listing.invalidate()
 	for _, ch := range changes {
 		if ch.Action != plan.Delete {
 			continue

@@ -53,7 +53,7 @@ func TestIntegrationHandlers(t *testing.T) {
 	e.cleanupTopic(t, topic)
 	mail := kapacitor.HandlerSpec{ID: "acme-mail", Kind: "smtp", Options: map[string]any{"to": []string{"oncall@acme.example"}}, Match: "level() >= WARNING"}
 	hook := kapacitor.HandlerSpec{ID: "company-hook", Kind: "post", Options: map[string]any{"url": "http://127.0.0.1:9/hook",
-		"headers": map[string]string{"Authorization": "Bearer 51cr3t"}, "timeout": "5s"}}
+		"headers": map[string]string{"Authorization": "Bearer 51cr3t"}, "timeout": int64(5e9)}}
 	logH := kapacitor.HandlerSpec{ID: "audit", Kind: "log", Options: map[string]any{"path": "/tmp/fleetctl-kh.log", "mode": int64(0o644)}}
 	first := resourcetest.Converge(t, ctx, handlerSet(t, e.c, topic, mail, hook, logH)...)
 	if got := resourcetest.Actions(first); len(got) != 3 {
