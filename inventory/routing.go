@@ -81,6 +81,8 @@ var serviceSections = map[string]map[string]optType{
 	"telegram": {"enabled": optBool, "url": optURL, "token": optSecret, "chat-id": optString, "parse-mode": optString,
 		"disable-web-page-preview": optBool, "disable-notification": optBool, "global": optBool, "state-changes-only": optBool},
 	"teams": {"enabled": optBool, "channel-url": optSecret, "global": optBool, "state-changes-only": optBool},
+	// A list section: each [kapacitor.services.httppost.ENDPOINT] is one endpoint, added when missing.
+	"httppost": {"url": optURL, "headers": optHeaders, "alert-template": optString, "row-template": optString},
 }
 
 // requiredWhenEnabled are the options Kapacitor's validation requires of an enabled service.
@@ -265,6 +267,10 @@ func (b *builder) services(t *table) {
 			t.errorf(section, fix, "unknown Kapacitor service %q", section)
 			continue
 		}
+		if section == "httppost" {
+			b.endpoints(st, opts)
+			continue
+		}
 		s := Service{Section: section, Options: map[string]any{}, Secrets: map[string]SecretRef{}, Line: b.d.at(st.path).line}
 		for _, k := range slices.Sorted(maps.Keys(opts)) {
 			if st.has(k) {
@@ -284,6 +290,32 @@ func (b *builder) services(t *table) {
 			s.Element = w
 		}
 		st.done()
+		b.inv.Kapacitor.Services = append(b.inv.Kapacitor.Services, s)
+	}
+	t.done()
+}
+
+// endpoints reads [kapacitor.services.httppost.ENDPOINT] tables: one Kapacitor [[httppost]] endpoint each, which
+// a post contact names with endpoint = "ENDPOINT".
+func (b *builder) endpoints(t *table, opts map[string]optType) {
+	for _, name := range slices.Sorted(maps.Keys(t.m)) {
+		et := t.sub(name)
+		if et == nil {
+			continue
+		}
+		if !itemRE.MatchString(name) {
+			t.errorf(name, `use lowercase letters, digits, "_" and "-"`, "%q is not a valid endpoint name", name)
+		}
+		s := Service{Section: "httppost", Element: name, Options: map[string]any{"endpoint": name}, Secrets: map[string]SecretRef{}, Line: b.d.at(et.path).line}
+		for _, k := range slices.Sorted(maps.Keys(opts)) {
+			if et.has(k) {
+				b.option(et, k, opts[k], s.Options, s.Secrets, b.inv)
+			}
+		}
+		if !et.has("url") {
+			et.errorf("url", `add url = "https://hooks.example.com/alerts"`, "required: the endpoint's URL")
+		}
+		et.done()
 		b.inv.Kapacitor.Services = append(b.inv.Kapacitor.Services, s)
 	}
 	t.done()

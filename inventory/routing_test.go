@@ -21,6 +21,10 @@ token = { env = "PUSHOVER_TOKEN" }
 user-key = { env = "PUSHOVER_USER" }
 url = "http://127.0.0.1:9300/1/messages.json"
 
+[kapacitor.services.httppost.company]
+url = "https://hooks.example.com/company"
+headers = { X-Token = { env = "ENDPOINT_TOKEN" } }
+
 [alerts.contacts.company-hook]
 kind = "post"
 url = "https://hooks.example.com/kapacitor"
@@ -92,7 +96,8 @@ func TestRoutesMerge(t *testing.T) {
 	if m := inv.Alerts.Contacts["acme-mail"].Match; m != "level() >= WARNING" {
 		t.Errorf("match %q", m)
 	}
-	if len(inv.Kapacitor.Services) != 2 || inv.Kapacitor.Services[0].Section != "pushover" || inv.Kapacitor.Services[1].Secrets["password"].Env != "SMTP_PASSWORD" {
+	if len(inv.Kapacitor.Services) != 3 || inv.Kapacitor.Services[0].Element != "company" || inv.Kapacitor.Services[0].Options["endpoint"] != "company" ||
+		inv.Kapacitor.Services[1].Section != "pushover" || inv.Kapacitor.Services[2].Secrets["password"].Env != "SMTP_PASSWORD" {
 		t.Errorf("services: %+v", inv.Kapacitor.Services)
 	}
 	var envs []string
@@ -131,6 +136,9 @@ token = "abc123"
 enabled = true
 token = { env = "T" }
 `, `kapacitor.services.pushover.user-key: required when pushover is enabled`},
+		{"endpoint without url", `[kapacitor.services.httppost.company]
+headers = { X-A = "1" }
+`, `kapacitor.services.httppost.company.url: required: the endpoint's URL`},
 		{"unknown service", `[kapacitor.services.smpt]
 host = "x"
 `, `kapacitor.services.smpt: unknown Kapacitor service "smpt" (did you mean "smtp"?)`},

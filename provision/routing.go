@@ -47,8 +47,24 @@ func services(inv *inventory.Inventory, resolve func(inventory.SecretRef) secret
 	var out []kapacitor.ConfigSpec
 	for _, s := range inv.Kapacitor.Services {
 		spec := kapacitor.ConfigSpec{Section: s.Section, Element: s.Element, Options: maps.Clone(s.Options), Secrets: map[string]secret.Value{}}
-		for k, ref := range s.Secrets {
-			spec.Secrets[k] = resolve(ref)
+		for _, k := range slices.Sorted(maps.Keys(s.Secrets)) {
+			v := resolve(s.Secrets[k])
+			// A secret header goes into the headers table, which Kapacitor returns in clear: compared as read,
+			// shown only as changed.
+			if table, key, ok := strings.Cut(k, "."); ok {
+				h, _ := spec.Options[table].(map[string]string)
+				h = maps.Clone(h)
+				if h == nil {
+					h = map[string]string{}
+				}
+				h[key] = v.Reveal()
+				spec.Options[table] = h
+				if !slices.Contains(spec.Sensitive, table) {
+					spec.Sensitive = append(spec.Sensitive, table)
+				}
+				continue
+			}
+			spec.Secrets[k] = v
 		}
 		out = append(out, spec)
 	}

@@ -72,7 +72,10 @@ type ConfigSpec struct {
 	Element string
 	Options map[string]any          // non-secret options, Kapacitor's names
 	Secrets map[string]secret.Value // options Kapacitor redacts
-	Master  secret.Value            // keys the secrets' fingerprint
+	// Sensitive are options Kapacitor returns in clear that hold a secret (an endpoint's headers): compared as
+	// read, shown in a plan only as changed.
+	Sensitive []string
+	Master    secret.Value // keys the secrets' fingerprint
 }
 
 // ServiceConfig is the engine.Resource of one Kapacitor config element: its options set, its secrets set and known
@@ -94,6 +97,8 @@ type ServiceConfig struct {
 		writeFP  bool
 		reset    []string
 		deleteFP bool
+		add      map[string]any // a list element to add, with every option
+		remove   bool           // remove the list element fleetctl added
 	}
 }
 
@@ -150,7 +155,11 @@ const fpMatchPrefix = `"fleetctl_fingerprint" == '`
 
 func (c *ServiceConfig) Read(ctx context.Context) error {
 	el, err := c.c.ConfigElement(ctx, c.spec.Section, c.spec.Element)
-	if err != nil {
+	switch {
+	case IsNotFound(err) && c.spec.Element != "":
+		// An element of a list section (an [[httppost]] endpoint) that does not exist yet: Apply adds it.
+		el = nil
+	case err != nil:
 		return err
 	}
 	hs, err := c.fps.Handlers(ctx)
@@ -181,6 +190,10 @@ func redactedSet(v any) bool {
 func (c *ServiceConfig) Diff([]plan.Change) []plan.Change {
 	ch := plan.Change{Kind: KindConfig, Name: c.Name(), ReadDigest: c.readDigest()}
 	c.todo.set, c.todo.reset, c.todo.writeFP, c.todo.deleteFP = map[string]any{}, nil, false, false
+	c.todo.add, c.todo.remove = nil, false
+	if c.actual == nil {
+		return c.diffMissing(ch)
+	}
 	have := canonicalOptions(c.actual.Options)
 	if c.absent {
 		for _, k := range slices.Sorted(mapKeys(c.spec.Options)) {
@@ -191,6 +204,10 @@ func (c *ServiceConfig) Diff([]plan.Change) []plan.Change {
 			ch.Fields = append(ch.Fields, plan.Field{Name: k, Sensitive: true})
 		}
 		c.todo.deleteFP = c.oldFP != ""
+		if c.spec.Element != "" && c.spec.Section == "httppost" {
+			// An endpoint fleetctl added is removed whole (one in kapacitor.conf cannot be: Kapacitor refuses).
+			c.todo.reset, c.todo.remove = nil, true
+		}
 		ch.Action = plan.Delete
 		ch.Reason = "fleetctl's overrides are removed: the options return to kapacitor.conf's values"
 		return []plan.Change{ch}
@@ -198,7 +215,11 @@ func (c *ServiceConfig) Diff([]plan.Change) []plan.Change {
 	want := canonicalOptions(c.spec.Options)
 	for _, k := range slices.Sorted(mapKeys(want)) {
 		if have[k] != want[k] {
-			ch.Fields = append(ch.Fields, plan.Field{Name: k, Before: have[k], After: want[k]})
+			if slices.Contains(c.spec.Sensitive, k) {
+				ch.Fields = append(ch.Fields, plan.Field{Name: k, Sensitive: true})
+			} else {
+				ch.Fields = append(ch.Fields, plan.Field{Name: k, Before: have[k], After: want[k]})
+			}
 			c.todo.set[k] = c.spec.Options[k]
 		}
 	}
@@ -224,6 +245,31 @@ func (c *ServiceConfig) Diff([]plan.Change) []plan.Change {
 	return []plan.Change{ch}
 }
 
+// diffMissing plans a missing list element: added with every option (absent: nothing to do).
+func (c *ServiceConfig) diffMissing(ch plan.Change) []plan.Change {
+	if c.absent {
+		ch.Action = plan.NoOp
+		return []plan.Change{ch}
+	}
+	c.todo.add = map[string]any{}
+	want := canonicalOptions(c.spec.Options)
+	for _, k := range slices.Sorted(mapKeys(want)) {
+		if slices.Contains(c.spec.Sensitive, k) {
+			ch.Fields = append(ch.Fields, plan.Field{Name: k, Sensitive: true})
+		} else {
+			ch.Fields = append(ch.Fields, plan.Field{Name: k, After: want[k]})
+		}
+		c.todo.add[k] = c.spec.Options[k]
+	}
+	for _, k := range slices.Sorted(mapKeys(c.spec.Secrets)) {
+		ch.Fields = append(ch.Fields, plan.Field{Name: k, Sensitive: true})
+		c.todo.add[k] = c.spec.Secrets[k].Reveal()
+		c.todo.writeFP = true
+	}
+	ch.Action = plan.Create
+	return []plan.Change{ch}
+}
+
 func mapKeys[V any](m map[string]V) func(func(string) bool) {
 	return func(yield func(string) bool) {
 		for k := range m {
@@ -244,6 +290,16 @@ func (c *ServiceConfig) Apply(ctx context.Context, changes []plan.Change) error 
 		return nil
 	}
 	defer c.fps.invalidate()
+	if c.todo.add != nil {
+		if err := c.c.do(ctx, http.MethodPost, "/config/"+url.PathEscape(c.spec.Section), nil, map[string]any{"add": c.todo.add}, nil); err != nil {
+			return fmt.Errorf("add kapacitor config %s: %w", c.Name(), err)
+		}
+	}
+	if c.todo.remove {
+		if err := c.c.do(ctx, http.MethodPost, "/config/"+url.PathEscape(c.spec.Section), nil, map[string]any{"remove": []string{c.spec.Element}}, nil); err != nil {
+			return fmt.Errorf("remove kapacitor config %s: %w", c.Name(), err)
+		}
+	}
 	if len(c.todo.reset) > 0 {
 		if err := c.c.ResetConfig(ctx, c.spec.Section, c.spec.Element, c.todo.reset); err != nil {
 			return err

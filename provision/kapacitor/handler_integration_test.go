@@ -176,3 +176,38 @@ func TestIntegrationServiceConfig(t *testing.T) {
 		t.Fatalf("changed secret: %+v", changed)
 	}
 }
+
+// TestIntegrationHTTPPostEndpoint: an [[httppost]] endpoint of Kapacitor's, added through the config API when
+// missing, updated in place, and removed whole when no longer wanted.
+func TestIntegrationHTTPPostEndpoint(t *testing.T) {
+	e := requireBed(t)
+	ctx := context.Background()
+	name := uniqueHost(t, "kp")
+	mk := func(u string) *kapacitor.ServiceConfig {
+		r, err := kapacitor.NewConfig(e.c, kapacitor.ConfigSpec{Section: "httppost", Element: name,
+			Options: map[string]any{"endpoint": name, "url": u, "headers": map[string]string{"X-Fleet": "1"}}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	t.Cleanup(func() {
+		r := mk("http://127.0.0.1:9/x")
+		r.Absent()
+		resourcetest.Apply(t, context.Background(), r)
+	})
+	if first := resourcetest.Converge(t, ctx, mk("http://127.0.0.1:9/a")); len(first) != 1 || first[0].Action != plan.Create {
+		t.Fatalf("first: %+v", first)
+	}
+	if changed := resourcetest.Converge(t, ctx, mk("http://127.0.0.1:9/b")); len(changed) != 1 || resourcetest.Fields(changed[0]) != `url:"http://127.0.0.1:9/a"→"http://127.0.0.1:9/b"` {
+		t.Fatalf("changed: %+v", changed)
+	}
+	gone := mk("http://127.0.0.1:9/b")
+	gone.Absent()
+	if removed := resourcetest.Converge(t, ctx, gone); len(removed) != 1 || removed[0].Action != plan.Delete {
+		t.Fatalf("removed: %+v", removed)
+	}
+	if _, err := e.c.ConfigElement(ctx, "httppost", name); !kapacitor.IsNotFound(err) {
+		t.Fatalf("the endpoint is still there: %v", err)
+	}
+}
