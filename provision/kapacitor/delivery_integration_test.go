@@ -77,7 +77,7 @@ func TestIntegrationRoutingDelivers(t *testing.T) {
 	master := secret.New("kr-master")
 	var rs []engine.Resource
 	smtp, err := kapacitor.NewConfig(e.c, kapacitor.ConfigSpec{Section: "smtp", Options: map[string]any{"enabled": true, "host": rc.SMTPHost,
-		"port": int64(rc.SMTPPort), "from": "kapacitor@fleet.example"}, Master: master}, nil)
+		"port": int64(rc.SMTPPort), "from": "kapacitor-it@fleet.example"}, Master: master}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
