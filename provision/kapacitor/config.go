@@ -331,6 +331,10 @@ func (c *ServiceConfig) readDigest() string {
 	if c.actual != nil {
 		opts := canonicalOptions(c.actual.Options)
 		for _, k := range slices.Sorted(mapKeys(opts)) {
+			if slices.Contains(c.spec.Sensitive, k) {
+				h.Write([]byte(k + "=(sensitive)\x00"))
+				continue
+			}
 			h.Write([]byte(k + "=" + opts[k] + "\x00"))
 		}
 	}

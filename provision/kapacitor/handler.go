@@ -244,7 +244,7 @@ func handlerFields(actual, want *HandlerSpec, sensitive map[string]bool) []plan.
 }
 
 func (h *Handler) Diff([]plan.Change) []plan.Change {
-	ch := plan.Change{Kind: KindHandler, Name: h.Name(), ReadDigest: handlerDigest(h.actual)}
+	ch := plan.Change{Kind: KindHandler, Name: h.Name(), ReadDigest: handlerDigest(h.actual, h.sensitive)}
 	switch {
 	case h.absent && h.actual == nil:
 		ch.Action = plan.NoOp
@@ -284,9 +284,9 @@ func (h *Handler) Apply(ctx context.Context, changes []plan.Change) error {
 	return nil
 }
 
-// handlerDigest fingerprints a handler as read (its options included: they are Kapacitor's, readable by anyone
-// with API access, and only their hash is kept).
-func handlerDigest(s *HandlerSpec) string {
+// handlerDigest fingerprints a handler as read, without the values of its sensitive options (a digest is printed
+// in JSON plans: no secret goes into it, not even hashed).
+func handlerDigest(s *HandlerSpec, sensitive map[string]bool) string {
 	sum := sha256.New()
 	if s == nil {
 		sum.Write([]byte("absent"))
@@ -299,6 +299,10 @@ func handlerDigest(s *HandlerSpec) string {
 		sort.Strings(keys)
 		parts := []string{s.ID, s.Kind, s.Match}
 		for _, k := range keys {
+			if sensitive[k] {
+				parts = append(parts, k+"=(sensitive)")
+				continue
+			}
 			parts = append(parts, k+"="+opts[k])
 		}
 		sum.Write([]byte(strings.Join(parts, "\x00")))
@@ -356,7 +360,7 @@ func (p *HandlerPrune) Diff([]plan.Change) []plan.Change {
 		}
 		h := h
 		chs = append(chs, plan.Change{Kind: KindHandler, Name: p.topic + "/" + h.ID, Action: plan.Delete,
-			Reason: reasonHandlerPrune, Fields: []plan.Field{{Name: "kind", Before: h.Kind}}, ReadDigest: handlerDigest(&h)})
+			Reason: reasonHandlerPrune, Fields: []plan.Field{{Name: "kind", Before: h.Kind}}, ReadDigest: handlerDigest(&h, allSensitive(h.Options))})
 	}
 	if len(chs) == 0 {
 		chs = append(chs, plan.Change{Action: plan.NoOp})
@@ -379,4 +383,14 @@ func (p *HandlerPrune) Apply(ctx context.Context, changes []plan.Change) error {
 		}
 	}
 	return nil
+}
+
+// allSensitive treats every option of a handler fleetctl does not describe as sensitive, for its digest: a
+// hand-made handler's options may hold anything.
+func allSensitive(opts map[string]any) map[string]bool {
+	out := make(map[string]bool, len(opts))
+	for k := range opts {
+		out[k] = true
+	}
+	return out
 }

@@ -105,3 +105,18 @@ func TestHandlerPruneDiff(t *testing.T) {
 		t.Error("a topic fleetctl does not name was accepted for pruning")
 	}
 }
+
+// TestHandlerDigestHoldsNoSecret: the read digest, printed in JSON plans, does not change with a sensitive
+// option's value (so nothing of it is in there), but does with a plain one.
+func TestHandlerDigestHoldsNoSecret(t *testing.T) {
+	sens := map[string]bool{"headers": true}
+	a := &HandlerSpec{ID: "h", Kind: "post", Options: map[string]any{"url": "http://a", "headers": map[string]any{"Authorization": "one"}}}
+	b := &HandlerSpec{ID: "h", Kind: "post", Options: map[string]any{"url": "http://a", "headers": map[string]any{"Authorization": "two"}}}
+	c := &HandlerSpec{ID: "h", Kind: "post", Options: map[string]any{"url": "http://b", "headers": map[string]any{"Authorization": "one"}}}
+	if handlerDigest(a, sens) != handlerDigest(b, sens) {
+		t.Error("the digest depends on a secret header")
+	}
+	if handlerDigest(a, sens) == handlerDigest(c, sens) {
+		t.Error("the digest misses a plain option")
+	}
+}
