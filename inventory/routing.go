@@ -132,6 +132,7 @@ func (b *builder) contacts(t *table) {
 		}
 		if ok {
 			for _, k := range slices.Sorted(maps.Keys(kind.opts)) {
+				ct.get(k) // known, so a misspelling gets "did you mean"
 				if ct.has(k) {
 					b.option(ct, k, kind.opts[k], c.Options, c.Secrets, b.inv)
 				}
@@ -273,6 +274,7 @@ func (b *builder) services(t *table) {
 		}
 		s := Service{Section: section, Options: map[string]any{}, Secrets: map[string]SecretRef{}, Line: b.d.at(st.path).line}
 		for _, k := range slices.Sorted(maps.Keys(opts)) {
+			st.get(k)
 			if st.has(k) {
 				b.option(st, k, opts[k], s.Options, s.Secrets, b.inv)
 			}
@@ -308,6 +310,7 @@ func (b *builder) endpoints(t *table, opts map[string]optType) {
 		}
 		s := Service{Section: "httppost", Element: name, Options: map[string]any{"endpoint": name}, Secrets: map[string]SecretRef{}, Line: b.d.at(et.path).line}
 		for _, k := range slices.Sorted(maps.Keys(opts)) {
+			et.get(k)
 			if et.has(k) {
 				b.option(et, k, opts[k], s.Options, s.Secrets, b.inv)
 			}

@@ -121,6 +121,10 @@ kind = "smtp"
 to = ["a@example.com"]
 too = 1
 `, `inventory.toml:22: alerts.contacts.x.too: unknown key (did you mean "to"?)`},
+		{"misspelt option", `[alerts.contacts.x]
+kind = "pushover"
+user_key = "u"
+`, `inventory.toml:21: alerts.contacts.x.user_key: unknown key (did you mean "user-key"?)`},
 		{"bad email", `[alerts.contacts.x]
 kind = "smtp"
 to = ["not an address"]
