@@ -1,6 +1,7 @@
 // Package alertpacks owns fleetctl's alert packs: Kapacitor TICK script templates with their declared variables,
-// and rendering them into the script of one server's stream task. It ships cpu, memory, disk, swap, load and
-// deadman (embedded from packs/), loads a team's own packs from a directory with the same layout, and checks every
+// and rendering them into the script of one server's stream task. It ships cpu, memory, disk, swap, load,
+// deadman, diskio, net and procs (embedded from packs/); every pack built on stateDuration has a warn level beside
+// its critical one (deadman has no duration to count, so it stays critical only). It loads a team's own packs from a directory with the same layout, and checks every
 // rendered script offline with Kapacitor's own TICK parser (github.com/influxdata/kapacitor/tick/ast) before
 // anything is sent to a server. Defining the tasks on Kapacitor is provision/kapacitor's job.
 //
@@ -36,8 +37,8 @@
 //   - ${name}: a complete TICK literal of the pack variable name, typed by pack.toml: 80, 2.5, 15m, 'text',
 //     /regex/. A name the pack does not declare is an error, never left in the script.
 //   - ${database} and ${retention_policy}: the server's database and retention policy as string literals.
-//   - ${handlers}: alone on its line inside an alert node; replaced by the handlers the caller chose (.log,
-//     .email, .post), one per line at the placeholder's indentation, or removed when there are none.
+//   - ${handlers}: alone on its line inside an alert node; replaced by the topic and the handlers the caller chose
+//     (.topic, .log, .email, .post), one per line at the placeholder's indentation, or removed when there are none.
 //
 // Every rendered script is parsed with ast.Parse; a parse error names the pack, the template file, the host and
 // the template's line.

@@ -26,6 +26,9 @@ func (t Target) rp() string {
 
 // Handlers are the alert handlers the caller chose; each set field adds one handler to every alert node.
 type Handlers struct {
+	// Topic is the alert topic the alerts are published to (.topic(name)), where the topic's handlers, managed
+	// through Kapacitor's API, pick them up; "" publishes to no topic.
+	Topic   string
 	LogPath string   // .log(path): an absolute path on the Kapacitor server
 	Email   []string // .email(addresses...)
 	Webhook string   // .post(url)
@@ -34,6 +37,13 @@ type Handlers struct {
 // lines renders the handlers as TICK property calls, in a fixed order so renderings are stable.
 func (h Handlers) lines() ([]string, error) {
 	var out []string
+	if h.Topic != "" {
+		q, err := QuoteString(h.Topic)
+		if err != nil {
+			return nil, fmt.Errorf("topic: %w", err)
+		}
+		out = append(out, ".topic("+q+")")
+	}
 	if h.LogPath != "" {
 		// Kapacitor refuses relative paths when the task starts; say so before anything is sent.
 		if !path.IsAbs(h.LogPath) {

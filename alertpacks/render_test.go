@@ -24,15 +24,20 @@ func shippedSet(t *testing.T) *Set {
 
 func TestShippedPacks(t *testing.T) {
 	s := shippedSet(t)
-	if got, want := s.Names(), []string{"cpu", "deadman", "disk", "load", "memory", "swap"}; !reflect.DeepEqual(got, want) {
+	if got, want := s.Names(), []string{"cpu", "deadman", "disk", "diskio", "load", "memory", "net", "procs", "swap"}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("shipped packs = %v, want %v", got, want)
 	}
 	if err := s.Validate(); err != nil {
 		t.Fatalf("Validate: %v", err)
 	}
 	for _, p := range s.Packs() {
-		if len(p.Templates) != 1 || p.Templates[0].Alert != p.Name {
-			t.Errorf("pack %s: want one template named after the pack, got %+v", p.Name, p.Templates)
+		for _, tm := range p.Templates {
+			if tm.Alert != p.Name && !strings.HasPrefix(tm.Alert, p.Name+"_") {
+				t.Errorf("pack %s: template %s should be named after the pack (%s or %s_*)", p.Name, tm.File, p.Name, p.Name)
+			}
+		}
+		if len(p.Templates) == 0 {
+			t.Errorf("pack %s: no template", p.Name)
 		}
 		if p.Doc == "" {
 			t.Errorf("pack %s: no doc", p.Name)
@@ -44,7 +49,9 @@ func TestShippedPacks(t *testing.T) {
 		}
 	}
 	cpu, _ := s.Pack("cpu")
-	want := map[string]any{"cpu_crit": int64(80), "cpu_crit_minutes": int64(15), "cpu_reset_minutes": int64(15)}
+	// The seed's values, and the warn level added beside them.
+	want := map[string]any{"cpu_crit": int64(80), "cpu_crit_minutes": int64(15), "cpu_reset_minutes": int64(15),
+		"cpu_warn": int64(70), "cpu_warn_minutes": int64(15)}
 	got := map[string]any{}
 	for _, v := range cpu.Vars {
 		got[v.Name] = v.Default
@@ -65,10 +72,15 @@ var goldenVars = map[string]any{
 	"swap_reset_minutes":  int64(20),
 	"deadman_interval":    "10m",
 	"deadman_measurement": "cpu",
+	"cpu_warn":            int64(75),
+	"diskio_await_crit":   150.5,
+	"net_interfaces":      "^eth",
+	"procs_zombies_warn":  int64(3),
 	"not_a_pack_var":      "ignored",
 }
 
 var goldenHandlers = Handlers{
+	Topic:   "fleetctl-web1",
 	LogPath: "/var/log/kapacitor/alerts.log",
 	Email:   []string{"ops@example.com", "oncall@example.com"},
 	Webhook: "https://hooks.example.com/kapacitor?team=ops",
@@ -82,8 +94,13 @@ func TestRenderGolden(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Render: %v", err)
 	}
-	if len(scripts) != len(s.Names()) {
-		t.Fatalf("got %d scripts for %d packs", len(scripts), len(s.Names()))
+	templates := 0
+	for _, name := range s.Names() {
+		p, _ := s.Pack(name)
+		templates += len(p.Templates)
+	}
+	if len(scripts) != templates {
+		t.Fatalf("got %d scripts for %d templates", len(scripts), templates)
 	}
 	for _, sc := range scripts {
 		path := filepath.Join("testdata", "golden", sc.Alert+".tick")

@@ -88,6 +88,8 @@ type Grafana struct {
 type Kapacitor struct {
 	URL string
 	TLS TLS
+	// Services are the [kapacitor.services.SECTION] settings, in section order.
+	Services []Service
 }
 
 // Secrets is the [secrets] section.
@@ -141,6 +143,9 @@ type Alerts struct {
 	Webhook string   // URL for a post handler; "" means none
 	// PacksDir is a folder of the team's own alert packs (absolute), used beside the shipped ones; "" for none.
 	PacksDir string
+	// Contacts are the [alerts.contacts.NAME] entries: what a host's routes name.
+	Contacts     map[string]Contact
+	contactNames []string
 }
 
 // Host is one [[hosts]] entry with defaults and groups merged in (see the package doc for the rules). Treat it as a
@@ -156,6 +161,7 @@ type Host struct {
 	InputsAdd  []string       // inputs to add to the profile's
 	InputsDrop []string       // inputs to remove from the profile's (may name inputs the profile lacks)
 	AlertPacks []string       // final list, in order of first mention
+	Routes     []string       // contacts the host's alerts go to, in order of first mention
 	Vars       map[string]any // string, int64, float64, bool, or []any of those
 	Database   string
 	// InputVars are the values of the inputs' variables: input → variable → string, int64, float64, bool, []any,
@@ -189,6 +195,7 @@ func (h Host) clone() Host {
 	h.InputsAdd = slices.Clone(h.InputsAdd)
 	h.InputsDrop = slices.Clone(h.InputsDrop)
 	h.AlertPacks = slices.Clone(h.AlertPacks)
+	h.Routes = slices.Clone(h.Routes)
 	vars := make(map[string]any, len(h.Vars))
 	for k, v := range h.Vars {
 		if l, ok := v.([]any); ok {
@@ -258,7 +265,7 @@ func (inv *Inventory) secretRefs() []SecretRef {
 			out = append(out, r)
 		}
 	}
-	return out
+	return append(out, inv.routingSecretRefs()...)
 }
 
 // CheckSecrets resolves every configured secret and reports all that fail; for a preflight before any change.
@@ -356,6 +363,7 @@ type builder struct {
 	groups     map[string]*level
 	scope      refScope             // the level being read, recorded in its Refs
 	groupJumps map[string][2]string // each group's proxy_jump and where it is written
+	routeRefs  []routeRef           // every contact a route list names
 }
 
 func (b *builder) build() {
@@ -374,6 +382,7 @@ func (b *builder) build() {
 	}
 	b.groupsSection(r.sub("groups"))
 	b.hostsSection()
+	b.checkRoutes()
 	r.done()
 }
 
@@ -476,6 +485,7 @@ func (b *builder) kapacitor(t *table) {
 	}
 	b.inv.Kapacitor.URL = t.url("url", true, `url = "http://127.0.0.1:9092"`)
 	b.inv.Kapacitor.TLS = b.tls(t, b.inv.Kapacitor.URL)
+	b.services(t.sub("services"))
 	t.done()
 }
 
@@ -670,6 +680,7 @@ func (b *builder) alerts(t *table) {
 		}
 		a.PacksDir = p
 	}
+	b.contacts(t.sub("contacts"))
 	t.done()
 }
 

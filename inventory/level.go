@@ -14,6 +14,10 @@ type level struct {
 	setPacks   bool // alert_packs given: replaces the list built so far
 	packsAdd   []string
 	packsDrop  []string
+	routes     []string
+	setRoutes  bool // alert_routes given: replaces the list built so far
+	routesAdd  []string
+	routesDrop []string
 	inputsAdd  []string
 	inputsDrop []string
 	profile    string
@@ -30,6 +34,9 @@ var levelLists = []struct{ key, kind string }{
 	{"alert_packs_drop", "alert_pack"},
 	{"inputs_add", "input"},
 	{"inputs_drop", "input"},
+	{"alert_routes", "route"},
+	{"alert_routes_add", "route"},
+	{"alert_routes_drop", "route"},
 }
 
 func (b *builder) level(t *table) *level {
@@ -43,6 +50,9 @@ func (b *builder) level(t *table) *level {
 	l.inputsAdd, l.inputsDrop = lists["inputs_add"], lists["inputs_drop"]
 	b.contradiction(t, "alert_packs_add", "alert_packs_drop", l.packsAdd, l.packsDrop)
 	b.contradiction(t, "inputs_add", "inputs_drop", l.inputsAdd, l.inputsDrop)
+	l.routes, l.setRoutes = lists["alert_routes"], t.has("alert_routes")
+	l.routesAdd, l.routesDrop = lists["alert_routes_add"], lists["alert_routes_drop"]
+	b.contradiction(t, "alert_routes_add", "alert_routes_drop", l.routesAdd, l.routesDrop)
 
 	if p, ok := t.str("profile"); ok {
 		if !itemRE.MatchString(p) {
@@ -89,6 +99,10 @@ func (b *builder) items(t *table, k, kind string) []string {
 			b.d.add(ek, b.d.at(ek), `use lowercase letters, digits, "_" and "-"`, "%q is not a valid %s name", name, kindWord(kind))
 		case seen[name]:
 			b.d.add(ek, b.d.at(ek), "list it once", "%q listed twice", name)
+		case kind == "route":
+			// Contacts are checked once all are read (checkRoutes); they are not a Ref kind.
+			out = append(out, name)
+			b.routeRefs = append(b.routeRefs, routeRef{name: name, key: ek})
 		default:
 			out = append(out, name)
 			b.ref(kind, name, ek)
@@ -99,8 +113,11 @@ func (b *builder) items(t *table, k, kind string) []string {
 }
 
 func kindWord(kind string) string {
-	if kind == "alert_pack" {
+	switch kind {
+	case "alert_pack":
 		return "alert pack"
+	case "route":
+		return "route"
 	}
 	return kind
 }
@@ -143,10 +160,22 @@ func checkVarValue(v any) string {
 func merge(h *Host, levels []*level) {
 	h.Profile = "base"
 	h.Vars = map[string]any{}
-	var packs, add, drop []string
+	var packs, add, drop, routes []string
 	for _, l := range levels {
 		if l == nil {
 			continue
+		}
+		// Routes follow the alert packs' rules: a list replaces, then adds append and drops remove.
+		if l.setRoutes {
+			routes = slices.Clone(l.routes)
+		}
+		for _, r := range l.routesAdd {
+			if !slices.Contains(routes, r) {
+				routes = append(routes, r)
+			}
+		}
+		for _, r := range l.routesDrop {
+			routes = remove(routes, r)
 		}
 		if l.setPacks {
 			packs = slices.Clone(l.packs)
@@ -179,7 +208,7 @@ func merge(h *Host, levels []*level) {
 			h.Vars[k] = v
 		}
 	}
-	h.AlertPacks, h.InputsAdd, h.InputsDrop = packs, add, drop
+	h.AlertPacks, h.InputsAdd, h.InputsDrop, h.Routes = packs, add, drop, routes
 	mergeTelegraf(h, levels)
 }
 

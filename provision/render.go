@@ -1,6 +1,7 @@
 package provision
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -8,6 +9,7 @@ import (
 	"github.com/fleetctl/fleetctl/alertpacks"
 	"github.com/fleetctl/fleetctl/inventory"
 	"github.com/fleetctl/fleetctl/provision/catalog"
+	"github.com/fleetctl/fleetctl/provision/kapacitor"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/fleetctl/fleetctl/provision/system"
 	"github.com/fleetctl/fleetctl/templates"
@@ -60,6 +62,16 @@ func renderHost(inv *inventory.Inventory, packs *alertpacks.Set, inputs *templat
 	}
 	for _, s := range d.Scripts {
 		out = append(out, RenderedFile{Name: fmt.Sprintf("kapacitor task %s-%s (pack %s, %s, dbrp %s.%s)", spec.Name, s.Alert, s.Pack, filepath.Base(s.File), spec.Database, spec.RetentionPolicy.NameOrDefault()), Content: s.Text})
+	}
+	// Each route's handler, its secret options masked (render reads no secret).
+	masked := contacts(inv, func(inventory.SecretRef) secret.Value { return secret.New(secret.Mask) })
+	for _, r := range spec.Routes {
+		c := masked[r]
+		body, err := json.MarshalIndent(map[string]any{"id": r, "kind": c.Kind, "options": c.Options, "match": c.Match}, "", "  ")
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, RenderedFile{Name: fmt.Sprintf("kapacitor handler %s/%s (route %s)", kapacitor.HostTopic(spec.Name), r, r), Content: string(body) + "\n"})
 	}
 	return out, nil
 }

@@ -164,6 +164,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 			AgentCA: inv.InfluxDB.AgentCA, FileSecrets: inv.Telegraf.FileSecrets},
 		Handlers: alertpacks.Handlers{LogPath: inv.Alerts.Log, Email: inv.Alerts.Email, Webhook: inv.Alerts.Webhook},
 		Servers:  catalog.Servers{GrafanaInfluxURL: inv.InfluxDB.GrafanaURL},
+		Contacts: contacts(inv, resolve), Services: services(inv, resolve),
 	}
 	if cfg.Servers.Influx, err = influx.NewClient(influx.Config{URL: inv.InfluxDB.URL, Username: inv.InfluxDB.AdminUser,
 		Password: resolve(inv.InfluxDB.AdminPassword), HTTPClient: o.HTTPClient, TLS: clientTLS("influxdb", inv.InfluxDB.TLS)}); err != nil {

@@ -53,6 +53,7 @@ func checkAll(o Options) (*inventory.Inventory, *alertpacks.Set, *templates.Set,
 		}
 	}
 	problems = append(problems, inputs.checkHosts(inv)...)
+	problems = append(problems, checkMatches(inv)...)
 	problems.Sort()
 	var errs []error
 	if len(problems) > 0 {
@@ -211,4 +212,21 @@ func Validate(o Options) (int, error) {
 		}
 	}
 	return n, errors.Join(errs...)
+}
+
+// checkMatches parses every contact's match expression with Kapacitor's TICK parser, as the lambda Kapacitor makes
+// of it, so a typo is refused offline with its line rather than by Kapacitor at apply.
+func checkMatches(inv *inventory.Inventory) inventory.Errors {
+	var errs inventory.Errors
+	for _, name := range inv.Alerts.ContactNames() {
+		m := inv.Alerts.Contacts[name].Match
+		if m == "" {
+			continue
+		}
+		if _, err := alertpacks.Parse("var match = lambda: " + m + "\n"); err != nil {
+			errs = append(errs, inv.Err("alerts.contacts."+name+".match", fmt.Sprintf("invalid match expression %q: %v", m, err),
+				`write a TICK lambda expression without "lambda:", such as "level() >= WARNING" or "\"host\" == 'web1'"`))
+		}
+	}
+	return errs
 }

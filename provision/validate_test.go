@@ -82,7 +82,7 @@ name = "web1"
 address = "10.0.0.1"
 alert_packs = ["cpu"]
 vars = { cpu_critt = 95 }
-`, []string{`/inventory\.toml:\d+: hosts\[0\]\.vars\.cpu_critt: unknown var "cpu_critt": no alert pack of host web1 declares it, so it would change nothing \(did you mean "cpu_crit"\?; declared there: cpu_crit, cpu_crit_minutes, cpu_reset_minutes\)$`}},
+`, []string{`/inventory\.toml:\d+: hosts\[0\]\.vars\.cpu_critt: unknown var "cpu_critt": no alert pack of host web1 declares it, so it would change nothing \(did you mean "cpu_crit"\?; declared there: cpu_crit, cpu_crit_minutes, cpu_reset_minutes, cpu_warn, cpu_warn_minutes\)$`}},
 		{"typo in defaults", `[defaults]
 alert_packs = ["disk"]
 vars = { dsk_crit = 80 }
@@ -231,5 +231,46 @@ vars = { cpu_critt = 95 }
 			}
 			prev = n
 		}
+	}
+}
+
+// TestMatchRefused: a contact's match expression that Kapacitor could not parse is refused offline, at its line.
+func TestMatchRefused(t *testing.T) {
+	dir := t.TempDir()
+	inv := `[influxdb]
+url = "http://127.0.0.1:8086"
+admin_user = "admin"
+admin_password = { env = "P" }
+[grafana]
+url = "http://127.0.0.1:3000"
+token = { env = "T" }
+[kapacitor]
+url = "http://127.0.0.1:9092"
+[secrets]
+master = { env = "M" }
+[ssh]
+user = "deploy"
+[alerts.contacts.ops]
+kind = "smtp"
+to = ["ops@example.com"]
+match = "level() >= WARNING AND"
+[alerts.contacts.good]
+kind = "smtp"
+to = ["ops@example.com"]
+match = "changed() AND \"host\" == 'web1'"
+[[hosts]]
+name = "web1"
+address = "10.0.0.1"
+`
+	path := filepath.Join(dir, "inventory.toml")
+	if err := os.WriteFile(path, []byte(inv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Validate(Options{InventoryPath: path})
+	if err == nil || !strings.Contains(err.Error(), "inventory.toml:17: alerts.contacts.ops.match: invalid match expression") {
+		t.Fatalf("error %v, want the bad match at line 17", err)
+	}
+	if strings.Contains(err.Error(), "contacts.good") {
+		t.Fatalf("a valid match was refused: %v", err)
 	}
 }

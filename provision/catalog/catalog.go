@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/fleetctl/fleetctl/alertpacks"
 	"github.com/fleetctl/fleetctl/provision/engine"
@@ -34,6 +35,20 @@ type Config struct {
 	Masker   *secret.Masker
 	Packs    *alertpacks.Set
 	Handlers alertpacks.Handlers
+	// Contacts are the handlers a host's routes name, by contact name, their secrets resolved.
+	Contacts map[string]Contact
+	// Services are Kapacitor's service settings ([kapacitor.services]); they belong to the fleet, not to a host,
+	// so the first host of the run carries them (see Catalog.Resources).
+	Services []kapacitor.ConfigSpec
+}
+
+// Contact is what a route makes in a host's topic: one Kapacitor handler of a kind, with its options (secret ones
+// included, named in Sensitive so a plan shows only that they changed) and its match expression.
+type Contact struct {
+	Kind      string
+	Options   map[string]any
+	Match     string
+	Sensitive []string
 }
 
 // Catalog is what a TICK fleet is: which resources each host gets, in which order, and what they watch. It is the
@@ -41,6 +56,7 @@ type Config struct {
 type Catalog struct {
 	cfg   Config
 	hosts map[string]Host
+	first string // the host that carries the fleet's Kapacitor service settings
 	// One limit per server, shared by every host in flight.
 	influxLimit, grafanaLimit, kapacitorLimit *engine.Limit
 }
@@ -51,6 +67,9 @@ func New(cfg Config, hosts []Host) *Catalog {
 		influxLimit: engine.NewLimit(8, 4), grafanaLimit: engine.NewLimit(4, 1), kapacitorLimit: engine.NewLimit(8, 4)}
 	for _, h := range hosts {
 		c.hosts[h.Name] = h
+	}
+	if len(hosts) > 0 {
+		c.first = hosts[0].Name
 	}
 	return c
 }
@@ -91,6 +110,9 @@ func (c *Catalog) Resources(ctx context.Context, eh engine.Host, conn *remote.Co
 	if err != nil {
 		return nil, err
 	}
+	if rs, err = c.withFleetSettings(h, rs); err != nil {
+		return nil, err
+	}
 	return append(rs, telegrafResources(h.Name, conn, facts, osInfo, d.Files, c.cfg.Telegraf, c.cfg.Masker, secrets)...), nil
 }
 
@@ -126,6 +148,9 @@ func desired(h Host, f *system.Family, out AgentOutput, password secret.Value, s
 	if err != nil {
 		return Files{}, err
 	}
+	// Every task publishes to the host's topic: a route's handler there is what delivers, so changing a contact
+	// changes that handler, never the tasks.
+	handlers.Topic = kapacitor.HostTopic(h.Name)
 	scripts, err := packs.Render(h.AlertPacks, alertpacks.Target{Host: h.Name, Database: h.Database, RetentionPolicy: h.rp()}, h.Vars, handlers)
 	if err != nil {
 		return Files{}, fmt.Errorf("render alert packs for %s: %w", h.Name, err)
@@ -163,6 +188,25 @@ func (c *Catalog) serverResources(h Host, scripts []alertpacks.Script) ([]engine
 		return nil, err
 	}
 	add(c.grafanaLimit, ds)
+	// The handlers before the tasks, so the first alert of a new task finds them.
+	topic := kapacitor.HostTopic(h.Name)
+	topicListing := kapacitor.NewTopicListing(s.Kapacitor, topic)
+	for _, route := range h.Routes {
+		ct, ok := c.cfg.Contacts[route]
+		if !ok {
+			return nil, fmt.Errorf("host %s: route %q names no contact", h.Name, route)
+		}
+		hd, err := kapacitor.NewHandler(s.Kapacitor, topic, kapacitor.HandlerSpec{ID: route, Kind: ct.Kind, Options: ct.Options, Match: ct.Match}, ct.Sensitive, topicListing)
+		if err != nil {
+			return nil, err
+		}
+		add(c.kapacitorLimit, hd)
+	}
+	hprune, err := kapacitor.NewHandlerPrune(s.Kapacitor, topic, h.Routes, topicListing)
+	if err != nil {
+		return nil, err
+	}
+	add(c.kapacitorLimit, hprune)
 	var keep []string
 	// One listing of the server's tasks serves its tasks and its prune: one request instead of one per task.
 	listing := kapacitor.NewListing(s.Kapacitor, h.Name)
@@ -197,4 +241,32 @@ func DatasourceUID(host string) string {
 		clean = clean[:18]
 	}
 	return "fleetctl-" + clean + "-" + hex.EncodeToString(sum[:])[:12]
+}
+
+// withFleetSettings puts the fleet's Kapacitor service settings before the first host's Kapacitor resources, so
+// every handler that needs them finds them set. They belong to the fleet, not to a host: they are not among a
+// host's server resources, so destroying a host never resets them.
+func (c *Catalog) withFleetSettings(h Host, rs []engine.Declared) ([]engine.Declared, error) {
+	if h.Name != c.first || len(c.cfg.Services) == 0 {
+		return rs, nil
+	}
+	k := c.cfg.Servers.Kapacitor
+	fps := kapacitor.NewSettingsListing(k)
+	var settings []engine.Declared
+	for _, spec := range c.cfg.Services {
+		spec.Master = c.cfg.Master
+		r, err := kapacitor.NewConfig(k, spec, fps)
+		if err != nil {
+			return nil, err
+		}
+		settings = append(settings, engine.OnServer(c.kapacitorLimit.Wrap(r)))
+	}
+	at := len(rs)
+	for i, d := range rs {
+		if strings.HasPrefix(d.Kind(), "kapacitor.") {
+			at = i
+			break
+		}
+	}
+	return append(rs[:at:at], append(settings, rs[at:]...)...), nil
 }

@@ -21,6 +21,7 @@ type Host struct {
 	RetentionPolicy *inventory.RetentionPolicy // nil: the database's default
 	Inputs          []string                   // final Telegraf input list, in order
 	AlertPacks      []string
+	Routes          []string // contacts whose handlers the host's topic gets
 	Vars            map[string]any
 
 	// InputSet holds the snippets Inputs names (the shipped ones when nil). InputValues are the values of their
@@ -59,7 +60,7 @@ func FromInventory(inv *inventory.Inventory, inputs *templates.Set, hosts []inve
 			Host:     engine.Host{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User},
 			Database: h.Database, RetentionPolicy: inv.InfluxDB.RetentionPolicy,
 			Inputs:     templates.ResolveInputs(prof.Inputs, h.InputsAdd, h.InputsDrop),
-			AlertPacks: h.AlertPacks, Vars: h.Vars,
+			AlertPacks: h.AlertPacks, Routes: h.Routes, Vars: h.Vars,
 			InputSet: inputs, InputValues: map[string]map[string]any{}, InputSecretRefs: map[string]inventory.SecretRef{},
 			GlobalTags: h.GlobalTags, Agent: h.Agent,
 		}

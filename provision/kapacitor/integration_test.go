@@ -388,6 +388,8 @@ func TestIntegrationAlertFires(t *testing.T) {
 		vars      map[string]any
 		event     string // alert id, after "<Kind> - <host>"
 		high, low func(host string) string
+		level     string // what high raises: CRITICAL unless set
+		metric    string // the metric tag the script writes back: the pack's name unless set
 	}{
 		{
 			pack: "cpu", vars: map[string]any{"cpu_crit": 80, "cpu_crit_minutes": 2, "cpu_reset_minutes": 2}, event: "CPU - %s",
@@ -395,6 +397,21 @@ func TestIntegrationAlertFires(t *testing.T) {
 				return fmt.Sprintf("cpu,host=%s,cpu=cpu-total usage_idle=3\ncpu,host=%s,cpu=cpu0 usage_idle=99\ncpu,host=other,cpu=cpu-total usage_idle=1\n", h, h)
 			},
 			low: func(h string) string { return fmt.Sprintf("cpu,host=%s,cpu=cpu-total usage_idle=95\n", h) },
+		},
+		{
+			// Between the warn and the critical threshold: WARNING, then OK.
+			pack: "cpu", vars: map[string]any{"cpu_warn": 70, "cpu_crit": 80, "cpu_warn_minutes": 2, "cpu_crit_minutes": 2, "cpu_reset_minutes": 2},
+			event: "CPU - %s", level: "WARNING",
+			high: func(h string) string { return fmt.Sprintf("cpu,host=%s,cpu=cpu-total usage_idle=25\n", h) },
+			low:  func(h string) string { return fmt.Sprintf("cpu,host=%s,cpu=cpu-total usage_idle=95\n", h) },
+		},
+		{
+			pack: "procs", vars: map[string]any{"procs_total_crit_minutes": 2, "procs_total_warn_minutes": 2, "procs_total_reset_minutes": 2},
+			event: "Processes - %s", metric: "procs_total",
+			high: func(h string) string {
+				return fmt.Sprintf("processes,host=%s total=5000i,zombies=0i\nprocesses,host=other total=9000i,zombies=0i\n", h)
+			},
+			low: func(h string) string { return fmt.Sprintf("processes,host=%s total=120i,zombies=0i\n", h) },
 		},
 		{
 			pack: "memory", vars: map[string]any{"memory_crit_minutes": 2, "memory_reset_minutes": 2}, event: "Memory - %s",
@@ -443,7 +460,14 @@ func TestIntegrationAlertFires(t *testing.T) {
 			e.createDatabase(t, db)
 
 			set := fastPack(t, tc.pack)
-			if src := set.Packs()[0].Templates[0].Source; strings.Count(src, ".unit(1s)") != 2 {
+			if tc.level == "" {
+				tc.level = "CRITICAL"
+			}
+			if tc.metric == "" {
+				tc.metric = tc.pack
+			}
+			// Four state durations: at or above and below, for the warn and the critical level.
+			if src := set.Packs()[0].Templates[0].Source; strings.Count(src, ".unit(1s)") != 4 {
 				t.Fatalf("the %s template changed shape; the test no longer exercises it:\n%s", tc.pack, src)
 			}
 			logPath := filepath.Join(t.TempDir(), "alerts.log")
@@ -473,7 +497,7 @@ func TestIntegrationAlertFires(t *testing.T) {
 					return levels[eventID] == want, fmt.Sprintf("levels %v", levels)
 				})
 			}
-			waitLevel(tc.high(host), "CRITICAL")
+			waitLevel(tc.high(host), tc.level)
 			waitLevel(tc.low(host), "OK")
 
 			// No node failed on a point (a lambda on a missing field counts as an error and drops the point).
@@ -508,13 +532,13 @@ func TestIntegrationAlertFires(t *testing.T) {
 				}
 				levels = append(levels, ev.Level)
 			}
-			if !reflect.DeepEqual(levels, []string{"CRITICAL", "OK"}) {
-				t.Errorf("logged levels = %v, want [CRITICAL OK]", levels)
+			if !reflect.DeepEqual(levels, []string{tc.level, "OK"}) {
+				t.Errorf("logged levels = %v, want [%s OK]", levels, tc.level)
 			}
 			// influxDBOut wrote both alerts back into the host's database, as the seed script does (it flushes
 			// every 10 s).
 			eventually(t, 30*time.Second, 250*time.Millisecond, "alerts written back to InfluxDB", func() (bool, string) {
-				series, err := e.influx.query(ctx, fmt.Sprintf(`SELECT * FROM "%s"."autogen"."kapacitor_alerts" WHERE "metric" = '%s'`, db, tc.pack))
+				series, err := e.influx.query(ctx, fmt.Sprintf(`SELECT * FROM "%s"."autogen"."kapacitor_alerts" WHERE "metric" = '%s'`, db, tc.metric))
 				if err != nil {
 					return false, err.Error()
 				}

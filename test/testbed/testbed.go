@@ -27,6 +27,22 @@ type Bed struct {
 	Certs   *Certs   `json:"certs"`
 	// InfluxDBTLS is a second InfluxDB, on HTTPS with a certificate of the bed's own CA (CAFile), with the same admin.
 	InfluxDBTLS InfluxDB `json:"influxdb_tls"`
+	// Receivers catch the alert notifications Kapacitor sends (see Receivers).
+	Receivers Receivers `json:"receivers"`
+}
+
+// Receivers are where alert notifications arrive on the bed: a real SMTP server (aiosmtpd) keeping every mail in
+// the Maildir MailDir (one file per mail in MailDir/new, with X-RcptTo naming its recipients), and the recorder of
+// test/testbed/receivers (a webhook endpoint, and fakes of Pushover's and Slack's APIs) appending one JSON line
+// per request to Dir/webhook.jsonl, Dir/pushover.jsonl and Dir/slack.jsonl.
+type Receivers struct {
+	Dir         string `json:"dir"`
+	MailDir     string `json:"mail_dir"`
+	SMTPHost    string `json:"smtp_host"`
+	SMTPPort    int    `json:"smtp_port"`
+	WebhookURL  string `json:"webhook_url"`  // POST to WebhookURL + "/NAME"
+	PushoverURL string `json:"pushover_url"` // Pushover's messages.json, faked
+	SlackURL    string `json:"slack_url"`    // a Slack incoming webhook, faked: WebhookURL + "/NAME"
 }
 
 // Bastion is a jump host in its own network namespace, the only way to the hosts behind it. Its sshd logs every

@@ -35,6 +35,19 @@ func flagsFirst(app *ucli.App, args []string) []string {
 			cmd = c
 		}
 	}
+	// A command with subcommands (alerts test): the flags are the subcommand's.
+	for cmd != nil && len(cmd.Subcommands) > 0 && i+1 < len(args) {
+		var sub *ucli.Command
+		for _, c := range cmd.Subcommands {
+			if c.HasName(args[i+1]) {
+				sub = c
+			}
+		}
+		if sub == nil {
+			break
+		}
+		cmd, i = sub, i+1
+	}
 	if cmd == nil || cmd.SkipFlagParsing {
 		return args
 	}

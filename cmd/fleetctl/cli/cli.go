@@ -129,6 +129,7 @@ func newApp(io IO, st *runState) *ucli.App {
 			applyCommand(io, st),
 			renderCommand(io),
 			validateCommand(io),
+			alertsCommand(io),
 			versionCommand(io),
 			importAnsibleCommand(io), completionCommand(io), manCommand(io), completeCommand(io),
 		}),

@@ -74,6 +74,16 @@ Examples:
     fleetctl validate
     fleetctl validate -i prod.toml`,
 
+	"alerts": `Sends a test notification through the handlers of a route (a contact of [alerts.contacts]), or of every
+route of a host, with Kapacitor's service tests (/kapacitor/v1/service-tests), and prints per handler whether the
+service accepted it. Uses the service settings Kapacitor has now: apply first to test the inventory's. Kinds
+without a service test (log, exec) are listed as not tested. Exit 1 when a handler refused.
+
+Examples:
+
+    fleetctl alerts test --route acme-mail
+    fleetctl alerts test --host web1`,
+
 	"version": `Prints the version, the commit it was built from and the Go version.
 
 Example:
