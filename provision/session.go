@@ -35,7 +35,12 @@ type Options struct {
 	Now        func() time.Time
 	Log        *slog.Logger
 	HTTPClient *http.Client
+	// Destroy, when set, plans the selected hosts removed (fleetctl destroy) instead of onboarded.
+	Destroy *catalog.DestroyOptions
 }
+
+// DestroyOptions say how far `fleetctl destroy` goes (catalog.DestroyOptions).
+type DestroyOptions = catalog.DestroyOptions
 
 // Session is an opened inventory with its endpoints connected and secrets resolved: ready to plan.
 type Session struct {
@@ -45,6 +50,7 @@ type Session struct {
 	masker       *secret.Masker
 	closeSSH     func()
 	closeGrafana func()
+	destroy      *catalog.DestroyOptions // a destroy's session; nil: onboarding
 }
 
 // Close releases the session's resources: the jump host connections, the ssh-agent connection and the Grafana
@@ -198,8 +204,13 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		return nil, err
 	}
 	opened = true
+	cat := catalog.New(cfg, specs)
+	var builder engine.Builder = cat
+	if o.Destroy != nil {
+		builder = cat.Destroy(*o.Destroy)
+	}
 	return &Session{
-		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH, closeGrafana: closeGrafana,
-		engine: &engine.Engine{SSH: sshCfg, Builder: catalog.New(cfg, specs), Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now, Lock: lock},
+		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH, closeGrafana: closeGrafana, destroy: o.Destroy,
+		engine: &engine.Engine{SSH: sshCfg, Builder: builder, Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now, Lock: lock},
 	}, nil
 }

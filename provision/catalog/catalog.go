@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 
 	"github.com/fleetctl/fleetctl/alertpacks"
 	"github.com/fleetctl/fleetctl/provision/engine"
@@ -74,7 +76,7 @@ func (c *Catalog) Resources(ctx context.Context, eh engine.Host, conn *remote.Co
 	if err != nil {
 		return nil, err
 	}
-	rs, err := c.serverResources(h, d.Scripts)
+	rs, err := c.serverResources(h, d.Scripts, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -103,12 +105,23 @@ func Desired(h Host, f *system.Family, agentURL string, password secret.Value, p
 }
 
 // serverResources are the host's resources on the fleet's servers, in dependency order.
-func (c *Catalog) serverResources(h Host, scripts []alertpacks.Script) ([]engine.Declared, error) {
+//
+// For a destroy (del not nil) every resource is planned absent (engine.Absenter) and the list is reversed, so what
+// depends on another goes first; a resource holding the user's data (a database) is retained unless del.DeleteData.
+func (c *Catalog) serverResources(h Host, scripts []alertpacks.Script, del *DestroyOptions) ([]engine.Declared, error) {
 	s := c.cfg.Servers
 	wpass, rpass := secret.Derive(c.cfg.Master, h.Name, RoleWrite), secret.Derive(c.cfg.Master, h.Name, RoleRead)
 	wuser, ruser := WriteUser(h.Database), ReadUser(h.Database)
 	var rs []engine.Declared
-	add := func(l *engine.Limit, r engine.Resource) { rs = append(rs, engine.OnServer(l.Wrap(r))) }
+	var absentErr error
+	add := func(l *engine.Limit, r engine.Resource) {
+		if del != nil {
+			if err := plannedAbsent(r, *del); err != nil {
+				absentErr = errors.Join(absentErr, err)
+			}
+		}
+		rs = append(rs, engine.OnServer(l.Wrap(r)))
+	}
 	add(c.influxLimit, influx.NewDatabase(s.Influx, h.Database))
 	if p := h.RetentionPolicy; p != nil {
 		dur := "INF"
@@ -148,6 +161,12 @@ func (c *Catalog) serverResources(h Host, scripts []alertpacks.Script) ([]engine
 		return nil, err
 	}
 	add(c.kapacitorLimit, prune.ReadFrom(listing))
+	if del != nil {
+		if absentErr != nil {
+			return nil, absentErr
+		}
+		slices.Reverse(rs)
+	}
 	return rs, nil
 }
 

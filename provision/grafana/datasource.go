@@ -47,7 +47,11 @@ type Datasource struct {
 	fp   string // fingerprint of spec.Password
 
 	actual *RemoteDatasource // nil: missing
+	absent bool
 }
+
+// Absent plans the datasource deleted.
+func (d *Datasource) Absent() { d.absent = true }
 
 // NewDatasource checks spec and returns the resource.
 func NewDatasource(c *Client, spec DatasourceSpec) (*Datasource, error) {
@@ -127,6 +131,15 @@ func (d *Datasource) passwordCurrent() bool {
 func (d *Datasource) Diff(prior []plan.Change) []plan.Change {
 	ch := plan.Change{Kind: KindDatasource, Name: d.spec.UID, Action: plan.NoOp, ReadDigest: d.readDigest()}
 	w := d.want().fields()
+	if d.absent {
+		if d.actual != nil {
+			ch.Action = plan.Delete
+			for _, f := range have(d.actual).fields() {
+				ch.Fields = append(ch.Fields, plan.Field{Name: f[0], Before: f[1]})
+			}
+		}
+		return []plan.Change{ch}
+	}
 	if d.actual == nil {
 		ch.Action = plan.Create
 		ch.Fields = append(ch.Fields, plan.Field{Name: "uid", After: d.spec.UID})
@@ -181,6 +194,10 @@ func (d *Datasource) Apply(ctx context.Context, changes []plan.Change) error {
 			}
 			if err := d.c.UpdateDatasource(ctx, d.spec.UID, d.updateBody(), d.spec.Password); err != nil {
 				return fmt.Errorf("update grafana datasource %q: %w", d.spec.UID, err)
+			}
+		case plan.Delete:
+			if err := d.c.DeleteDatasource(ctx, d.spec.UID); err != nil {
+				return err
 			}
 		default:
 			return fmt.Errorf("apply grafana datasource %q: action %s not supported", d.spec.UID, ch.Action)

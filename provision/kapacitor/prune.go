@@ -39,6 +39,9 @@ func NewPrune(c *Client, server string, keep []string) (*Prune, error) {
 	return &Prune{c: c, server: server, keep: k}, nil
 }
 
+// Absent plans every task of the server that carries its marker deleted: none is desired any more.
+func (p *Prune) Absent() { p.keep = map[string]bool{} }
+
 func (p *Prune) Kind() string { return KindPrune }
 func (p *Prune) Name() string { return p.server + "-*" }
 

@@ -18,6 +18,8 @@ type HostOutcome struct {
 	Uploads     int64 `json:"uploads"`
 	// Skipped says why the host was never started (the canary failed, the failure budget ran out, Ctrl-C).
 	Skipped string `json:"skipped,omitempty"`
+	// HostSkipped says why only the host's servers' side was applied (it was unreachable); empty: the whole host.
+	HostSkipped string `json:"host_skipped,omitempty"`
 }
 
 // Outcome is what an apply did, host by host.

@@ -68,6 +68,9 @@ type HostPlan struct {
 	Error   string   `json:"error,omitempty"`
 	// Hidden is how many changes that would alter something the plan's Only selection left out on this host.
 	Hidden int `json:"hidden,omitempty"`
+	// HostSkipped says why the host's own side (over SSH) is not planned, its servers' side being planned alone (a
+	// destroy of an unreachable host); empty: the whole host is planned.
+	HostSkipped string `json:"host_skipped,omitempty"`
 }
 
 // Counts is the number of changes by action.

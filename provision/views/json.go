@@ -31,10 +31,12 @@ type jsonPlan struct {
 }
 
 type jsonHostPlan struct {
-	Host    string       `json:"host"`
-	Error   string       `json:"error,omitempty"`
-	Hidden  int          `json:"hidden"`
-	Changes []jsonChange `json:"changes"`
+	Host  string `json:"host"`
+	Error string `json:"error,omitempty"`
+	// HostSkipped says why only the host's servers' side was planned (unreachable, destroy).
+	HostSkipped string       `json:"host_skipped,omitempty"`
+	Hidden      int          `json:"hidden"`
+	Changes     []jsonChange `json:"changes"`
 }
 
 type jsonChange struct {
@@ -71,6 +73,7 @@ type jsonOutcome struct {
 	Applied     []jsonChange `json:"applied"`
 	Error       string       `json:"error,omitempty"`
 	Skipped     string       `json:"skipped,omitempty"`
+	HostSkipped string       `json:"host_skipped,omitempty"`
 	Duration    int64        `json:"duration_ns"`
 	SSHSessions int64        `json:"ssh_sessions"`
 	Uploads     int64        `json:"uploads"`
@@ -112,7 +115,7 @@ func planDoc(p *plan.Plan) jsonDoc {
 			Hidden: hidden},
 	}
 	for i, h := range p.Hosts {
-		doc.Plan.Hosts[i] = jsonHostPlan{Host: h.Host, Error: h.Error, Hidden: h.Hidden, Changes: jsonChanges(h.Changes)}
+		doc.Plan.Hosts[i] = jsonHostPlan{Host: h.Host, Error: h.Error, HostSkipped: h.HostSkipped, Hidden: h.Hidden, Changes: jsonChanges(h.Changes)}
 	}
 	return doc
 }
@@ -146,7 +149,7 @@ func JSONApply(w io.Writer, p *plan.Plan, hosts []plan.HostOutcome, stopReason s
 		case "not started":
 			rep.Summary.NotStarted++
 		}
-		rep.Hosts[i] = jsonOutcome{Host: h.Host, Result: r, Applied: jsonChanges(h.Applied), Error: h.Error, Skipped: h.Skipped,
+		rep.Hosts[i] = jsonOutcome{Host: h.Host, Result: r, Applied: jsonChanges(h.Applied), Error: h.Error, Skipped: h.Skipped, HostSkipped: h.HostSkipped,
 			Duration: int64(h.Duration), SSHSessions: h.SSHSessions, Uploads: h.Uploads}
 	}
 	doc.Report = rep

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -44,11 +43,12 @@ func open(ctx context.Context, c *ucli.Context, io IO) (*provision.Session, erro
 	}
 	return provision.Open(ctx, provision.Options{
 		InventoryPath:     c.String("inventory"),
-		Limit:             splitList(c.StringSlice("limit")),
+		Limit:             append(splitList(c.StringSlice("limit")), splitList(c.StringSlice("host"))...),
 		Only:              splitList(c.StringSlice("only")),
 		Forks:             c.Int("forks"),
 		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
-		Lock:              c.Command.Name == "apply",
+		Lock:              c.Command.Name == "apply" || c.Command.Name == "destroy" && c.String("out") == "",
+		Destroy:           destroyOptions(c),
 		LockWait:          c.Duration("lock-timeout"),
 		Getenv:            io.Getenv,
 		Now:               io.Now,
@@ -353,9 +353,12 @@ func confirm(c *ucli.Context, io IO, s *provision.Session, out io.Writer, p *pla
 			return err
 		}
 	}
-	fmt.Fprint(prompt, "\nApply these changes? Only 'yes' is accepted: ")
-	line, _ := bufio.NewReader(io.Stdin).ReadString('\n')
-	if strings.TrimSpace(line) != "yes" {
+	question := "Apply these changes?"
+	if c.Command.Name == "destroy" {
+		question = "Destroy these hosts' monitoring as planned?"
+	}
+	fmt.Fprintf(prompt, "\n%s Only 'yes' is accepted: ", question)
+	if readLine(io.Stdin) != "yes" {
 		return nothingApplied(c, out, p, "apply cancelled", withCode(ExitError, errors.New("apply cancelled")))
 	}
 	return nil
@@ -446,7 +449,7 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro engine.Rollout, path st
 		InventoryPath: saved.Inventory, Limit: saved.Options.Limit, Only: saved.Options.Only, Forks: c.Int("forks"),
 		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
 		Getenv:            io.Getenv, Now: io.Now, Log: slog.New(slog.NewTextHandler(io.Stderr, &slog.HandlerOptions{Level: lvl})),
-		Lock: true, LockWait: c.Duration("lock-timeout"),
+		Lock: true, LockWait: c.Duration("lock-timeout"), Destroy: savedDestroy(saved.Options.Destroy),
 	})
 	if err != nil {
 		return withCode(ExitError, err)
