@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fleetctl/fleetctl/alertpacks"
+	"github.com/fleetctl/fleetctl/dashboards"
 	"github.com/fleetctl/fleetctl/inventory"
 	"github.com/fleetctl/fleetctl/provision/catalog"
 	"github.com/fleetctl/fleetctl/provision/engine"
@@ -160,9 +161,13 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	}
 	cfg := catalog.Config{
 		Masker: m, Packs: packs, Master: resolve(inv.Secrets.Master),
-		Telegraf: catalog.TelegrafSettings{Package: inv.Telegraf.Package, Version: inv.Telegraf.Version, AgentURL: inv.InfluxDB.AgentURL},
-		Handlers: alertpacks.Handlers{LogPath: inv.Alerts.Log, Email: inv.Alerts.Email, Webhook: inv.Alerts.Webhook},
-		Servers:  catalog.Servers{GrafanaInfluxURL: inv.InfluxDB.GrafanaURL},
+		Telegraf:    catalog.TelegrafSettings{Package: inv.Telegraf.Package, Version: inv.Telegraf.Version, AgentURL: inv.InfluxDB.AgentURL},
+		Handlers:    alertpacks.Handlers{LogPath: inv.Alerts.Log, Email: inv.Alerts.Email, Webhook: inv.Alerts.Webhook},
+		Servers:     catalog.Servers{GrafanaInfluxURL: inv.InfluxDB.GrafanaURL},
+		FleetFolder: inv.Grafana.DashboardFolders == "fleet",
+	}
+	if cfg.Dashboards, err = dashboards.Load(inv.Grafana.DashboardsDir); err != nil {
+		return nil, fmt.Errorf("grafana.dashboards_dir in %s: %w", inv.File, err)
 	}
 	if cfg.Servers.Influx, err = influx.NewClient(influx.Config{URL: inv.InfluxDB.URL, Username: inv.InfluxDB.AdminUser,
 		Password: resolve(inv.InfluxDB.AdminPassword), HTTPClient: o.HTTPClient}); err != nil {

@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/fleetctl/fleetctl/alertpacks"
+	"github.com/fleetctl/fleetctl/dashboards"
 	"github.com/fleetctl/fleetctl/provision/engine"
 	"github.com/fleetctl/fleetctl/provision/grafana"
 	"github.com/fleetctl/fleetctl/provision/influx"
@@ -36,6 +37,10 @@ type Config struct {
 	Masker   *secret.Masker
 	Packs    *alertpacks.Set
 	Handlers alertpacks.Handlers
+	// Dashboards renders each host's dashboard and the fleet overview; FleetFolder puts every host's dashboard
+	// in one folder instead of one per group.
+	Dashboards  *dashboards.Set
+	FleetFolder bool
 }
 
 // Catalog is what a TICK fleet is: which resources each host gets, in which order, and what they watch. It is the
@@ -43,6 +48,7 @@ type Config struct {
 type Catalog struct {
 	cfg   Config
 	hosts map[string]Host
+	first string // the host that carries the fleet's shared resources (the overview dashboard)
 	// One limit per server, shared by every host in flight.
 	influxLimit, grafanaLimit, kapacitorLimit *engine.Limit
 }
@@ -53,6 +59,9 @@ func New(cfg Config, hosts []Host) *Catalog {
 		influxLimit: engine.NewLimit(8, 4), grafanaLimit: engine.NewLimit(4, 1), kapacitorLimit: engine.NewLimit(8, 4)}
 	for _, h := range hosts {
 		c.hosts[h.Name] = h
+	}
+	if len(hosts) > 0 {
+		c.first = hosts[0].Name
 	}
 	return c
 }
@@ -145,6 +154,15 @@ func (c *Catalog) serverResources(h Host, scripts []alertpacks.Script, del *Dest
 		return nil, err
 	}
 	add(c.grafanaLimit, ds)
+	if c.cfg.Dashboards != nil {
+		dash, err := c.dashboardResources(h)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range dash {
+			add(c.grafanaLimit, r)
+		}
+	}
 	var keep []string
 	// One listing of the server's tasks serves its tasks and its prune: one request instead of one per task.
 	listing := kapacitor.NewListing(s.Kapacitor, h.Name)
@@ -170,7 +188,80 @@ func (c *Catalog) serverResources(h Host, scripts []alertpacks.Script, del *Dest
 	return rs, nil
 }
 
+// dashboardResources are the host's dashboard and its folder, and on the fleet's first host the shared folder and
+// overview.
+func (c *Catalog) dashboardResources(h Host) ([]engine.Resource, error) {
+	s := c.cfg.Servers.Grafana
+	var rs []engine.Resource
+	folder := FleetFolderUID
+	title := "Fleet (fleetctl)"
+	if !c.cfg.FleetFolder && h.Group != "" {
+		folder, title = GroupFolderUID(h.Group), h.Group+" (fleetctl)"
+	}
+	f, err := grafana.NewFolder(s, grafana.FolderSpec{UID: folder, Title: title})
+	if err != nil {
+		return nil, err
+	}
+	rs = append(rs, f)
+	model, err := c.cfg.Dashboards.Host(dashboards.HostData{Host: h.Name, Database: h.Database, DatasourceUID: DatasourceUID(h.Name), Title: h.Name})
+	if err != nil {
+		return nil, fmt.Errorf("dashboard of %s: %w", h.Name, err)
+	}
+	d, err := grafana.NewDashboard(s, grafana.DashboardSpec{UID: DashboardUID(h.Name), FolderUID: folder, Model: model})
+	if err != nil {
+		return nil, err
+	}
+	rs = append(rs, d)
+	if h.Name != c.first {
+		return rs, nil
+	}
+	if folder != FleetFolderUID {
+		ff, err := grafana.NewFolder(s, grafana.FolderSpec{UID: FleetFolderUID, Title: "Fleet (fleetctl)"})
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, ff)
+	}
+	overview, err := c.cfg.Dashboards.Fleet(dashboards.FleetData{Title: "Fleet overview"})
+	if err != nil {
+		return nil, fmt.Errorf("fleet overview dashboard: %w", err)
+	}
+	o, err := grafana.NewDashboard(s, grafana.DashboardSpec{UID: OverviewUID, FolderUID: FleetFolderUID, Model: overview, Shared: true})
+	if err != nil {
+		return nil, err
+	}
+	return append(rs, o), nil
+}
+
+// The uids of the fleet's shared Grafana objects. A double dash never starts a host's uid (host names start with a
+// letter or digit), so they cannot collide with one.
+const (
+	FleetFolderUID = "fleetctl--fleet"
+	OverviewUID    = "fleetctl--overview"
+)
+
+// DashboardUID is the uid of a host's dashboard: the same as its datasource's (Grafana keeps the two apart).
+func DashboardUID(host string) string { return DatasourceUID(host) }
+
+// GroupFolderUID is the uid of a group's dashboard folder.
+func GroupFolderUID(group string) string { return boundedUID("fleetctl--group-", group) }
+
 var uidUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]`)
+
+// boundedUID is prefix and name, or prefix, a cleaned cut of the name and a hash of it when that does not fit
+// Grafana's 40 characters or its alphabet.
+func boundedUID(prefix, name string) string {
+	uid := prefix + name
+	if len(uid) <= 40 && !uidUnsafe.MatchString(uid) {
+		return uid
+	}
+	sum := sha256.Sum256([]byte(name))
+	clean := uidUnsafe.ReplaceAllString(name, "_")
+	if n := 40 - len(prefix) - 13; len(clean) > n {
+		clean = clean[:n]
+	}
+	return prefix + clean + "-" + hex.EncodeToString(sum[:])[:12]
+}
 
 // DatasourceUID is the Grafana uid of a host's datasource: "fleetctl-" and the host name, or a hash of the name
 // when that does not fit Grafana's 40 characters or its alphabet.

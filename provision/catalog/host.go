@@ -17,6 +17,7 @@ type Host struct {
 	Inputs          []string                   // final Telegraf input list, in order
 	AlertPacks      []string
 	Vars            map[string]any
+	Group           string // the first group the host lists ("" for none): its dashboard's folder
 }
 
 // FromInventory resolves inventory hosts into fleet hosts: the profile's inputs with the host's adds and drops
@@ -36,7 +37,7 @@ func FromInventory(inv *inventory.Inventory, hosts []inventory.Host) ([]Host, er
 			Host:     engine.Host{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User},
 			Database: h.Database, RetentionPolicy: inv.InfluxDB.RetentionPolicy,
 			Inputs:     templates.ResolveInputs(prof.Inputs, h.InputsAdd, h.InputsDrop),
-			AlertPacks: h.AlertPacks, Vars: h.Vars,
+			AlertPacks: h.AlertPacks, Vars: h.Vars, Group: firstGroup(h.Groups),
 		})
 	}
 	return out, nil
@@ -62,4 +63,11 @@ func (h Host) agentRP() string {
 		return p.Name
 	}
 	return ""
+}
+
+func firstGroup(groups []string) string {
+	if len(groups) == 0 {
+		return ""
+	}
+	return groups[0]
 }
