@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +18,7 @@ import (
 	"github.com/fleetctl/fleetctl/provision/grafana"
 	"github.com/fleetctl/fleetctl/provision/influx"
 	"github.com/fleetctl/fleetctl/provision/kapacitor"
+	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/repokey"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/fleetctl/fleetctl/provision/system"
@@ -52,6 +54,46 @@ type Session struct {
 	closeSSH     func()
 	closeGrafana func()
 	destroy      *catalog.DestroyOptions // a destroy's session; nil: onboarding
+	servers      catalog.Servers
+	orphanSteps  []engine.Step // what PlanOrphans planned, for Prune
+}
+
+// OrphansHost is the name the orphans' changes carry for a host: they belong to none.
+const OrphansHost = "orphans"
+
+// PlanOrphans reads the servers for objects of fleetctl's that belong to no host of the inventory (selected or
+// not) and plans them deleted (catalog.Orphans), a database only with deleteData; Prune carries that plan out.
+func (s *Session) PlanOrphans(ctx context.Context, deleteData bool) ([]plan.Change, error) {
+	chs, steps, err := s.orphans(ctx, deleteData)
+	s.orphanSteps = steps
+	return chs, err
+}
+
+// Prune deletes the orphans PlanOrphans planned, and returns the changes it made.
+func (s *Session) Prune(ctx context.Context) ([]plan.Change, error) {
+	applied, err := engine.ApplyHost(ctx, s.orphanSteps)
+	if err != nil {
+		err = errors.New(s.masker.Mask(err.Error()))
+	}
+	return applied, err
+}
+
+func (s *Session) orphans(ctx context.Context, deleteData bool) ([]plan.Change, []engine.Step, error) {
+	dbs := map[string]string{}
+	for _, h := range s.Inventory.Hosts() {
+		dbs[h.Name] = h.Database
+	}
+	hp, steps, err := engine.PlanHost(ctx, OrphansHost, []engine.Declared{engine.OnServer(catalog.NewOrphans(s.servers, dbs, deleteData))})
+	if err != nil {
+		return nil, nil, err
+	}
+	var shown []plan.Change
+	for _, ch := range hp.Changes {
+		if ch.Action != plan.NoOp {
+			shown = append(shown, ch)
+		}
+	}
+	return shown, steps, nil
 }
 
 // Close releases the session's resources: the jump host connections, the ssh-agent connection and the Grafana
@@ -215,7 +257,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		builder = cat.Destroy(*o.Destroy)
 	}
 	return &Session{
-		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH, closeGrafana: closeGrafana, destroy: o.Destroy,
+		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH, closeGrafana: closeGrafana, destroy: o.Destroy, servers: cfg.Servers,
 		engine: &engine.Engine{SSH: sshCfg, Builder: builder, Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now, Lock: lock},
 	}, nil
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -263,4 +265,17 @@ func (d *Datasource) Health(ctx context.Context) (HealthResult, error) {
 func (d Datasource) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "grafana.Datasource{uid: %q, name: %q, url: %s, database: %q, user: %q}",
 		d.spec.UID, d.spec.Name, d.spec.URL, d.spec.Database, d.spec.User)
+}
+
+// Datasources lists every datasource of the organisation (GET /api/datasources).
+func (c *Client) Datasources(ctx context.Context) ([]RemoteDatasource, error) {
+	body, err := c.do(ctx, http.MethodGet, "api/datasources", nil)
+	if err != nil {
+		return nil, fmt.Errorf("list grafana datasources: %w", err)
+	}
+	var out []RemoteDatasource
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("list grafana datasources: decode: %w", err)
+	}
+	return out, nil
 }

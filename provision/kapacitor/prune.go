@@ -114,3 +114,7 @@ func KeepIDs(tasks []*Task) []string {
 	}
 	return out
 }
+
+// MarkedServer returns the server a task's script names in fleetctl's marker line, and whether it has one: the
+// mark of a task fleetctl made.
+func MarkedServer(script string) (string, bool) { return markedServer(script) }

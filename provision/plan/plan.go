@@ -131,6 +131,24 @@ type Plan struct {
 	Only []string `json:"only,omitempty"`
 	// Unmatched lists the Only globs that matched no address on any host that could be planned.
 	Unmatched []string `json:"unmatched,omitempty"`
+	// Orphans are the servers' objects of fleetctl's that belong to no host of the inventory, planned deleted
+	// (apply --prune carries that out) or reported. They are counted apart from the hosts' changes.
+	Orphans []Change `json:"orphans,omitempty"`
+	// Prune is set when the run deletes the orphans (apply --prune).
+	Prune bool `json:"prune,omitempty"`
+	// OrphansError says why the orphans could not be looked for; empty: they were.
+	OrphansError string `json:"orphans_error,omitempty"`
+}
+
+// PendingOrphans are the orphans that prune would delete.
+func (p *Plan) PendingOrphans() []Change {
+	var out []Change
+	for _, c := range p.Orphans {
+		if c.Action.Changes() {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Hidden is how many changes that would alter something the Only selection left out, and on how many hosts.

@@ -28,6 +28,10 @@ type jsonPlan struct {
 	Only      []string       `json:"only"`
 	Unmatched []string       `json:"unmatched"`
 	Hosts     []jsonHostPlan `json:"hosts"`
+	// Orphans are listed when there are any (plan.Plan.Orphans); Prune says apply deletes them.
+	Orphans      []jsonChange `json:"orphans,omitempty"`
+	OrphansError string       `json:"orphans_error,omitempty"`
+	Prune        bool         `json:"prune,omitempty"`
 }
 
 type jsonHostPlan struct {
@@ -114,6 +118,10 @@ func planDoc(p *plan.Plan) jsonDoc {
 		Summary: jsonSummary{Counts: p.Counts(), Hosts: len(p.Hosts), HostsChanging: p.HostsChanging(), HostsFailed: len(p.Failed()),
 			Hidden: hidden},
 	}
+	if len(p.Orphans) > 0 {
+		doc.Plan.Orphans = jsonChanges(p.Orphans)
+	}
+	doc.Plan.OrphansError, doc.Plan.Prune = p.OrphansError, p.Prune
 	for i, h := range p.Hosts {
 		doc.Plan.Hosts[i] = jsonHostPlan{Host: h.Host, Error: h.Error, HostSkipped: h.HostSkipped, Hidden: h.Hidden, Changes: jsonChanges(h.Changes)}
 	}

@@ -71,7 +71,7 @@ func destroyCommand(io IO, st *runState) *ucli.Command {
 				return err
 			}
 			if saving {
-				if err := confirmDataLoss(c, io, s, run.Plan, yes, interactive); err != nil {
+				if err := confirmDataLoss(dataPrompt(c, io, s), io.Stdin, run.Plan, yes, interactive); err != nil {
 					fmt.Fprintf(io.Stderr, "fleetctl: the plan was not saved to %s\n", c.String("out"))
 					return err
 				}
@@ -86,10 +86,10 @@ func destroyCommand(io IO, st *runState) *ucli.Command {
 			if err := confirm(c, io, s, out, run.Plan); err != nil {
 				return err
 			}
-			if err := confirmDataLoss(c, io, s, run.Plan, yes, interactive); err != nil {
+			if err := confirmDataLoss(dataPrompt(c, io, s), io.Stdin, run.Plan, yes, interactive); err != nil {
 				return nothingApplied(c, out, run.Plan, "destroy cancelled", err)
 			}
-			return applyRun(c, io, st, out, run, ro)
+			return applyRun(c, io, st, out, s, run, ro)
 		},
 	}
 }
@@ -119,9 +119,10 @@ func dataLoss(p *plan.Plan) []string {
 }
 
 // confirmDataLoss asks, for each host whose database the plan drops, that its name be typed on the terminal, or
-// finds it in --yes-delete-data. A name given to --yes-delete-data whose database is not dropped is refused too:
-// the confirmation and the plan must agree.
-func confirmDataLoss(c *ucli.Context, io IO, s *provision.Session, p *plan.Plan, yes []string, interactive bool) error {
+// finds it in --yes-delete-data. A name given to --yes-delete-data that the destroy does not select is refused too:
+// the confirmation and the plan must agree (a host whose database is already gone is fine, so a CI job can run
+// again).
+func confirmDataLoss(prompt io.Writer, stdin io.Reader, p *plan.Plan, yes []string, interactive bool) error {
 	hosts := dataLoss(p)
 	if len(yes) > 0 {
 		var missing, extra []string
@@ -131,7 +132,7 @@ func confirmDataLoss(c *ucli.Context, io IO, s *provision.Session, p *plan.Plan,
 			}
 		}
 		for _, y := range yes {
-			if !slices.Contains(hosts, y) {
+			if !slices.ContainsFunc(p.Hosts, func(h plan.HostPlan) bool { return h.Host == y }) {
 				extra = append(extra, y)
 			}
 		}
@@ -139,7 +140,7 @@ func confirmDataLoss(c *ucli.Context, io IO, s *provision.Session, p *plan.Plan,
 		case len(missing) > 0:
 			return withCode(ExitError, fmt.Errorf("--delete-data would drop the database of %s, not confirmed by --yes-delete-data: nothing was destroyed", strings.Join(missing, ", ")))
 		case len(extra) > 0:
-			return withCode(ExitError, fmt.Errorf("--yes-delete-data %s: the plan drops no database of %s: nothing was destroyed", strings.Join(extra, ","), plural(len(extra), "this host", "these hosts")))
+			return withCode(ExitError, fmt.Errorf("--yes-delete-data %s: not a host this destroy selects: nothing was destroyed", strings.Join(extra, ",")))
 		}
 		return nil
 	}
@@ -149,17 +150,21 @@ func confirmDataLoss(c *ucli.Context, io IO, s *provision.Session, p *plan.Plan,
 	if !interactive {
 		return withCode(ExitError, errors.New("--delete-data needs each host's name typed on a terminal, or --yes-delete-data=HOST"))
 	}
-	prompt := s.MaskWriter(io.Stderr)
-	if !jsonOutput(c) {
-		prompt = s.MaskWriter(io.Stdout)
-	}
 	for _, h := range hosts {
 		fmt.Fprintf(prompt, "\nThis drops the InfluxDB database of %s, every point it ever wrote. Type the host's name to confirm: ", h)
-		if line := readLine(io.Stdin); line != h {
+		if line := readLine(stdin); line != h {
 			return withCode(ExitError, fmt.Errorf("%q is not %s: nothing was destroyed", line, h))
 		}
 	}
 	return nil
+}
+
+// dataPrompt is where the data-loss question goes: stdout, or stderr when stdout is for the one JSON document.
+func dataPrompt(c *ucli.Context, io IO, s *provision.Session) io.Writer {
+	if jsonOutput(c) {
+		return s.MaskWriter(io.Stderr)
+	}
+	return s.MaskWriter(io.Stdout)
 }
 
 // readLine reads one line, byte by byte so that nothing after it is consumed, without its line ending.
@@ -187,4 +192,46 @@ func savedDestroy(o *planfile.DestroyOptions) *provision.DestroyOptions {
 		return nil
 	}
 	return &provision.DestroyOptions{DeleteData: o.DeleteData, PurgeAgent: o.PurgeAgent}
+}
+
+// lookForOrphans finds the orphans for plan and apply (not for destroy, whose plan is of hosts only) into the
+// plan. Not finding them is a warning in the plan, unless --prune asked to delete them.
+func lookForOrphans(c *ucli.Context, s *provision.Session, p *plan.Plan) error {
+	if c.Command.Name == "destroy" {
+		return nil
+	}
+	if c.Bool("delete-data") && !c.Bool("prune") {
+		return withCode(ExitUsage, errors.New("--delete-data goes with --prune (orphans' databases), or with fleetctl destroy"))
+	}
+	p.Prune = c.Bool("prune")
+	chs, err := s.PlanOrphans(c.Context, c.Bool("delete-data"))
+	if err != nil {
+		if p.Prune {
+			return withCode(ExitError, fmt.Errorf("--prune: %w", err))
+		}
+		p.OrphansError = err.Error()
+		return nil
+	}
+	p.Orphans = chs
+	return nil
+}
+
+// prune deletes the planned orphans after the hosts were applied, unless the run stopped or was interrupted; the
+// outcome is reported as one more "host", named as the orphans' changes are. nil: nothing to prune.
+func prune(c *ucli.Context, st *runState, s *provision.Session, p *plan.Plan, rep *plan.Outcome) *plan.HostOutcome {
+	pending := p.PendingOrphans()
+	if !p.Prune || len(pending) == 0 {
+		return nil
+	}
+	res := &plan.HostOutcome{Host: pending[0].Host}
+	if rep.StopReason != "" || st.interrupted() || c.Context.Err() != nil {
+		res.Skipped = "not started: the run stopped before the orphans were pruned"
+		return res
+	}
+	applied, err := s.Prune(c.Context)
+	res.Applied = applied
+	if err != nil {
+		res.Error = err.Error()
+	}
+	return res
 }
