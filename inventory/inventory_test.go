@@ -237,6 +237,9 @@ func TestErrors(t *testing.T) {
 			`testdata/errors/names.toml:46: hosts[6].name: must not be empty (write name = "web1")`,
 			`testdata/errors/names.toml:50: hosts[7].name: "web" is also a group name, so selecting it would be ambiguous (rename the host or the group)`,
 		}},
+		{"dashboards", []string{
+			`testdata/errors/dashboards.toml:9: grafana.dashboard_folders: unknown value "per-group" (write "group" (a folder per group) or "fleet" (one folder))`,
+		}},
 		{"addresses", []string{
 			`testdata/errors/addresses.toml:18: ssh.port: port 0 is out of range (use a port between 1 and 65535)`,
 			`testdata/errors/addresses.toml:22: hosts[0].address: "10.0.0.256": not a valid IPv4 address`,
