@@ -65,8 +65,11 @@ const OrphansHost = "orphans"
 // not) and plans them deleted (catalog.Orphans), a database only with deleteData; Prune carries that plan out.
 func (s *Session) PlanOrphans(ctx context.Context, deleteData bool) ([]plan.Change, error) {
 	chs, steps, err := s.orphans(ctx, deleteData)
+	if err != nil {
+		return nil, errors.New(s.masker.Mask(err.Error()))
+	}
 	s.orphanSteps = steps
-	return chs, err
+	return chs, nil
 }
 
 // Prune deletes the orphans PlanOrphans planned, and returns the changes it made.
