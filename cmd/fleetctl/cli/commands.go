@@ -174,6 +174,9 @@ func checkOptions(c *ucli.Context) error {
 	if n := c.Int("forks"); n < 1 {
 		return withCode(ExitUsage, fmt.Errorf("--forks %d: give the number of hosts in flight at once, at least 1", n))
 	}
+	if c.Command.Name != "destroy" && c.Bool("delete-data") && !c.Bool("prune") {
+		return withCode(ExitUsage, errors.New("--delete-data goes with --prune (the orphans' databases), or with fleetctl destroy"))
+	}
 	if d := c.Duration("lock-timeout"); d < 0 {
 		return withCode(ExitUsage, fmt.Errorf("--lock-timeout %s: give how long to wait for another run, such as 30s, or 0 to fail at once", d))
 	}

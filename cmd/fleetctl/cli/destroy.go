@@ -200,9 +200,6 @@ func lookForOrphans(c *ucli.Context, s *provision.Session, p *plan.Plan) error {
 	if c.Command.Name == "destroy" {
 		return nil
 	}
-	if c.Bool("delete-data") && !c.Bool("prune") {
-		return withCode(ExitUsage, errors.New("--delete-data goes with --prune (orphans' databases), or with fleetctl destroy"))
-	}
 	p.Prune = c.Bool("prune")
 	chs, err := s.PlanOrphans(c.Context, c.Bool("delete-data"))
 	if err != nil {
