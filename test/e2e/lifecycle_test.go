@@ -58,7 +58,7 @@ func TestLifecycle(t *testing.T) {
 	e.edit(`name = "`+hostLeaves+`"`, `name = "`+hostLeaves+`"`+"\ngroups = [\"web\"]")
 	out := e.must("apply", "--auto-approve")
 	for _, want := range []string{"+ create " + hostLeaves + "/grafana.dashboard:" + catalog.DashboardUID(hostLeaves),
-		"+ create " + hostLeaves + "/grafana.folder:" + catalog.GroupFolderUID("web"), "+ create " + hostPurged + "/grafana.folder:" + catalog.FleetFolderUID} {
+		"+ create " + hostLeaves + "/grafana.folder:" + catalog.GroupFolderUID("web")} {
 		if !strings.Contains(out, want) {
 			t.Errorf("onboarding lacks %q:\n%s", want, out)
 		}
