@@ -1,10 +1,14 @@
 package grafana
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
+	"github.com/fleetctl/fleetctl/provision/secret"
 )
 
 func testModel() map[string]any {
@@ -108,5 +112,26 @@ func TestFolderIsNeverDeleted(t *testing.T) {
 	f.Absent()
 	if chs := f.Diff(nil); len(chs) != 1 || chs[0].Action != plan.NoOp {
 		t.Errorf("absent folder: %+v", chs)
+	}
+}
+
+// The search's query string reaches Grafana as a query, not escaped into the path (a 404 on a real Grafana).
+func TestDashboardsTaggedSendsAQuery(t *testing.T) {
+	var got string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got = r.URL.Path + " " + r.URL.Query().Get("tag") + " " + r.URL.Query().Get("type")
+		fmt.Fprint(w, `[{"uid": "fleetctl-web1", "title": "web1", "tags": ["fleetctl"]}]`)
+	}))
+	defer srv.Close()
+	c, err := NewClient(Config{URL: srv.URL, Token: secret.New("t")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits, err := c.DashboardsTagged(t.Context(), DashboardTag)
+	if err != nil || len(hits) != 1 || hits[0].UID != "fleetctl-web1" {
+		t.Fatalf("hits %+v, %v", hits, err)
+	}
+	if got != "/api/search fleetctl dash-db" {
+		t.Errorf("request %q", got)
 	}
 }
