@@ -230,7 +230,7 @@ func TestAbsentTaskAndPrune(t *testing.T) {
 	}}
 	p.Absent()
 	chs := p.Diff(nil)
-	if len(chs) != 2 || chs[0].Action != plan.Delete || chs[0].Name != "web1-cpu" || chs[1].Action != plan.Report {
+	if len(chs) != 2 || chs[0].Action != plan.Delete || chs[0].Name != "web1-cpu" || chs[0].Reason != reasonDestroy || chs[1].Action != plan.Report {
 		t.Errorf("absent prune: %+v", chs)
 	}
 }
