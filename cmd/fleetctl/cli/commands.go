@@ -416,7 +416,7 @@ func applyRun(c *ucli.Context, io IO, st *runState, out io.Writer, s *provision.
 	ro.OnHost, ro.OnBatch = prog.onHost, prog.onBatch
 	rep := run.Apply(c.Context, ro)
 	prog.end()
-	if pruned := prune(c, st, s, run.Plan, rep); pruned != nil {
+	if pruned := prune(c, st, io.Now, s, run.Plan, rep); pruned != nil {
 		rep.Hosts = append(rep.Hosts, *pruned)
 	}
 	if err := renderReport(c, out, run.Plan, rep); err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/fleetctl/fleetctl/provision"
 	"github.com/fleetctl/fleetctl/provision/engine"
@@ -215,7 +216,7 @@ func lookForOrphans(c *ucli.Context, s *provision.Session, p *plan.Plan) error {
 
 // prune deletes the planned orphans after the hosts were applied, unless the run stopped or was interrupted; the
 // outcome is reported as one more "host", named as the orphans' changes are. nil: nothing to prune.
-func prune(c *ucli.Context, st *runState, s *provision.Session, p *plan.Plan, rep *plan.Outcome) *plan.HostOutcome {
+func prune(c *ucli.Context, st *runState, now func() time.Time, s *provision.Session, p *plan.Plan, rep *plan.Outcome) *plan.HostOutcome {
 	pending := p.PendingOrphans()
 	if !p.Prune || len(pending) == 0 {
 		return nil
@@ -225,8 +226,12 @@ func prune(c *ucli.Context, st *runState, s *provision.Session, p *plan.Plan, re
 		res.Skipped = "not started: the run stopped before the orphans were pruned"
 		return res
 	}
+	if now == nil {
+		now = time.Now
+	}
+	t0 := now()
 	applied, err := s.Prune(c.Context)
-	res.Applied = applied
+	res.Applied, res.Duration = applied, now().Sub(t0)
 	if err != nil {
 		res.Error = err.Error()
 	}
