@@ -369,7 +369,8 @@ func confirm(c *ucli.Context, io IO, s *provision.Session, out io.Writer, p *pla
 	}
 	fmt.Fprintf(prompt, "\n%s Only 'yes' is accepted: ", question)
 	if readLine(io.Stdin) != "yes" {
-		return nothingApplied(c, out, p, "apply cancelled", withCode(ExitError, errors.New("apply cancelled")))
+		cancelled := c.Command.Name + " cancelled"
+		return nothingApplied(c, out, p, cancelled, withCode(ExitError, errors.New(cancelled)))
 	}
 	return nil
 }
