@@ -1,6 +1,8 @@
 package system
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -61,5 +63,41 @@ func TestAbsentHostSide(t *testing.T) {
 	stopped.Absent()
 	if chs := stopped.Diff(nil); chs[0].Action != plan.NoOp {
 		t.Errorf("stopped service: %+v", chs)
+	}
+}
+
+// The absent file set's fragment, run by a real shell: fleetctl's files go, the one it does not own stays.
+func TestAbsentFileSetRemovesTheFiles(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{"main.conf": "a", "fleetctl-outputs.conf": "b", "fleetctl-old.conf": "c", "mine.conf": "d"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	exists := FileFact{Exists: true, Mode: 0o644, Owner: "root", Group: "root"}
+	facts := &Facts{
+		Files: map[string]FileFact{dir + "/main.conf": exists, dir + "/fleetctl-outputs.conf": exists},
+		Dirs:  map[string][]string{dir: {"fleetctl-old.conf", "mine.conf"}},
+	}
+	r := &shellRunner{t: t}
+	fs := NewFileSet(r, facts, FileSet{Label: "telegraf config", Watch: dir, OwnedPrefix: "fleetctl-", Check: "false", Masker: secret.NewMasker(),
+		Files: []FileSpec{{Path: dir + "/main.conf"}, {Path: dir + "/fleetctl-outputs.conf"}}})
+	fs.Absent()
+	var pending []plan.Change
+	for _, c := range fs.Diff(nil) {
+		if c.Action.Changes() {
+			pending = append(pending, c)
+		}
+	}
+	if err := fs.Apply(t.Context(), pending); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := os.ReadDir(dir)
+	var names []string
+	for _, e := range left {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, " ") != "mine.conf" {
+		t.Errorf("left in the directory: %v, want mine.conf alone", names)
 	}
 }
