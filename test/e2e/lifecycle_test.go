@@ -12,10 +12,10 @@ import (
 
 // Hosts of the lifecycle tests: onboarding, dashboards, destroy, orphans.
 const (
-	hostLeaves    = "c34-debian12" // onboarded, its dashboard edited and repaired, destroyed keeping its data
-	hostPurged    = "c35-debian11" // destroyed with its data and agent, then removed from the inventory
-	hostVanishes  = "c36-debian13" // onboarded, then unreachable when it is destroyed
-	hostOrphanage = "c37-rocky9"   // planned beside orphans planted on the servers
+	hostLeaves    = "c36-debian12" // onboarded, its dashboard edited and repaired, destroyed keeping its data
+	hostPurged    = "c37-debian11" // destroyed with its data and agent, then removed from the inventory
+	hostVanishes  = "c38-debian13" // onboarded, then unreachable when it is destroyed
+	hostOrphanage = "c34-rocky9"   // planned beside orphans planted on the servers
 )
 
 // what the servers hold for a host, through their own APIs.
