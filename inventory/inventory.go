@@ -82,6 +82,12 @@ type Grafana struct {
 	User     string
 	Password SecretRef
 	TLS      TLS
+	// DashboardFolders is where hosts' dashboards go: "group" (a folder per host's first group, the default) or
+	// "fleet" (one folder).
+	DashboardFolders string
+	// DashboardsDir is a folder (absolute) whose host.json or fleet.json replace the shipped dashboard
+	// templates; "" for none.
+	DashboardsDir string
 }
 
 // Kapacitor is the [kapacitor] section.
@@ -464,6 +470,22 @@ func (b *builder) grafana(t *table) {
 	g.User, _ = t.user("user")
 	g.Password = t.secret("password", b.inv)
 	g.TLS = b.tls(t, g.URL)
+	g.DashboardFolders = "group"
+	if s, ok := t.str("dashboard_folders"); ok {
+		switch s {
+		case "group", "fleet":
+			g.DashboardFolders = s
+		default:
+			t.errorf("dashboard_folders", `write "group" (a folder per group) or "fleet" (one folder)`, "unknown value %q", s)
+		}
+	}
+	if s, ok := t.str("dashboards_dir"); ok && s != "" {
+		p, err := expandPath(s, b.inv.Dir, b.inv.home)
+		if err != nil {
+			t.errorf("dashboards_dir", "write a folder path, relative to the inventory's folder or absolute", "%v", err)
+		}
+		g.DashboardsDir = p
+	}
 	hasToken, hasUser, hasPassword := t.has("token"), t.has("user"), t.has("password")
 	switch {
 	case t.missing:

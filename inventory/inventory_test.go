@@ -260,6 +260,9 @@ func TestErrors(t *testing.T) {
 			`testdata/errors/telegraf_settings.toml:25: groups.web.input_vars.Site: "Site" is not a valid input name (use the input's name: lowercase letters, digits, "_" and "-")`,
 			`testdata/errors/telegraf_settings.toml:28: hosts[0]: agent.metric_buffer_limit 10000 is below agent.metric_batch_size 50000: the agent could never send a full batch (raise agent.metric_buffer_limit (a few times the batch size) or lower agent.metric_batch_size, in [defaults], a group or the host)`,
 		}},
+		{"dashboards", []string{
+			`testdata/errors/dashboards.toml:9: grafana.dashboard_folders: unknown value "per-group" (write "group" (a folder per group) or "fleet" (one folder))`,
+		}},
 		{"addresses", []string{
 			`testdata/errors/addresses.toml:18: ssh.port: port 0 is out of range (use a port between 1 and 65535)`,
 			`testdata/errors/addresses.toml:22: hosts[0].address: "10.0.0.256": not a valid IPv4 address`,

@@ -22,6 +22,9 @@ func (s *Session) SavePlan(path string, p *plan.Plan, limit []string) ([]planfil
 		}
 		return nil, err
 	}
+	if d := s.destroy; d != nil {
+		f.Options.Destroy = &planfile.DestroyOptions{DeleteData: d.DeleteData, PurgeAgent: d.PurgeAgent}
+	}
 	if err := planfile.Write(path, f, func(w io.Writer) io.Writer { return s.MaskWriter(w) }); err != nil {
 		return f.LeftOut, fmt.Errorf("save plan %s: %w", path, err)
 	}

@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,12 +11,14 @@ import (
 	"time"
 
 	"github.com/fleetctl/fleetctl/alertpacks"
+	"github.com/fleetctl/fleetctl/dashboards"
 	"github.com/fleetctl/fleetctl/inventory"
 	"github.com/fleetctl/fleetctl/provision/catalog"
 	"github.com/fleetctl/fleetctl/provision/engine"
 	"github.com/fleetctl/fleetctl/provision/grafana"
 	"github.com/fleetctl/fleetctl/provision/influx"
 	"github.com/fleetctl/fleetctl/provision/kapacitor"
+	"github.com/fleetctl/fleetctl/provision/plan"
 	"github.com/fleetctl/fleetctl/provision/repokey"
 	"github.com/fleetctl/fleetctl/provision/secret"
 	"github.com/fleetctl/fleetctl/provision/system"
@@ -35,7 +38,12 @@ type Options struct {
 	Now        func() time.Time
 	Log        *slog.Logger
 	HTTPClient *http.Client
+	// Destroy, when set, plans the selected hosts removed (fleetctl destroy) instead of onboarded.
+	Destroy *catalog.DestroyOptions
 }
+
+// DestroyOptions say how far `fleetctl destroy` goes (catalog.DestroyOptions).
+type DestroyOptions = catalog.DestroyOptions
 
 // Session is an opened inventory with its endpoints connected and secrets resolved: ready to plan.
 type Session struct {
@@ -45,6 +53,50 @@ type Session struct {
 	masker       *secret.Masker
 	closeSSH     func()
 	closeGrafana func()
+	destroy      *catalog.DestroyOptions // a destroy's session; nil: onboarding
+	servers      catalog.Servers
+	orphanSteps  []engine.Step // what PlanOrphans planned, for Prune
+}
+
+// OrphansHost is the name the orphans' changes carry for a host: they belong to none.
+const OrphansHost = "orphans"
+
+// PlanOrphans reads the servers for objects of fleetctl's that belong to no host of the inventory (selected or
+// not) and plans them deleted (catalog.Orphans), a database only with deleteData; Prune carries that plan out.
+func (s *Session) PlanOrphans(ctx context.Context, deleteData bool) ([]plan.Change, error) {
+	chs, steps, err := s.orphans(ctx, deleteData)
+	if err != nil {
+		return nil, errors.New(s.masker.Mask(err.Error()))
+	}
+	s.orphanSteps = steps
+	return chs, nil
+}
+
+// Prune deletes the orphans PlanOrphans planned, and returns the changes it made.
+func (s *Session) Prune(ctx context.Context) ([]plan.Change, error) {
+	applied, err := engine.ApplyHost(ctx, s.orphanSteps)
+	if err != nil {
+		err = errors.New(s.masker.Mask(err.Error()))
+	}
+	return applied, err
+}
+
+func (s *Session) orphans(ctx context.Context, deleteData bool) ([]plan.Change, []engine.Step, error) {
+	dbs := map[string]string{}
+	for _, h := range s.Inventory.Hosts() {
+		dbs[h.Name] = h.Database
+	}
+	hp, steps, err := engine.PlanHost(ctx, OrphansHost, []engine.Declared{engine.OnServer(catalog.NewOrphans(s.servers, dbs, deleteData))})
+	if err != nil {
+		return nil, nil, err
+	}
+	var shown []plan.Change
+	for _, ch := range hp.Changes {
+		if ch.Action != plan.NoOp {
+			shown = append(shown, ch)
+		}
+	}
+	return shown, steps, nil
 }
 
 // Close releases the session's resources: the jump host connections, the ssh-agent connection and the Grafana
@@ -165,6 +217,10 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		Handlers: alertpacks.Handlers{LogPath: inv.Alerts.Log, Email: inv.Alerts.Email, Webhook: inv.Alerts.Webhook},
 		Servers:  catalog.Servers{GrafanaInfluxURL: inv.InfluxDB.GrafanaURL},
 		Contacts: contacts(inv, resolve), Services: services(inv, resolve),
+		FleetFolder: inv.Grafana.DashboardFolders == "fleet",
+	}
+	if cfg.Dashboards, err = dashboards.Load(inv.Grafana.DashboardsDir); err != nil {
+		return nil, fmt.Errorf("grafana.dashboards_dir in %s: %w", inv.File, err)
 	}
 	if cfg.Servers.Influx, err = influx.NewClient(influx.Config{URL: inv.InfluxDB.URL, Username: inv.InfluxDB.AdminUser,
 		Password: resolve(inv.InfluxDB.AdminPassword), HTTPClient: o.HTTPClient, TLS: clientTLS("influxdb", inv.InfluxDB.TLS)}); err != nil {
@@ -209,8 +265,13 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		return nil, err
 	}
 	opened = true
+	cat := catalog.New(cfg, specs)
+	var builder engine.Builder = cat
+	if o.Destroy != nil {
+		builder = cat.Destroy(*o.Destroy)
+	}
 	return &Session{
-		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH, closeGrafana: closeGrafana,
-		engine: &engine.Engine{SSH: sshCfg, Builder: catalog.New(cfg, specs), Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now, Lock: lock},
+		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH, closeGrafana: closeGrafana, destroy: o.Destroy, servers: cfg.Servers,
+		engine: &engine.Engine{SSH: sshCfg, Builder: builder, Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now, Lock: lock},
 	}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/fleetctl/fleetctl/alertpacks"
+	"github.com/fleetctl/fleetctl/dashboards"
 	"github.com/fleetctl/fleetctl/inventory"
 	"github.com/fleetctl/fleetctl/templates"
 )
@@ -61,6 +62,11 @@ func checkAll(o Options) (*inventory.Inventory, *alertpacks.Set, *templates.Set,
 	}
 	if packErr != nil {
 		errs = append(errs, packErr)
+	}
+	if dir := inv.Grafana.DashboardsDir; dir != "" {
+		if _, err := dashboards.Load(dir); err != nil {
+			errs = append(errs, fmt.Errorf("grafana.dashboards_dir in %s: %w", inv.File, err))
+		}
 	}
 	if inputErr != nil {
 		errs = append(errs, inputErr)

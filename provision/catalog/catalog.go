@@ -4,11 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/fleetctl/fleetctl/alertpacks"
+	"github.com/fleetctl/fleetctl/dashboards"
 	"github.com/fleetctl/fleetctl/provision/engine"
 	"github.com/fleetctl/fleetctl/provision/grafana"
 	"github.com/fleetctl/fleetctl/provision/influx"
@@ -35,6 +38,10 @@ type Config struct {
 	Masker   *secret.Masker
 	Packs    *alertpacks.Set
 	Handlers alertpacks.Handlers
+	// Dashboards renders each host's dashboard and the fleet overview; FleetFolder puts every host's dashboard
+	// in one folder instead of one per group.
+	Dashboards  *dashboards.Set
+	FleetFolder bool
 	// Contacts are the handlers a host's routes name, by contact name, their secrets resolved.
 	Contacts map[string]Contact
 	// Services are Kapacitor's service settings ([kapacitor.services]); they belong to the fleet, not to a host,
@@ -56,7 +63,7 @@ type Contact struct {
 type Catalog struct {
 	cfg   Config
 	hosts map[string]Host
-	first string // the host that carries the fleet's Kapacitor service settings
+	first string // the host that carries the fleet's shared resources (Kapacitor's service settings, the overview dashboard)
 	// One limit per server, shared by every host in flight.
 	influxLimit, grafanaLimit, kapacitorLimit *engine.Limit
 }
@@ -106,7 +113,7 @@ func (c *Catalog) Resources(ctx context.Context, eh engine.Host, conn *remote.Co
 	if err != nil {
 		return nil, err
 	}
-	rs, err := c.serverResources(h, d.Scripts)
+	rs, err := c.serverResources(h, d.Scripts, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -159,12 +166,23 @@ func desired(h Host, f *system.Family, out AgentOutput, password secret.Value, s
 }
 
 // serverResources are the host's resources on the fleet's servers, in dependency order.
-func (c *Catalog) serverResources(h Host, scripts []alertpacks.Script) ([]engine.Declared, error) {
+//
+// For a destroy (del not nil) every resource is planned absent (engine.Absenter) and the list is reversed, so what
+// depends on another goes first; a resource holding the user's data (a database) is retained unless del.DeleteData.
+func (c *Catalog) serverResources(h Host, scripts []alertpacks.Script, del *DestroyOptions) ([]engine.Declared, error) {
 	s := c.cfg.Servers
 	wpass, rpass := secret.Derive(c.cfg.Master, h.Name, RoleWrite), secret.Derive(c.cfg.Master, h.Name, RoleRead)
 	wuser, ruser := WriteUser(h.Database), ReadUser(h.Database)
 	var rs []engine.Declared
-	add := func(l *engine.Limit, r engine.Resource) { rs = append(rs, engine.OnServer(l.Wrap(r))) }
+	var absentErr error
+	add := func(l *engine.Limit, r engine.Resource) {
+		if del != nil {
+			if err := plannedAbsent(r, *del); err != nil {
+				absentErr = errors.Join(absentErr, err)
+			}
+		}
+		rs = append(rs, engine.OnServer(l.Wrap(r)))
+	}
 	add(c.influxLimit, influx.NewDatabase(s.Influx, h.Database))
 	if p := h.RetentionPolicy; p != nil {
 		dur := "INF"
@@ -188,6 +206,15 @@ func (c *Catalog) serverResources(h Host, scripts []alertpacks.Script) ([]engine
 		return nil, err
 	}
 	add(c.grafanaLimit, ds)
+	if c.cfg.Dashboards != nil {
+		dash, err := c.dashboardResources(h)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range dash {
+			add(c.grafanaLimit, r)
+		}
+	}
 	// The handlers before the tasks, so the first alert of a new task finds them.
 	topic := kapacitor.HostTopic(h.Name)
 	topicListing := kapacitor.NewTopicListing(s.Kapacitor, topic)
@@ -223,10 +250,89 @@ func (c *Catalog) serverResources(h Host, scripts []alertpacks.Script) ([]engine
 		return nil, err
 	}
 	add(c.kapacitorLimit, prune.ReadFrom(listing))
+	if del != nil {
+		if absentErr != nil {
+			return nil, absentErr
+		}
+		slices.Reverse(rs)
+	}
 	return rs, nil
 }
 
+// dashboardResources are the host's dashboard and its folder, and on the fleet's first host the shared folder and
+// overview.
+func (c *Catalog) dashboardResources(h Host) ([]engine.Resource, error) {
+	s := c.cfg.Servers.Grafana
+	var rs []engine.Resource
+	folder := FleetFolderUID
+	title := "Fleet (fleetctl)"
+	if !c.cfg.FleetFolder && h.Group != "" {
+		folder, title = GroupFolderUID(h.Group), h.Group+" (fleetctl)"
+	}
+	f, err := grafana.NewFolder(s, grafana.FolderSpec{UID: folder, Title: title})
+	if err != nil {
+		return nil, err
+	}
+	rs = append(rs, f)
+	model, err := c.cfg.Dashboards.Host(dashboards.HostData{Host: h.Name, Database: h.Database, DatasourceUID: DatasourceUID(h.Name), Title: h.Name})
+	if err != nil {
+		return nil, fmt.Errorf("dashboard of %s: %w", h.Name, err)
+	}
+	d, err := grafana.NewDashboard(s, grafana.DashboardSpec{UID: DashboardUID(h.Name), FolderUID: folder, Model: model})
+	if err != nil {
+		return nil, err
+	}
+	rs = append(rs, d)
+	if h.Name != c.first {
+		return rs, nil
+	}
+	if folder != FleetFolderUID {
+		ff, err := grafana.NewFolder(s, grafana.FolderSpec{UID: FleetFolderUID, Title: "Fleet (fleetctl)"})
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, ff)
+	}
+	overview, err := c.cfg.Dashboards.Fleet(dashboards.FleetData{Title: "Fleet overview"})
+	if err != nil {
+		return nil, fmt.Errorf("fleet overview dashboard: %w", err)
+	}
+	o, err := grafana.NewDashboard(s, grafana.DashboardSpec{UID: OverviewUID, FolderUID: FleetFolderUID, Model: overview, Shared: true})
+	if err != nil {
+		return nil, err
+	}
+	return append(rs, o), nil
+}
+
+// The uids of the fleet's shared Grafana objects. A double dash never starts a host's uid (host names start with a
+// letter or digit), so they cannot collide with one.
+const (
+	FleetFolderUID = "fleetctl--fleet"
+	OverviewUID    = "fleetctl--overview"
+)
+
+// DashboardUID is the uid of a host's dashboard: the same as its datasource's (Grafana keeps the two apart).
+func DashboardUID(host string) string { return DatasourceUID(host) }
+
+// GroupFolderUID is the uid of a group's dashboard folder.
+func GroupFolderUID(group string) string { return boundedUID("fleetctl--group-", group) }
+
 var uidUnsafe = regexp.MustCompile(`[^A-Za-z0-9_-]`)
+
+// boundedUID is prefix and name, or prefix, a cleaned cut of the name and a hash of it when that does not fit
+// Grafana's 40 characters or its alphabet.
+func boundedUID(prefix, name string) string {
+	uid := prefix + name
+	if len(uid) <= 40 && !uidUnsafe.MatchString(uid) {
+		return uid
+	}
+	sum := sha256.Sum256([]byte(name))
+	clean := uidUnsafe.ReplaceAllString(name, "_")
+	if n := 40 - len(prefix) - 13; len(clean) > n {
+		clean = clean[:n]
+	}
+	return prefix + clean + "-" + hex.EncodeToString(sum[:])[:12]
+}
 
 // DatasourceUID is the Grafana uid of a host's datasource: "fleetctl-" and the host name, or a hash of the name
 // when that does not fit Grafana's 40 characters or its alphabet.

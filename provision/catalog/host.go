@@ -23,6 +23,7 @@ type Host struct {
 	AlertPacks      []string
 	Routes          []string // contacts whose handlers the host's topic gets
 	Vars            map[string]any
+	Group           string // the first group the host lists ("" for none): its dashboard's folder
 
 	// InputSet holds the snippets Inputs names (the shipped ones when nil). InputValues are the values of their
 	// variables, checked against their declarations (input → variable → value); InputSecretRefs the secret
@@ -60,7 +61,7 @@ func FromInventory(inv *inventory.Inventory, inputs *templates.Set, hosts []inve
 			Host:     engine.Host{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User},
 			Database: h.Database, RetentionPolicy: inv.InfluxDB.RetentionPolicy,
 			Inputs:     templates.ResolveInputs(prof.Inputs, h.InputsAdd, h.InputsDrop),
-			AlertPacks: h.AlertPacks, Routes: h.Routes, Vars: h.Vars,
+			AlertPacks: h.AlertPacks, Routes: h.Routes, Vars: h.Vars, Group: firstGroup(h.Groups),
 			InputSet: inputs, InputValues: map[string]map[string]any{}, InputSecretRefs: map[string]inventory.SecretRef{},
 			GlobalTags: h.GlobalTags, Agent: h.Agent,
 		}
@@ -150,4 +151,11 @@ func (h Host) agentRP() string {
 		return p.Name
 	}
 	return ""
+}
+
+func firstGroup(groups []string) string {
+	if len(groups) == 0 {
+		return ""
+	}
+	return groups[0]
 }

@@ -38,7 +38,7 @@ func TestRoutesBecomeHandlers(t *testing.T) {
 		if !strings.Contains(d.Scripts[0].Text, ".topic('fleetctl-"+h.Name+"')") {
 			t.Errorf("%s: the task does not publish to the host's topic:\n%s", h.Name, d.Scripts[0].Text)
 		}
-		rs, err := c.serverResources(h, d.Scripts)
+		rs, err := c.serverResources(h, d.Scripts, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -172,24 +172,63 @@ fi`
 // telegrafResources returns the host side, in apply order: repository and key, package, configuration, service.
 // The service watches the package and the configuration files by address: a new package or new content restarts it.
 func telegrafResources(host string, r system.Runner, facts *system.Facts, os *system.OS, files []system.FileSpec, s TelegrafSettings, m *secret.Masker, secrets *AgentSecrets) []engine.Declared {
+	return newTelegrafSide(host, r, facts, os, files, s, m, secrets).declared()
+}
+
+// telegrafSide is the host side's resources, by role (repo is nil for a family with no repository files).
+type telegrafSide struct {
+	repo  *system.FileSet
+	pkg   *system.Package
+	conf  *system.FileSet
+	creds *system.Credentials
+	svc   *system.Service
+}
+
+func newTelegrafSide(host string, r system.Runner, facts *system.Facts, os *system.OS, files []system.FileSpec, s TelegrafSettings, m *secret.Masker, secrets *AgentSecrets) telegrafSide {
 	f := os.Family
-	var rs []engine.Declared
+	var t telegrafSide
 	if repoFiles := f.RepoFiles(s.Repo); len(repoFiles) > 0 {
-		rs = append(rs, engine.OnHost(system.NewFileSet(r, facts, system.FileSet{Label: "telegraf repository", Files: repoFiles, Masker: m})))
+		t.repo = system.NewFileSet(r, facts, system.FileSet{Label: "telegraf repository", Files: repoFiles, Masker: m})
 	}
-	pkg := system.NewPackage(r, facts, system.Package{Pkg: s.Package, Version: s.Version, Family: f})
-	conf := system.NewFileSet(r, facts, system.FileSet{Label: "telegraf config", Files: files, Watch: f.ConfigDir,
+	t.pkg = system.NewPackage(r, facts, system.Package{Pkg: s.Package, Version: s.Version, Family: f})
+	t.conf = system.NewFileSet(r, facts, system.FileSet{Label: "telegraf config", Files: files, Watch: f.ConfigDir,
 		OwnedPrefix: ownedPrefix, Check: telegrafCheck(f, s.Package, secrets.names()), Masker: m})
-	creds := credentialsResource(host, r, facts, f, secrets)
+	t.creds = credentialsResource(host, r, facts, f, secrets)
 	var config []string
 	for _, file := range files {
 		config = append(config, file.Path)
 	}
 	watchCreds, units := credentialWatch(host)
 	config = append(config, credentialFiles(secrets)...)
-	svc := system.NewService(r, facts, system.Service{Unit: "telegraf", Init: os.Init, Config: config,
-		Package: plan.Address(host, pkg.Kind(), pkg.Name()),
+	t.svc = system.NewService(r, facts, system.Service{Unit: "telegraf", Init: os.Init, Config: config,
+		Package: plan.Address(host, t.pkg.Kind(), t.pkg.Name()),
 		Watch:   append([]string{system.FileAddress(host, f.ConfigMain), system.FileAddress(host, f.ConfigDir+"/*")}, watchCreds...),
 		Units:   units})
-	return append(rs, engine.OnHost(pkg), engine.OnHost(conf), engine.OnHost(creds), engine.OnHost(svc))
+	return t
+}
+
+func (t telegrafSide) declared() []engine.Declared {
+	var rs []engine.Declared
+	if t.repo != nil {
+		rs = append(rs, engine.OnHost(t.repo))
+	}
+	return append(rs, engine.OnHost(t.pkg), engine.OnHost(t.conf), engine.OnHost(t.creds), engine.OnHost(t.svc))
+}
+
+// absent is the host side of a destroy, in apply order: the service stopped and disabled, fleetctl's files and
+// credentials deleted, and with purge the package, then the repository and its key, removed.
+func (t telegrafSide) absent(purge bool) []engine.Declared {
+	t.svc.Absent()
+	t.conf.Absent()
+	t.creds.Absent()
+	rs := []engine.Declared{engine.OnHost(t.svc), engine.OnHost(t.conf), engine.OnHost(t.creds)}
+	if purge {
+		t.pkg.Absent()
+		rs = append(rs, engine.OnHost(t.pkg))
+		if t.repo != nil {
+			t.repo.Absent()
+			rs = append(rs, engine.OnHost(t.repo))
+		}
+	}
+	return rs
 }

@@ -66,6 +66,8 @@ type hostRun struct {
 	conn  *remote.Conn
 	lock  *remote.Lock // the host's run lock, held from before its read to the end of the run; nil for a plan
 	steps []Step
+	// hostSkipped says why the host's own side is not in its steps (it could not be reached); empty: it is.
+	hostSkipped string
 }
 
 // Close releases every run lock and ends every connection of the run.
@@ -139,6 +141,9 @@ func (e *Engine) planHost(ctx context.Context, h Host, sel *selection) (*hostRun
 	}
 	t0 := e.now()
 	conn, err := remote.DialEndpoint(ctx, ep, cfg)
+	if ob, ok := e.Builder.(OfflineBuilder); ok && err != nil && ctx.Err() == nil {
+		return e.planOffline(ctx, h, sel, ob, err)
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -172,6 +177,25 @@ func (e *Engine) planHost(ctx context.Context, h Host, sel *selection) (*hostRun
 		return fail(err)
 	}
 	return &hostRun{spec: h, conn: conn, lock: lock, steps: steps}, hp
+}
+
+// planOffline plans the server side of a host that could not be reached (dialErr), for a builder that can.
+func (e *Engine) planOffline(ctx context.Context, h Host, sel *selection, ob OfflineBuilder, dialErr error) (*hostRun, plan.HostPlan) {
+	skipped := e.Masker.Mask(fmt.Sprintf("unreachable (%v): the host side was skipped", dialErr))
+	rs, err := ob.Offline(ctx, h)
+	if err == nil {
+		var hp plan.HostPlan
+		var steps []Step
+		if hp, steps, err = planHost(ctx, h.Name, rs, sel.filter(), e.log().With("host", h.Name)); err == nil {
+			hp.HostSkipped = skipped
+			// Said as a reported change too, so every view shows it where the host's own changes would be.
+			note := plan.Change{Host: h.Name, Kind: "host", Name: "ssh", Action: plan.Report, Reason: skipped}
+			note.Address = plan.ChangeAddress(h.Name, note.Kind, note.Name, note.Action)
+			hp.Changes = append([]plan.Change{note}, hp.Changes...)
+			return &hostRun{spec: h, steps: steps, hostSkipped: skipped}, hp
+		}
+	}
+	return nil, plan.HostPlan{Host: h.Name, Error: e.Masker.Mask(err.Error()), HostSkipped: skipped}
 }
 
 // Apply carries out the run's plan host by host, in plan order, in batches (ro.Batch, ro.Canary) of which the
@@ -253,7 +277,7 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *plan.Outcome {
 func (r *Run) applyHost(ctx context.Context, name string, hr *hostRun) plan.HostOutcome {
 	t0 := r.e.now()
 	applied, err := applyHost(ctx, name, hr.steps, r.e.log().With("host", name))
-	res := plan.HostOutcome{Host: name, Applied: applied, Duration: r.e.now().Sub(t0)}
+	res := plan.HostOutcome{Host: name, Applied: applied, Duration: r.e.now().Sub(t0), HostSkipped: hr.hostSkipped}
 	if hr.conn != nil {
 		res.SSHSessions, res.Uploads = hr.conn.Stats.Sessions.Load(), hr.conn.Stats.Uploads.Load()
 	}

@@ -56,3 +56,17 @@ func OnHost(r HostResource) Declared { return Declared{Resource: r, lane: HostLa
 
 // Lane is where the resource applies.
 func (d Declared) Lane() Lane { return d.lane }
+
+// Absenter is a resource that can be planned for removal instead of for its desired state (destroy, prune): once
+// Absent is called its Diff plans a Delete when the thing exists and a NoOp when it does not, and Apply removes it.
+// Every kind a host gets should be one, so that destroy removes it.
+type Absenter interface {
+	Absent()
+}
+
+// OfflineBuilder is a Builder that can still plan a host it cannot reach over SSH: its server side alone (destroy
+// cleans a dead host's servers). The plan of such a host reports that its host side was skipped.
+type OfflineBuilder interface {
+	Builder
+	Offline(ctx context.Context, h Host) ([]Declared, error)
+}

@@ -418,8 +418,10 @@ func (c *Client) Close(ctx context.Context) {
 	}
 }
 
+// url is the API URL of p, a path relative to Grafana's root with an optional "?query" (already encoded).
 func (c *Client) url(p string) string {
 	u := *c.base
+	p, u.RawQuery, _ = strings.Cut(p, "?")
 	u.Path = strings.TrimRight(u.Path, "/") + "/" + p
 	return u.String()
 }

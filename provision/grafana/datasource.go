@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 
@@ -47,7 +49,11 @@ type Datasource struct {
 	fp   string // fingerprint of spec.Password
 
 	actual *RemoteDatasource // nil: missing
+	absent bool
 }
+
+// Absent plans the datasource deleted.
+func (d *Datasource) Absent() { d.absent = true }
 
 // NewDatasource checks spec and returns the resource.
 func NewDatasource(c *Client, spec DatasourceSpec) (*Datasource, error) {
@@ -127,6 +133,15 @@ func (d *Datasource) passwordCurrent() bool {
 func (d *Datasource) Diff(prior []plan.Change) []plan.Change {
 	ch := plan.Change{Kind: KindDatasource, Name: d.spec.UID, Action: plan.NoOp, ReadDigest: d.readDigest()}
 	w := d.want().fields()
+	if d.absent {
+		if d.actual != nil {
+			ch.Action = plan.Delete
+			for _, f := range have(d.actual).fields() {
+				ch.Fields = append(ch.Fields, plan.Field{Name: f[0], Before: f[1]})
+			}
+		}
+		return []plan.Change{ch}
+	}
 	if d.actual == nil {
 		ch.Action = plan.Create
 		ch.Fields = append(ch.Fields, plan.Field{Name: "uid", After: d.spec.UID})
@@ -181,6 +196,10 @@ func (d *Datasource) Apply(ctx context.Context, changes []plan.Change) error {
 			}
 			if err := d.c.UpdateDatasource(ctx, d.spec.UID, d.updateBody(), d.spec.Password); err != nil {
 				return fmt.Errorf("update grafana datasource %q: %w", d.spec.UID, err)
+			}
+		case plan.Delete:
+			if err := d.c.DeleteDatasource(ctx, d.spec.UID); err != nil {
+				return err
 			}
 		default:
 			return fmt.Errorf("apply grafana datasource %q: action %s not supported", d.spec.UID, ch.Action)
@@ -246,4 +265,17 @@ func (d *Datasource) Health(ctx context.Context) (HealthResult, error) {
 func (d Datasource) Format(f fmt.State, verb rune) {
 	fmt.Fprintf(f, "grafana.Datasource{uid: %q, name: %q, url: %s, database: %q, user: %q}",
 		d.spec.UID, d.spec.Name, d.spec.URL, d.spec.Database, d.spec.User)
+}
+
+// Datasources lists every datasource of the organisation (GET /api/datasources).
+func (c *Client) Datasources(ctx context.Context) ([]RemoteDatasource, error) {
+	body, err := c.do(ctx, http.MethodGet, "api/datasources", nil)
+	if err != nil {
+		return nil, fmt.Errorf("list grafana datasources: %w", err)
+	}
+	var out []RemoteDatasource
+	if err := json.Unmarshal(body, &out); err != nil {
+		return nil, fmt.Errorf("list grafana datasources: decode: %w", err)
+	}
+	return out, nil
 }

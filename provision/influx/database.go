@@ -13,14 +13,25 @@ import (
 // KindDatabase is the Kind of Database resources.
 const KindDatabase = "influxdb.database"
 
-// Database is one InfluxDB database, created when missing. fleetctl never drops a database: the data is the
-// user's.
+// Database is one InfluxDB database, created when missing. It is dropped only when asked for by Absent (destroy
+// --delete-data): the data is the user's. Retain plans it kept, reported as such, when the rest of its host goes.
 type Database struct {
 	c    *Client
 	name string
+	// absent: drop it; retain: leave it and say so.
+	absent, retain bool
 
 	exists bool
 }
+
+// Absent plans the database dropped, with every point it holds.
+func (d *Database) Absent() { d.absent, d.retain = true, false }
+
+// Retain plans the database left as it is while its host is destroyed: reported, never dropped.
+func (d *Database) Retain() { d.absent, d.retain = false, true }
+
+// ReasonRetained is why a destroy keeps a host's database.
+const ReasonRetained = "kept: it holds the host's history; destroy --delete-data drops it"
 
 // NewDatabase returns the resource for database name on c's server.
 func NewDatabase(c *Client, name string) *Database { return &Database{c: c, name: name} }
@@ -48,7 +59,18 @@ func (d *Database) Diff(prior []plan.Change) []plan.Change {
 		Kind: KindDatabase, Name: d.name, Action: plan.NoOp,
 		ReadDigest: digest("exists", boolString(d.exists)),
 	}
-	if !d.exists {
+	switch {
+	case d.retain:
+		if d.exists {
+			ch.Action, ch.Reason = plan.Report, ReasonRetained
+		}
+	case d.absent:
+		if d.exists {
+			ch.Action = plan.Delete
+			ch.Fields = []plan.Field{field("name", d.name, "")}
+			ch.Reason = "drops every point the host wrote"
+		}
+	case !d.exists:
 		ch.Action = plan.Create
 		ch.Fields = []plan.Field{field("name", "", d.name)}
 	}
@@ -57,6 +79,12 @@ func (d *Database) Diff(prior []plan.Change) []plan.Change {
 
 func (d *Database) Apply(ctx context.Context, changes []plan.Change) error {
 	for _, ch := range changes {
+		if ch.Action == plan.Delete && d.absent {
+			if err := d.c.DropDatabase(ctx, d.name); err != nil {
+				return err
+			}
+			continue
+		}
 		if ch.Action != plan.Create {
 			return fmt.Errorf("apply influxdb database %q: action %s not supported", d.name, ch.Action)
 		}
@@ -101,7 +129,7 @@ func (c *Client) DatabaseExists(ctx context.Context, name string) (bool, error) 
 	return false, nil
 }
 
-// DropDatabase drops a database (for tests and cleanup; no resource drops databases).
+// DropDatabase drops a database and its data (DROP DATABASE; a missing one is not an error).
 func (c *Client) DropDatabase(ctx context.Context, name string) error {
 	if err := c.Exec(ctx, "DROP DATABASE "+QuoteIdent(name)); err != nil {
 		return fmt.Errorf("drop influxdb database %q: %w", name, err)

@@ -19,6 +19,9 @@ type GrantSpec struct {
 	Privilege Privilege
 }
 
+// Absent plans the privilege revoked (NO PRIVILEGES).
+func (g *Grant) Absent() { g.spec.Privilege = NoPrivileges }
+
 // Grant is one user's privilege on one database. InfluxDB keeps exactly one per pair and a GRANT replaces it
 // (READ then WRITE leaves only WRITE), so an update is a single GRANT; NO PRIVILEGES is a REVOKE ALL.
 type Grant struct {

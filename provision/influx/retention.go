@@ -39,7 +39,15 @@ type RetentionPolicy struct {
 
 	actual rpState
 	exists bool
+	// absent: drop the policy and its data; retain: leave it alone (its database is kept).
+	absent, retain bool
 }
+
+// Absent plans the policy dropped, with its data.
+func (r *RetentionPolicy) Absent() { r.absent, r.retain = true, false }
+
+// Retain plans the policy left as it is (a NoOp): its database and data are kept.
+func (r *RetentionPolicy) Retain() { r.absent, r.retain = false, true }
 
 // rpState is a policy with normalised values; shard 0 means "not managed" in desired state.
 type rpState struct {
@@ -104,6 +112,13 @@ func (r *RetentionPolicy) Read(ctx context.Context) error {
 
 func (r *RetentionPolicy) Diff(prior []plan.Change) []plan.Change {
 	ch := plan.Change{Kind: KindRetentionPolicy, Name: r.Name(), Action: plan.NoOp, ReadDigest: r.readDigest()}
+	if r.retain || r.absent {
+		if r.absent && r.exists {
+			ch.Action = plan.Delete
+			ch.Fields = []plan.Field{field("database", r.spec.Database, ""), field("name", r.spec.Name, "")}
+		}
+		return []plan.Change{ch}
+	}
 	w, a := r.target(), r.actual
 	fmtOr := func(exists bool, s string) string {
 		if !exists {
@@ -157,6 +172,8 @@ func (r *RetentionPolicy) Apply(ctx context.Context, changes []plan.Change) erro
 			stmt = r.statement("CREATE", ch.Fields)
 		case plan.Update:
 			stmt = r.statement("ALTER", ch.Fields)
+		case plan.Delete:
+			stmt = "DROP RETENTION POLICY " + QuoteIdent(r.spec.Name) + " ON " + QuoteIdent(r.spec.Database)
 		default:
 			return fmt.Errorf("apply influxdb retention policy %q: action %s not supported", r.Name(), ch.Action)
 		}

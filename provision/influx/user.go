@@ -30,7 +30,11 @@ type User struct {
 	exists     bool
 	admin      bool
 	passwordOK bool
+	absent     bool
 }
+
+// Absent plans the user dropped (its grants go with it).
+func (u *User) Absent() { u.absent = true }
 
 // NewUser returns the resource for spec on c's server.
 func NewUser(c *Client, spec UserSpec) *User { return &User{c: c, spec: spec} }
@@ -42,7 +46,7 @@ func (u *User) Read(ctx context.Context) error {
 	if u.spec.Name == "" {
 		return errors.New("read influxdb user: empty name")
 	}
-	if u.spec.Password.IsZero() {
+	if u.spec.Password.IsZero() && !u.absent {
 		return fmt.Errorf("read influxdb user %q: no password given", u.spec.Name)
 	}
 	users, err := u.c.Users(ctx)
@@ -55,7 +59,7 @@ func (u *User) Read(ctx context.Context) error {
 			u.exists, u.admin = true, x.Admin
 		}
 	}
-	if !u.exists {
+	if !u.exists || u.absent {
 		return nil
 	}
 	if u.passwordOK, err = u.c.CheckCredentials(ctx, u.spec.Name, u.spec.Password); err != nil {
@@ -68,6 +72,13 @@ func (u *User) Diff(prior []plan.Change) []plan.Change {
 	ch := plan.Change{
 		Kind: KindUser, Name: u.spec.Name, Action: plan.NoOp,
 		ReadDigest: digest("exists", boolString(u.exists), "admin", boolString(u.admin), "password_ok", boolString(u.passwordOK)),
+	}
+	if u.absent {
+		if u.exists {
+			ch.Action = plan.Delete
+			ch.Fields = []plan.Field{field("name", u.spec.Name, "")}
+		}
+		return []plan.Change{ch}
 	}
 	if !u.exists {
 		ch.Action = plan.Create
@@ -116,6 +127,10 @@ func (u *User) Apply(ctx context.Context, changes []plan.Change) error {
 					return fmt.Errorf("update influxdb user %q: %s: %w", u.spec.Name, f.Name, err)
 				}
 			}
+		case plan.Delete:
+			if err := u.c.DropUser(ctx, u.spec.Name); err != nil {
+				return err
+			}
 		default:
 			return fmt.Errorf("apply influxdb user %q: action %s not supported", u.spec.Name, ch.Action)
 		}
@@ -147,7 +162,7 @@ func (c *Client) Users(ctx context.Context) ([]UserInfo, error) {
 	return out, nil
 }
 
-// DropUser drops a user (for tests and cleanup; no resource drops users). A missing user is not an error.
+// DropUser drops a user and its grants. A missing user is not an error.
 func (c *Client) DropUser(ctx context.Context, name string) error {
 	err := c.Exec(ctx, "DROP USER "+QuoteIdent(name))
 	if err != nil && !isNotFound(err, "user") {

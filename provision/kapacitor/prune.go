@@ -19,6 +19,7 @@ type Prune struct {
 	read    bool
 	found   []TaskState
 	listing *Listing
+	reason  string // why a marked task goes; "" is reasonPrune
 }
 
 // ReadFrom makes Read take the server's tasks from l, the listing its Tasks read too.
@@ -39,6 +40,9 @@ func NewPrune(c *Client, server string, keep []string) (*Prune, error) {
 	return &Prune{c: c, server: server, keep: k}, nil
 }
 
+// Absent plans every task of the server that carries its marker deleted: none is desired any more.
+func (p *Prune) Absent() { p.keep, p.reason = map[string]bool{}, reasonDestroy }
+
 func (p *Prune) Kind() string { return KindPrune }
 func (p *Prune) Name() string { return p.server + "-*" }
 
@@ -57,6 +61,7 @@ func (p *Prune) Read(ctx context.Context) error {
 
 const (
 	reasonPrune     = "no alert pack of the server renders this task any more"
+	reasonDestroy   = "the server leaves the fleet"
 	reasonUnmanaged = "matches the server's task names but has no fleetctl marker line: left alone (delete it by hand if it is stale)"
 )
 
@@ -70,8 +75,12 @@ func (p *Prune) Diff(prior []plan.Change) []plan.Change {
 		switch {
 		case marked && owner == p.server:
 			before := normScript(t.Script)
+			reason := p.reason
+			if reason == "" {
+				reason = reasonPrune
+			}
 			chs = append(chs, plan.Change{
-				Kind: KindTask, Name: t.ID, Action: plan.Delete, Reason: reasonPrune,
+				Kind: KindTask, Name: t.ID, Action: plan.Delete, Reason: reason,
 				Fields:     []plan.Field{{Name: "status", Before: t.Status}},
 				BeforeText: &before, ReadDigest: readDigest(&t),
 			})
@@ -111,3 +120,7 @@ func KeepIDs(tasks []*Task) []string {
 	}
 	return out
 }
+
+// MarkedServer returns the server a task's script names in fleetctl's marker line, and whether it has one: the
+// mark of a task fleetctl made.
+func MarkedServer(script string) (string, bool) { return markedServer(script) }

@@ -90,7 +90,11 @@ type Task struct {
 	actual  *TaskState // nil when the task does not exist
 	d       decision
 	listing *Listing // when set, Read takes the task from the server's listing where that is enough
+	absent  bool
 }
+
+// Absent plans the task deleted.
+func (t *Task) Absent() { t.absent = true }
 
 // Listing is one server's tasks as one listing returned them, read once and shared by the server's Tasks and its
 // Prune: reading a server's tasks is then one request, not one per task. (A GET of a task also costs Kapacitor an
@@ -236,6 +240,15 @@ const (
 )
 
 func (t *Task) Diff(prior []plan.Change) []plan.Change {
+	if t.absent {
+		ch := plan.Change{Kind: KindTask, Name: t.id, Action: plan.NoOp, ReadDigest: readDigest(t.actual)}
+		if t.actual != nil {
+			before := normScript(t.actual.Script)
+			ch.Action, ch.BeforeText = plan.Delete, &before
+			ch.Fields = []plan.Field{{Name: "status", Before: t.actual.Status}}
+		}
+		return []plan.Change{ch}
+	}
 	chs, d := diffTask(t.script, t.dbrps, t.actual)
 	t.d = d
 	dig := readDigest(t.actual)
@@ -364,6 +377,8 @@ func (t *Task) Apply(ctx context.Context, changes []plan.Change) error {
 	}
 	d := t.d
 	switch {
+	case t.absent:
+		return t.c.DeleteTask(ctx, t.id)
 	case d.create:
 		return t.create(ctx)
 	case d.recreate:

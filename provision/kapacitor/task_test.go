@@ -208,3 +208,29 @@ func TestPruneDiff(t *testing.T) {
 		t.Errorf("nothing to prune: %+v", chs)
 	}
 }
+
+// Planned absent (destroy), a task is deleted when it exists, and a prune deletes every task marked for its server.
+func TestAbsentTaskAndPrune(t *testing.T) {
+	task, err := NewTask(nil, "web1", "cpu", []DBRP{{DB: "web1", RP: "autogen"}}, testScript)
+	if err != nil {
+		t.Fatal(err)
+	}
+	task.Absent()
+	task.read = true
+	if chs := task.Diff(nil); len(chs) != 1 || chs[0].Action != plan.NoOp {
+		t.Errorf("absent, missing: %+v", chs)
+	}
+	task.actual = &TaskState{ID: "web1-cpu", Script: stored("web1", testScript), Status: "enabled"}
+	if chs := task.Diff(nil); len(chs) != 1 || chs[0].Action != plan.Delete || chs[0].BeforeText == nil {
+		t.Errorf("absent, present: %+v", chs)
+	}
+	p := &Prune{server: "web1", keep: map[string]bool{"web1-cpu": true}, read: true, found: []TaskState{
+		{ID: "web1-cpu", Script: stored("web1", testScript), Status: "enabled"},
+		{ID: "web1-test", Script: testScript, Status: "disabled"}, // hand-made: reported, never deleted
+	}}
+	p.Absent()
+	chs := p.Diff(nil)
+	if len(chs) != 2 || chs[0].Action != plan.Delete || chs[0].Name != "web1-cpu" || chs[0].Reason != reasonDestroy || chs[1].Action != plan.Report {
+		t.Errorf("absent prune: %+v", chs)
+	}
+}

@@ -18,6 +18,8 @@ type HostOutcome struct {
 	Uploads     int64 `json:"uploads"`
 	// Skipped says why the host was never started (the canary failed, the failure budget ran out, Ctrl-C).
 	Skipped string `json:"skipped,omitempty"`
+	// HostSkipped says why only the host's servers' side was applied (it was unreachable); empty: the whole host.
+	HostSkipped string `json:"host_skipped,omitempty"`
 }
 
 // Outcome is what an apply did, host by host.
@@ -65,7 +67,12 @@ func Divergences(p *Plan, hosts []HostOutcome) []Divergence {
 		}
 		applied[h.Host] = m
 	}
-	for _, hp := range p.Hosts {
+	planned := p.Hosts
+	if p.Prune && len(p.Orphans) > 0 {
+		// Pruned orphans are reported as one more "host", named as their changes are.
+		planned = append(planned[:len(planned):len(planned)], HostPlan{Host: p.Orphans[0].Host, Changes: p.Orphans})
+	}
+	for _, hp := range planned {
 		got := applied[hp.Host]
 		for _, c := range hp.Pending() {
 			key := c.Address + "\x00" + string(c.Action)

@@ -68,6 +68,9 @@ type HostPlan struct {
 	Error   string   `json:"error,omitempty"`
 	// Hidden is how many changes that would alter something the plan's Only selection left out on this host.
 	Hidden int `json:"hidden,omitempty"`
+	// HostSkipped says why the host's own side (over SSH) is not planned, its servers' side being planned alone (a
+	// destroy of an unreachable host); empty: the whole host is planned.
+	HostSkipped string `json:"host_skipped,omitempty"`
 }
 
 // Counts is the number of changes by action.
@@ -130,6 +133,24 @@ type Plan struct {
 	Unmatched []string `json:"unmatched,omitempty"`
 	// Warnings are fleet-wide facts every view of the plan shows (a server whose certificate is not verified).
 	Warnings []string `json:"warnings,omitempty"`
+	// Orphans are the servers' objects of fleetctl's that belong to no host of the inventory, planned deleted
+	// (apply --prune carries that out) or reported. They are counted apart from the hosts' changes.
+	Orphans []Change `json:"orphans,omitempty"`
+	// Prune is set when the run deletes the orphans (apply --prune).
+	Prune bool `json:"prune,omitempty"`
+	// OrphansError says why the orphans could not be looked for; empty: they were.
+	OrphansError string `json:"orphans_error,omitempty"`
+}
+
+// PendingOrphans are the orphans that prune would delete.
+func (p *Plan) PendingOrphans() []Change {
+	var out []Change
+	for _, c := range p.Orphans {
+		if c.Action.Changes() {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Hidden is how many changes that would alter something the Only selection left out, and on how many hosts.

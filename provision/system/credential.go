@@ -184,6 +184,9 @@ func NewCredentials(r Runner, f *Facts, c Credentials) *Credentials {
 }
 
 // Format never shows the values.
+// Absent makes the resource remove every credential it wrote and its drop-in (the host leaves the fleet).
+func (c *Credentials) Absent() { c.Creds, c.Plaintext, c.PlaintextFiles = nil, "", nil }
+
 func (c *Credentials) Format(st fmt.State, _ rune) {
 	fmt.Fprintf(st, "Credentials{%s, %d credentials}", c.Unit, len(c.Creds))
 }
@@ -258,8 +261,11 @@ func (c *Credentials) Diff(prior []plan.Change) []plan.Change {
 		}
 		out = append(out, ch)
 	case got.Exists:
-		out = append(out, plan.Change{Kind: KindFile, Name: c.DropIn, Action: plan.Delete, ReadDigest: fileDigest(got),
-			Reason: "written by fleetctl and no longer wanted: " + c.Plaintext})
+		reason := "written by fleetctl and no longer wanted"
+		if c.Plaintext != "" {
+			reason += ": " + c.Plaintext
+		}
+		out = append(out, plan.Change{Kind: KindFile, Name: c.DropIn, Action: plan.Delete, ReadDigest: fileDigest(got), Reason: reason})
 	}
 	if c.Plaintext != "" {
 		// Said in every plan (a no-op in JSON), and shown whenever the file with the secrets is written.

@@ -74,7 +74,12 @@ type FileSet struct {
 	Masker      *secret.Masker
 
 	bound
+	absent bool
 }
+
+// Absent plans every file of the set deleted (and, in Watch, every entry with the owned prefix), with no check:
+// the set is going, not changing.
+func (s *FileSet) Absent() { s.absent, s.Check = true, "" }
 
 // NewFileSet binds a file set to a host's connection and facts.
 func NewFileSet(r Runner, f *Facts, fs FileSet) *FileSet {
@@ -101,6 +106,10 @@ func (s *FileSet) Diff(prior []plan.Change) []plan.Change {
 	managed := map[string]bool{}
 	for _, want := range s.Files {
 		managed[want.Path] = true
+		if s.absent {
+			out = append(out, s.deleteFile(want, s.facts.Files[want.Path]))
+			continue
+		}
 		out = append(out, s.diffFile(want, s.facts.Files[want.Path]))
 	}
 	if s.Watch == "" {
@@ -123,6 +132,16 @@ func (s *FileSet) Diff(prior []plan.Change) []plan.Change {
 		out = append(out, plan.Change{Kind: KindFile, Name: p, Action: plan.Report, Reason: reason})
 	}
 	return out
+}
+
+// deleteFile plans a file of an absent set: deleted when it exists.
+func (s *FileSet) deleteFile(want FileSpec, got FileFact) plan.Change {
+	ch := plan.Change{Kind: KindFile, Name: want.Path, Action: plan.NoOp, ReadDigest: want.digest(got, s.Masker)}
+	if got.Exists {
+		ch.Action = plan.Delete
+		ch.Fields = []plan.Field{{Name: "mode", Before: fmt.Sprintf("%04o", got.Mode)}, {Name: "owner", Before: got.Owner}, {Name: "group", Before: got.Group}}
+	}
+	return ch
 }
 
 func (s *FileSet) diffFile(want FileSpec, got FileFact) plan.Change {

@@ -20,7 +20,11 @@ type Package struct {
 	LockWait time.Duration
 
 	bound
+	absent bool
 }
+
+// Absent plans the package removed.
+func (p *Package) Absent() { p.absent = true }
 
 // NewPackage binds a package to a host.
 func NewPackage(r Runner, f *Facts, p Package) *Package {
@@ -48,6 +52,11 @@ func (p *Package) Diff(prior []plan.Change) []plan.Change {
 	}
 	ch := plan.Change{ReadDigest: fmt.Sprintf("%t %s", got.Installed, got.Version)}
 	switch {
+	case p.absent && got.Installed:
+		ch.Action = plan.Delete
+		ch.Fields = []plan.Field{{Name: "version", Before: got.Version}, {Name: "manager", Before: p.Family.Name}}
+	case p.absent:
+		ch.Action = plan.NoOp
 	case !got.Installed:
 		ch.Action = plan.Create
 		ch.Fields = []plan.Field{{Name: "version", After: want}, {Name: "manager", After: p.Family.Name}}
@@ -70,6 +79,14 @@ func (p *Package) Fragment([]plan.Change) (Fragment, error) {
 	wait := p.LockWait
 	if wait <= 0 {
 		wait = LockWait
+	}
+	if p.absent {
+		return Fragment{
+			Script: "set -e\n" + p.Family.Remove(p.Pkg) + "\n",
+			Explain: func(status int, output string) error {
+				return fmt.Errorf("remove package %s with %s: %w", p.Pkg, p.Family.Name, &FragmentError{Status: status, Output: output})
+			},
+		}, nil
 	}
 	return Fragment{
 		Script: "set -e\n" + p.Family.Install(p.Pkg, p.Version, wait),
@@ -109,6 +126,49 @@ type Service struct {
 	// packageChanged is set by Diff when the package is installed or upgraded in this run, or one of Units
 	// changes: only then can the unit have changed, and only then is systemd asked to reload every unit.
 	packageChanged bool
+	absent         bool
+}
+
+// Absent plans the service stopped and disabled (its package may stay).
+func (s *Service) Absent() { s.absent = true }
+
+// diffAbsent plans an absent service: stopped when running, disabled when enabled.
+func (s *Service) diffAbsent(got ServiceFact) []plan.Change {
+	ch := plan.Change{ReadDigest: got.Enabled + " " + got.Active, Action: plan.NoOp}
+	if !got.Exists {
+		return []plan.Change{ch}
+	}
+	if got.Active != "inactive" && got.Active != "failed" && got.Active != "" {
+		ch.Fields = append(ch.Fields, plan.Field{Name: "active", Before: got.Active, After: "inactive"})
+	}
+	if got.Enabled == "enabled" {
+		ch.Fields = append(ch.Fields, plan.Field{Name: "enabled", Before: got.Enabled, After: "disabled"})
+	}
+	if len(ch.Fields) > 0 {
+		ch.Action, ch.Reason = plan.Update, "stopped and disabled: the host leaves the fleet"
+	}
+	return []plan.Change{ch}
+}
+
+// stopFragment stops and disables the service, in the init system's words.
+func (s *Service) stopFragment() Fragment {
+	u := remote.Quote(s.Unit)
+	var script string
+	switch s.Init {
+	case "openrc":
+		script = "rc-service " + u + " stop >/dev/null 2>&1 || true\nrc-update del " + u + " default >/dev/null 2>&1 || true\n"
+	case "sysv":
+		script = "service " + u + " stop >/dev/null 2>&1 || true\n" +
+			"if command -v update-rc.d >/dev/null; then update-rc.d " + u + " disable >/dev/null; else chkconfig " + u + " off; fi\n"
+	default:
+		script = "systemctl disable -q --now " + u + "\n"
+	}
+	return Fragment{
+		Script: "set -e\n" + script,
+		Explain: func(status int, output string) error {
+			return fmt.Errorf("stop service %s: %w", s.Unit, &FragmentError{Status: status, Output: output})
+		},
+	}
 }
 
 // NewService binds a service to a host.
@@ -129,6 +189,9 @@ func (s *Service) Read(ctx context.Context) error {
 
 func (s *Service) Diff(prior []plan.Change) []plan.Change {
 	got := s.facts.Services[s.Unit]
+	if s.absent {
+		return s.diffAbsent(got)
+	}
 	enabled, active := got.Enabled, got.Active
 	if !got.Exists {
 		enabled, active = "absent", "absent"
@@ -179,6 +242,9 @@ func (s *Service) Apply(ctx context.Context, changes []plan.Change) error {
 // something it reads changed, start when it was not running. Every call is one service-manager process, and on a
 // real systemd one request to PID 1.
 func (s *Service) Fragment(changes []plan.Change) (Fragment, error) {
+	if s.absent {
+		return s.stopFragment(), nil
+	}
 	restart, enable := false, false
 	for _, c := range changes {
 		switch {

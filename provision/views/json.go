@@ -29,13 +29,19 @@ type jsonPlan struct {
 	Unmatched []string       `json:"unmatched"`
 	Warnings  []string       `json:"warnings"`
 	Hosts     []jsonHostPlan `json:"hosts"`
+	// Orphans are listed when there are any (plan.Plan.Orphans); Prune says apply deletes them.
+	Orphans      []jsonChange `json:"orphans,omitempty"`
+	OrphansError string       `json:"orphans_error,omitempty"`
+	Prune        bool         `json:"prune,omitempty"`
 }
 
 type jsonHostPlan struct {
-	Host    string       `json:"host"`
-	Error   string       `json:"error,omitempty"`
-	Hidden  int          `json:"hidden"`
-	Changes []jsonChange `json:"changes"`
+	Host  string `json:"host"`
+	Error string `json:"error,omitempty"`
+	// HostSkipped says why only the host's servers' side was planned (unreachable, destroy).
+	HostSkipped string       `json:"host_skipped,omitempty"`
+	Hidden      int          `json:"hidden"`
+	Changes     []jsonChange `json:"changes"`
 }
 
 type jsonChange struct {
@@ -72,6 +78,7 @@ type jsonOutcome struct {
 	Applied     []jsonChange `json:"applied"`
 	Error       string       `json:"error,omitempty"`
 	Skipped     string       `json:"skipped,omitempty"`
+	HostSkipped string       `json:"host_skipped,omitempty"`
 	Duration    int64        `json:"duration_ns"`
 	SSHSessions int64        `json:"ssh_sessions"`
 	Uploads     int64        `json:"uploads"`
@@ -113,8 +120,12 @@ func planDoc(p *plan.Plan) jsonDoc {
 		Summary: jsonSummary{Counts: p.Counts(), Hosts: len(p.Hosts), HostsChanging: p.HostsChanging(), HostsFailed: len(p.Failed()),
 			Hidden: hidden},
 	}
+	if len(p.Orphans) > 0 {
+		doc.Plan.Orphans = jsonChanges(p.Orphans)
+	}
+	doc.Plan.OrphansError, doc.Plan.Prune = p.OrphansError, p.Prune
 	for i, h := range p.Hosts {
-		doc.Plan.Hosts[i] = jsonHostPlan{Host: h.Host, Error: h.Error, Hidden: h.Hidden, Changes: jsonChanges(h.Changes)}
+		doc.Plan.Hosts[i] = jsonHostPlan{Host: h.Host, Error: h.Error, HostSkipped: h.HostSkipped, Hidden: h.Hidden, Changes: jsonChanges(h.Changes)}
 	}
 	return doc
 }
@@ -148,7 +159,7 @@ func JSONApply(w io.Writer, p *plan.Plan, hosts []plan.HostOutcome, stopReason s
 		case "not started":
 			rep.Summary.NotStarted++
 		}
-		rep.Hosts[i] = jsonOutcome{Host: h.Host, Result: r, Applied: jsonChanges(h.Applied), Error: h.Error, Skipped: h.Skipped,
+		rep.Hosts[i] = jsonOutcome{Host: h.Host, Result: r, Applied: jsonChanges(h.Applied), Error: h.Error, Skipped: h.Skipped, HostSkipped: h.HostSkipped,
 			Duration: int64(h.Duration), SSHSessions: h.SSHSessions, Uploads: h.Uploads}
 	}
 	doc.Report = rep

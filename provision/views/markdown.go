@@ -23,6 +23,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 	if p.Empty() {
 		fmt.Fprintf(&b, "**No changes** on %s.\n", hostCount(len(p.Hosts)))
 		notes()
+		mdOrphans(&b, p)
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
@@ -90,6 +91,7 @@ func Markdown(w io.Writer, p *plan.Plan) error {
 		}
 		b.WriteString("\n</details>\n")
 	}
+	mdOrphans(&b, p)
 	_, err := io.WriteString(w, b.String())
 	return err
 }

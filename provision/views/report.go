@@ -24,7 +24,7 @@ func TextReport(w io.Writer, p *plan.Plan, hosts []plan.HostOutcome, stopReason 
 	for _, h := range hosts {
 		result := hostResult(h)
 		counts[result]++
-		if result == "unchanged" {
+		if result == "unchanged" && h.HostSkipped == "" {
 			continue
 		}
 		listed++
@@ -35,6 +35,9 @@ func TextReport(w io.Writer, p *plan.Plan, hosts []plan.HostOutcome, stopReason 
 		msg := h.Error
 		if h.Skipped != "" {
 			msg = h.Skipped
+		}
+		if h.HostSkipped != "" {
+			msg = strings.TrimPrefix(msg+"; "+h.HostSkipped, "; ")
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", h.Host, result, len(h.Applied), dur, strings.ReplaceAll(msg, "\n", " "))
 	}

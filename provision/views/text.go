@@ -63,6 +63,7 @@ func Text(w io.Writer, p *plan.Plan, o TextOptions) error {
 	for _, note := range selectionNotes(p) {
 		fmt.Fprintf(&b, "%sWarning:%s %s.\n", c.mod, c.reset, note)
 	}
+	writeOrphans(&b, p, c)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -80,6 +81,8 @@ func writeChange(b *strings.Builder, ch plan.Change, grouped bool, c palette) {
 			fmt.Fprintf(b, "      %s: (sensitive value changed)\n", f.Name)
 		case ch.Action == plan.Create:
 			fmt.Fprintf(b, "      %s: %s\n", f.Name, quoteIfNeeded(f.After))
+		case ch.Action == plan.Delete && f.After == "":
+			fmt.Fprintf(b, "      %s: %s\n", f.Name, quoteIfNeeded(f.Before))
 		default:
 			fmt.Fprintf(b, "      %s: %s → %s\n", f.Name, quoteIfNeeded(f.Before), quoteIfNeeded(f.After))
 		}

@@ -321,3 +321,53 @@ func TestWarningsInEveryView(t *testing.T) {
 		}
 	}
 }
+
+// orphansPlan is an empty plan of one host with orphans found on the servers, and an unreachable host whose
+// servers' side alone was planned.
+func orphansPlan(prune bool) *plan.Plan {
+	p := &plan.Plan{Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Prune: prune, Hosts: []plan.HostPlan{
+		{Host: "web1", Changes: []plan.Change{{Address: "web1/influxdb.database:web1", Host: "web1", Kind: "influxdb.database", Name: "web1", Action: plan.NoOp}}},
+		{Host: "gone", HostSkipped: "unreachable (dial tcp: i/o timeout): the host side was skipped", Changes: []plan.Change{
+			{Address: "gone/host:ssh", Host: "gone", Kind: "host", Name: "ssh", Action: plan.Report, Reason: "unreachable (dial tcp: i/o timeout): the host side was skipped"},
+			{Address: "gone/grafana.datasource:fleetctl-gone", Host: "gone", Kind: "grafana.datasource", Name: "fleetctl-gone", Action: plan.Delete,
+				Fields: []plan.Field{{Name: "name", Before: "InfluxDB gone"}}},
+		}},
+	}}
+	p.Orphans = []plan.Change{
+		{Address: "orphans/kapacitor.task:old1-cpu", Host: "orphans", Kind: "kapacitor.task", Name: "old1-cpu", Action: plan.Delete,
+			Reason: "carries fleetctl's mark and belongs to no host of the inventory (task of old1)"},
+		{Address: "orphans/influxdb.database:old1", Host: "orphans", Kind: "influxdb.database", Name: "old1", Action: plan.Report,
+			Reason: "the database of a host no longer in the inventory: kept; apply --prune --delete-data drops it"},
+	}
+	return p
+}
+
+func TestOrphansAndSkippedHostSideGolden(t *testing.T) {
+	for _, prune := range []bool{false, true} {
+		name := "orphans"
+		if prune {
+			name = "orphans-prune"
+		}
+		var text, md, js bytes.Buffer
+		if err := Text(&text, orphansPlan(prune), TextOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := Markdown(&md, orphansPlan(prune)); err != nil {
+			t.Fatal(err)
+		}
+		if err := JSON(&js, orphansPlan(prune)); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, name+".txt", text.Bytes())
+		golden(t, name+".md", md.Bytes())
+		golden(t, name+".json", js.Bytes())
+	}
+	var rep bytes.Buffer
+	if err := TextReport(&rep, orphansPlan(false), []plan.HostOutcome{{Host: "gone", HostSkipped: "unreachable (dial tcp: i/o timeout): the host side was skipped",
+		Applied: orphansPlan(false).Hosts[1].Changes[1:]}}, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rep.String(), "the host side was skipped") {
+		t.Errorf("the report does not say the host side was skipped:\n%s", rep.String())
+	}
+}

@@ -127,6 +127,7 @@ func newApp(io IO, st *runState) *ucli.App {
 		Commands: withUsageCodes([]*ucli.Command{
 			planCommand(io, st),
 			applyCommand(io, st),
+			destroyCommand(io, st),
 			renderCommand(io),
 			validateCommand(io),
 			alertsCommand(io),

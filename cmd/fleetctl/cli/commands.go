@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -44,11 +43,12 @@ func open(ctx context.Context, c *ucli.Context, io IO) (*provision.Session, erro
 	}
 	return provision.Open(ctx, provision.Options{
 		InventoryPath:     c.String("inventory"),
-		Limit:             splitList(c.StringSlice("limit")),
+		Limit:             append(splitList(c.StringSlice("limit")), splitList(c.StringSlice("host"))...),
 		Only:              splitList(c.StringSlice("only")),
 		Forks:             c.Int("forks"),
 		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
-		Lock:              c.Command.Name == "apply",
+		Lock:              c.Command.Name == "apply" || c.Command.Name == "destroy" && c.String("out") == "",
+		Destroy:           destroyOptions(c),
 		LockWait:          c.Duration("lock-timeout"),
 		Getenv:            io.Getenv,
 		Now:               io.Now,
@@ -121,6 +121,9 @@ func planAndShow(c *ucli.Context, io IO, st *runState, ro *engine.Rollout) (*pro
 	run := s.Plan(c.Context, engine.Rollout{Stop: st.stop, OnHost: prog.onHost})
 	prog.end()
 	out := s.MaskWriter(io.Stdout)
+	if err := lookForOrphans(c, s, run.Plan); err != nil {
+		return s, run, out, err
+	}
 	if !apply || !jsonOutput(c) {
 		if err := renderPlan(c, io, out, run.Plan); err != nil {
 			return s, run, out, err
@@ -170,6 +173,9 @@ func checkOptions(c *ucli.Context) error {
 	}
 	if n := c.Int("forks"); n < 1 {
 		return withCode(ExitUsage, fmt.Errorf("--forks %d: give the number of hosts in flight at once, at least 1", n))
+	}
+	if c.Command.Name != "destroy" && c.Bool("delete-data") && !c.Bool("prune") {
+		return withCode(ExitUsage, errors.New("--delete-data goes with --prune (the orphans' databases), or with fleetctl destroy"))
 	}
 	if d := c.Duration("lock-timeout"); d < 0 {
 		return withCode(ExitUsage, fmt.Errorf("--lock-timeout %s: give how long to wait for another run, such as 30s, or 0 to fail at once", d))
@@ -238,7 +244,9 @@ func planCommand(io IO, st *runState) *ucli.Command {
 		Usage: "show what apply would change, changing nothing",
 		Flags: append(runFlags(),
 			&ucli.BoolFlag{Name: "detailed-exitcode", Usage: "exit 0 when nothing would change, 2 when something would, 1 on error"},
-			&ucli.StringFlag{Name: "out", Usage: "also save the plan to `FILE` for `fleetctl apply FILE` (it holds no secret)"}),
+			&ucli.StringFlag{Name: "out", Usage: "also save the plan to `FILE` for `fleetctl apply FILE` (it holds no secret)"},
+			&ucli.BoolFlag{Name: "prune", Usage: "show the orphans as apply --prune would delete them"},
+			&ucli.BoolFlag{Name: "delete-data", Usage: "with --prune, show the orphans' databases dropped too"}),
 		Action: func(c *ucli.Context) error {
 			if err := noArgs(c, io); err != nil {
 				return err
@@ -266,7 +274,7 @@ func planCommand(io IO, st *runState) *ucli.Command {
 			if err := plannedError(run.Plan); err != nil {
 				return err
 			}
-			if c.Bool("detailed-exitcode") && !run.Plan.Empty() {
+			if c.Bool("detailed-exitcode") && (!run.Plan.Empty() || len(run.Plan.PendingOrphans()) > 0 && run.Plan.Prune) {
 				return withCode(ExitChanges, errors.New(""))
 			}
 			return nil
@@ -283,6 +291,8 @@ func applyCommand(io IO, st *runState) *ucli.Command {
 			&ucli.BoolFlag{Name: "auto-approve", Usage: "apply without asking (required when stdin is not a terminal)"},
 			&ucli.StringFlag{Name: "batch", Usage: "apply `N` hosts (or P%) at a time; the first batch is a canary: if one of its hosts fails, the run stops"},
 			&ucli.StringFlag{Name: "max-fail", Usage: "stop starting hosts once more than `N` (or P%) of them failed (unreachable counts)"},
+			&ucli.BoolFlag{Name: "prune", Usage: "also delete the orphans: objects of fleetctl's on the servers that belong to no host of the inventory (databases only with --delete-data)"},
+			&ucli.BoolFlag{Name: "delete-data", Usage: "with --prune, also drop the orphans' databases, their history"},
 			&ucli.StringSliceFlag{Name: "canary", Usage: "the hosts matching `PATTERN` (as --limit) form the first batch, the canary (repeatable, or comma-separated)"},
 			&ucli.DurationFlag{Name: "lock-timeout", Value: engine.DefaultLockWait, Usage: "wait up to `DURATION` for another run applying to a host to finish (0: fail at once, naming it)"}),
 		Action: func(c *ucli.Context) error {
@@ -329,13 +339,13 @@ func applyCommand(io IO, st *runState) *ucli.Command {
 				}
 				return err
 			}
-			if run.Plan.Counts().Total() == 0 {
+			if run.Plan.Counts().Total() == 0 && len(run.Plan.PendingOrphans()) == 0 {
 				return nothingApplied(c, out, run.Plan, "", plannedError(run.Plan))
 			}
 			if err := confirm(c, io, s, out, run.Plan); err != nil {
 				return err
 			}
-			return applyRun(c, io, st, out, run, ro)
+			return applyRun(c, io, st, out, s, run, ro)
 		},
 	}
 }
@@ -353,10 +363,14 @@ func confirm(c *ucli.Context, io IO, s *provision.Session, out io.Writer, p *pla
 			return err
 		}
 	}
-	fmt.Fprint(prompt, "\nApply these changes? Only 'yes' is accepted: ")
-	line, _ := bufio.NewReader(io.Stdin).ReadString('\n')
-	if strings.TrimSpace(line) != "yes" {
-		return nothingApplied(c, out, p, "apply cancelled", withCode(ExitError, errors.New("apply cancelled")))
+	question := "Apply these changes?"
+	if c.Command.Name == "destroy" {
+		question = "Destroy these hosts' monitoring as planned?"
+	}
+	fmt.Fprintf(prompt, "\n%s Only 'yes' is accepted: ", question)
+	if readLine(io.Stdin) != "yes" {
+		cancelled := c.Command.Name + " cancelled"
+		return nothingApplied(c, out, p, cancelled, withCode(ExitError, errors.New(cancelled)))
 	}
 	return nil
 }
@@ -372,6 +386,9 @@ func checkSavedArg(c *ucli.Context, io IO, path string) error {
 	}
 	// FLEETCTL_INVENTORY in the environment is no -i on the command line: the saved plan's inventory wins.
 	fromEnv := c.String("inventory") == io.Getenv("FLEETCTL_INVENTORY")
+	if c.Bool("prune") || c.Bool("delete-data") {
+		return withCode(ExitUsage, errors.New("a saved plan prunes nothing: run fleetctl apply --prune to review and delete the orphans"))
+	}
 	if c.IsSet("limit") || c.IsSet("only") || (c.IsSet("inventory") && !fromEnv) {
 		return withCode(ExitUsage, errors.New("a saved plan carries its own inventory, --limit and --only: give none of them"))
 	}
@@ -395,11 +412,14 @@ func rollout(c *ucli.Context, st *runState) (engine.Rollout, error) {
 }
 
 // applyRun applies a planned run with progress, prints the summary, and picks the exit code.
-func applyRun(c *ucli.Context, io IO, st *runState, out io.Writer, run *engine.Run, ro engine.Rollout) error {
+func applyRun(c *ucli.Context, io IO, st *runState, out io.Writer, s *provision.Session, run *engine.Run, ro engine.Rollout) error {
 	prog := newProgress(c, io)
 	ro.OnHost, ro.OnBatch = prog.onHost, prog.onBatch
 	rep := run.Apply(c.Context, ro)
 	prog.end()
+	if pruned := prune(c, st, io.Now, s, run.Plan, rep); pruned != nil {
+		rep.Hosts = append(rep.Hosts, *pruned)
+	}
 	if err := renderReport(c, out, run.Plan, rep); err != nil {
 		return err
 	}
@@ -446,7 +466,7 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro engine.Rollout, path st
 		InventoryPath: saved.Inventory, Limit: saved.Options.Limit, Only: saved.Options.Only, Forks: c.Int("forks"),
 		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
 		Getenv:            io.Getenv, Now: io.Now, Log: slog.New(slog.NewTextHandler(io.Stderr, &slog.HandlerOptions{Level: lvl})),
-		Lock: true, LockWait: c.Duration("lock-timeout"),
+		Lock: true, LockWait: c.Duration("lock-timeout"), Destroy: savedDestroy(saved.Options.Destroy),
 	})
 	if err != nil {
 		return withCode(ExitError, err)
@@ -499,7 +519,7 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro engine.Rollout, path st
 	if err := confirm(c, io, s, out, run.Plan); err != nil {
 		return err
 	}
-	return applyRun(c, io, st, out, run, ro)
+	return applyRun(c, io, st, out, s, run, ro)
 }
 
 // renderReport prints what apply did: for JSON, the one document with the plan and the report.

@@ -181,7 +181,7 @@ func flagValues(f ucli.Flag, val string, words []string, getenv func(string) str
 		return []string{filesDirective}
 	case "format":
 		return []string{"text", "markdown", "json"}
-	case "limit", "host":
+	case "limit", "host", "yes-delete-data":
 		inv := loadForCompletion(words, getenv)
 		if inv == nil {
 			return nil

@@ -58,6 +58,21 @@ Examples:
     fleetctl apply --batch 20% --only '*/file:*'     # only file changes, a fifth of the hosts at a time
     fleetctl apply reviewed.plan                     # exactly the saved plan`,
 
+	"destroy": `Plans the removal of the selected hosts from monitoring, shows it, asks for "yes" and carries it out. On
+the servers: the hosts' Kapacitor tasks (those carrying fleetctl's marker), their Grafana dashboard and datasource,
+their InfluxDB grants and users; the database, the host's history, only with --delete-data, confirmed by typing
+the host's name (or --yes-delete-data=HOST without a terminal). On each host: the agent stopped and disabled and
+fleetctl's files deleted; --purge-agent also removes the package, its repository and key. A host that cannot be
+reached still has its servers' side removed, and the plan and the report say its own side was skipped. A later
+plan of a host still in the inventory shows it created again.
+
+Examples:
+
+    fleetctl destroy --host web7                             # plan, ask, remove; the data stays
+    fleetctl destroy --host web7 --delete-data --purge-agent  # everything, history included
+    fleetctl destroy --limit old --out gone.plan             # save the plan, then: fleetctl apply gone.plan
+    fleetctl destroy --host web7 --delete-data --yes-delete-data=web7 --auto-approve   # in CI`,
+
 	"render": `Prints every file and TICK script the host would get, with secrets masked. Contacts no server and needs
 no secret.
 

@@ -21,6 +21,14 @@ const Version = 2
 type Options struct {
 	Limit []string `json:"limit"` // --limit: host globs and groups; empty: every host
 	Only  []string `json:"only"`  // --only: change address globs; empty: every change
+	// Destroy is set for a plan of `fleetctl destroy`, with its --delete-data and --purge-agent.
+	Destroy *DestroyOptions `json:"destroy,omitempty"`
+}
+
+// DestroyOptions are a destroy's options. A saved destroy plan that deletes data was confirmed when it was made.
+type DestroyOptions struct {
+	DeleteData bool `json:"delete_data"`
+	PurgeAgent bool `json:"purge_agent"`
 }
 
 // LeftOutHost is a host the selection held that could not be planned: a saved plan does not cover it.
