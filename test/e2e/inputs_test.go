@@ -67,10 +67,10 @@ func TestRolloutUserInput(t *testing.T) {
 
 	// The user's folder and the password, private as every secret file.
 	dir := filepath.Join(e.dir, "inputs")
-	writeFile(t, filepath.Join(dir, "site_check.conf"), siteCheckConf, 0o644)
-	writeFile(t, filepath.Join(dir, "site_check.toml"), siteCheckDecl, 0o644)
+	putInputFile(t, filepath.Join(dir, "site_check.conf"), siteCheckConf, 0o644)
+	putInputFile(t, filepath.Join(dir, "site_check.toml"), siteCheckDecl, 0o644)
 	password := fmt.Sprintf("site-pw-%d", time.Now().UnixNano())
-	writeFile(t, filepath.Join(e.dir, "site-password"), password+"\n", 0o600)
+	putInputFile(t, filepath.Join(e.dir, "site-password"), password+"\n", 0o600)
 	influx, err := url.Parse(e.bed.InfluxDB.HostURL)
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +103,7 @@ func TestRolloutUserInput(t *testing.T) {
 		t.Errorf("%s is in the plan:\n%s", hostSiteOther, plan)
 	}
 
-	// Every view of the plan masks the secret (checkSecret below reads every output).
+	// Every view of the plan masks the secret (checkInputSecret below reads every output).
 	e.must("plan", "--only", only, "--format", "json")
 	e.must("plan", "--only", only, "--format", "markdown")
 	e.must("render", "--host", hostSite1)
@@ -121,7 +121,7 @@ func TestRolloutUserInput(t *testing.T) {
 		}
 		db := strings.NewReplacer("-", "_", ".", "_").Replace(h)
 		eventually(t, 90*time.Second, h+": http_response points in InfluxDB", func() (bool, string) {
-			v := e.lastValue(db, `SELECT last("http_response_code") FROM "http_response" WHERE "check" = 'site'`)
+			v := e.influxLast(db, `SELECT last("http_response_code") FROM "http_response" WHERE "check" = 'site'`)
 			return v == "204", v
 		})
 	}
@@ -130,14 +130,14 @@ func TestRolloutUserInput(t *testing.T) {
 	}
 
 	// A snippet broken offline (not TOML) is refused before any host is contacted.
-	writeFile(t, filepath.Join(dir, "site_check.conf"), "[[inputs.http_response]]\n  urls = [{{ .url }}\n", 0o644)
+	putInputFile(t, filepath.Join(dir, "site_check.conf"), "[[inputs.http_response]]\n  urls = [{{ .url }}\n", 0o644)
 	if out, stderr, code := e.run("apply", "--auto-approve"); code != 1 || !regexpMatch(`site_check\.conf:\d+: not valid TOML`, stderr) {
 		t.Errorf("a snippet that is not TOML: exit %d\n%s\n%s", code, out, stderr)
 	}
 
 	// A snippet the agent refuses (an option http_response does not have) passes offline validation, and fails the
 	// canary's config check: nothing restarts, the canary's file is restored, the other host is not started.
-	writeFile(t, filepath.Join(dir, "site_check.conf"), siteCheckConf+"  no_such_option = true\n", 0o644)
+	putInputFile(t, filepath.Join(dir, "site_check.conf"), siteCheckConf+"  no_such_option = true\n", 0o644)
 	before := map[string]string{}
 	for _, h := range all {
 		before[h] = e.ssh(h, "sudo sha256sum /etc/telegraf/telegraf.d/fleetctl-inputs.conf")
@@ -154,7 +154,7 @@ func TestRolloutUserInput(t *testing.T) {
 			t.Errorf("%s: agent restarted (pid %s → %s) by a failed rollout", h, pids[h], pid)
 		}
 	}
-	e.checkSecret(password)
+	e.checkInputSecret(password)
 }
 
 // TestShippedProfiles onboards the shipped profiles and extra inputs on real agents: every agent passes its config
@@ -186,7 +186,7 @@ func TestShippedProfiles(t *testing.T) {
 	} {
 		db := strings.NewReplacer("-", "_", ".", "_").Replace(h)
 		eventually(t, 90*time.Second, h+": "+q, func() (bool, string) {
-			v := e.lastValue(db, q)
+			v := e.influxLast(db, q)
 			return v != "", v
 		})
 	}
@@ -198,8 +198,8 @@ func TestShippedProfiles(t *testing.T) {
 	}
 }
 
-// lastValue is the value of the first row of a query in db, as text; "" when there is none.
-func (e *env) lastValue(db, q string) string {
+// influxLast is the value of the first row of a query in db, as text; "" when there is none.
+func (e *env) influxLast(db, q string) string {
 	e.t.Helper()
 	_, body := e.influxQuery(db, e.bed.InfluxDB.AdminUser, e.bed.InfluxDB.AdminPassword, q)
 	var r struct {
@@ -217,8 +217,8 @@ func (e *env) lastValue(db, q string) string {
 	return fmt.Sprint(r.Results[0].Series[0].Values[0][1])
 }
 
-// checkSecret fails the test if s appeared in any output of the test's commands.
-func (e *env) checkSecret(s string) {
+// checkInputSecret fails the test if s appeared in any output of the test's commands.
+func (e *env) checkInputSecret(s string) {
 	e.t.Helper()
 	for _, out := range e.outputs {
 		if strings.Contains(out, s) {
@@ -227,7 +227,7 @@ func (e *env) checkSecret(s string) {
 	}
 }
 
-func writeFile(t *testing.T, p, content string, mode os.FileMode) {
+func putInputFile(t *testing.T, p, content string, mode os.FileMode) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
@@ -240,8 +240,8 @@ func writeFile(t *testing.T, p, content string, mode os.FileMode) {
 	}
 }
 
-// freePort is a TCP port free on addr now.
-func freePort(t *testing.T, addr string) int {
+// freeBridgePort is a TCP port free on addr now.
+func freeBridgePort(t *testing.T, addr string) int {
 	t.Helper()
 	l, err := net.Listen("tcp", net.JoinHostPort(addr, "0"))
 	if err != nil {
@@ -251,8 +251,8 @@ func freePort(t *testing.T, addr string) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// waitPort waits until something accepts connections on addr:port.
-func waitPort(t *testing.T, what, addr string, port int) {
+// waitListening waits until something accepts connections on addr:port.
+func waitListening(t *testing.T, what, addr string, port int) {
 	t.Helper()
 	eventually(t, 30*time.Second, what+" listening", func() (bool, string) {
 		c, err := net.DialTimeout("tcp", net.JoinHostPort(addr, fmt.Sprint(port)), time.Second)
@@ -272,7 +272,7 @@ func startNginx(t *testing.T, addr string) int {
 	if err != nil {
 		t.Fatalf("nginx is not installed on the bed machine (test/testbed/up installs nginx-light): %v", err)
 	}
-	dir, port := t.TempDir(), freePort(t, addr)
+	dir, port := t.TempDir(), freeBridgePort(t, addr)
 	conf := fmt.Sprintf(`daemon off;
 pid %[1]s/nginx.pid;
 error_log %[1]s/error.log;
@@ -290,10 +290,10 @@ http {
   }
 }
 `, dir, addr, port)
-	writeFile(t, filepath.Join(dir, "nginx.conf"), conf, 0o644)
+	putInputFile(t, filepath.Join(dir, "nginx.conf"), conf, 0o644)
 	cmd := exec.Command(bin, "-c", filepath.Join(dir, "nginx.conf"), "-p", dir)
-	startService(t, cmd, filepath.Join(dir, "error.log"))
-	waitPort(t, "nginx", addr, port)
+	startBedService(t, cmd, filepath.Join(dir, "error.log"))
+	waitListening(t, "nginx", addr, port)
 	return port
 }
 
@@ -320,7 +320,7 @@ func startPostgres(t *testing.T, addr string) int {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	port := freePort(t, addr)
+	port := freeBridgePort(t, addr)
 	data := filepath.Join(dir, "data")
 	run := func(args ...string) {
 		t.Helper()
@@ -332,19 +332,19 @@ func startPostgres(t *testing.T, addr string) int {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	run(bindir+"/initdb", "-D", data, "-U", "telegraf", "--auth=trust", "-E", "UTF8", "--no-sync")
-	writeFile(t, filepath.Join(data, "pg_hba.conf"), "host all telegraf 0.0.0.0/0 trust\nlocal all all trust\n", 0o600)
+	putInputFile(t, filepath.Join(data, "pg_hba.conf"), "host all telegraf 0.0.0.0/0 trust\nlocal all all trust\n", 0o600)
 	if out, err := exec.Command("chown", "nobody:nogroup", filepath.Join(data, "pg_hba.conf")).CombinedOutput(); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	cmd := exec.Command("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--",
 		bindir+"/postgres", "-D", data, "-h", addr, "-p", fmt.Sprint(port), "-k", data, "-c", "fsync=off")
-	startService(t, cmd, "")
-	waitPort(t, "postgres", addr, port)
+	startBedService(t, cmd, "")
+	waitListening(t, "postgres", addr, port)
 	return port
 }
 
-// startService starts cmd and stops it when the test ends; log (if any) is shown when the test failed.
-func startService(t *testing.T, cmd *exec.Cmd, log string) {
+// startBedService starts cmd and stops it when the test ends; log (if any) is shown when the test failed.
+func startBedService(t *testing.T, cmd *exec.Cmd, log string) {
 	t.Helper()
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out
