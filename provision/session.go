@@ -35,6 +35,8 @@ type Options struct {
 	Now        func() time.Time
 	Log        *slog.Logger
 	HTTPClient *http.Client
+	// NoRepoKey skips fetching the repository key: for commands that install nothing (status).
+	NoRepoKey bool
 }
 
 // Session is an opened inventory with its endpoints connected and secrets resolved: ready to plan.
@@ -43,6 +45,7 @@ type Session struct {
 	Hosts        []catalog.Host
 	engine       *engine.Engine
 	masker       *secret.Masker
+	cfg          catalog.Config
 	closeSSH     func()
 	closeGrafana func()
 }
@@ -175,15 +178,17 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		return nil, err
 	}
 	warnCleartext(o.Log, inv)
-	raw, err := repokey.Fetch(ctx, o.HTTPClient, inv.Telegraf.KeyURL)
-	if err != nil {
-		return nil, fmt.Errorf("telegraf.key_url: %w", err)
+	if !o.NoRepoKey {
+		raw, err := repokey.Fetch(ctx, o.HTTPClient, inv.Telegraf.KeyURL)
+		if err != nil {
+			return nil, fmt.Errorf("telegraf.key_url: %w", err)
+		}
+		key, err := repokey.Verify(raw, inv.Telegraf.KeyFingerprint)
+		if err != nil {
+			return nil, fmt.Errorf("telegraf.key_url %s: %w", inv.Telegraf.KeyURL, err)
+		}
+		cfg.Telegraf.Repo = system.Repo{AptURL: inv.Telegraf.AptURL, RPMURL: inv.Telegraf.RPMURL, Key: key.Binary, KeyArmored: key.Armored}
 	}
-	key, err := repokey.Verify(raw, inv.Telegraf.KeyFingerprint)
-	if err != nil {
-		return nil, fmt.Errorf("telegraf.key_url %s: %w", inv.Telegraf.KeyURL, err)
-	}
-	cfg.Telegraf.Repo = system.Repo{AptURL: inv.Telegraf.AptURL, RPMURL: inv.Telegraf.RPMURL, Key: key.Binary, KeyArmored: key.Armored}
 	m.Add(sshCfg.SudoPassword)
 	for _, h := range specs {
 		m.Add(secret.Derive(cfg.Master, h.Name, catalog.RoleWrite), secret.Derive(cfg.Master, h.Name, catalog.RoleRead))
@@ -199,7 +204,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	}
 	opened = true
 	return &Session{
-		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH, closeGrafana: closeGrafana,
+		Inventory: inv, Hosts: specs, masker: m, cfg: cfg, closeSSH: closeSSH, closeGrafana: closeGrafana,
 		engine: &engine.Engine{SSH: sshCfg, Builder: catalog.New(cfg, specs), Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now, Lock: lock},
 	}, nil
 }

@@ -284,7 +284,8 @@ func applyCommand(io IO, st *runState) *ucli.Command {
 			&ucli.StringFlag{Name: "batch", Usage: "apply `N` hosts (or P%) at a time; the first batch is a canary: if one of its hosts fails, the run stops"},
 			&ucli.StringFlag{Name: "max-fail", Usage: "stop starting hosts once more than `N` (or P%) of them failed (unreachable counts)"},
 			&ucli.StringSliceFlag{Name: "canary", Usage: "the hosts matching `PATTERN` (as --limit) form the first batch, the canary (repeatable, or comma-separated)"},
-			&ucli.DurationFlag{Name: "lock-timeout", Value: engine.DefaultLockWait, Usage: "wait up to `DURATION` for another run applying to a host to finish (0: fail at once, naming it)"}),
+			&ucli.DurationFlag{Name: "lock-timeout", Value: engine.DefaultLockWait, Usage: "wait up to `DURATION` for another run applying to a host to finish (0: fail at once, naming it)"},
+			waitReportingFlag()),
 		Action: func(c *ucli.Context) error {
 			if c.NArg() > 1 {
 				msg := fmt.Sprintf("unexpected argument %q: apply takes at most one argument, a saved plan file", c.Args().Get(1))
@@ -335,6 +336,7 @@ func applyCommand(io IO, st *runState) *ucli.Command {
 			if err := confirm(c, io, s, out, run.Plan); err != nil {
 				return err
 			}
+			ro.Gate = reportingGate(c, s)
 			return applyRun(c, io, st, out, run, ro)
 		},
 	}
@@ -390,6 +392,9 @@ func rollout(c *ucli.Context, st *runState) (engine.Rollout, error) {
 	maxFail, err := engine.ParseAmount("max-fail", c.String("max-fail"))
 	if err != nil {
 		return engine.Rollout{}, withCode(ExitUsage, err)
+	}
+	if err := checkWaitReporting(c); err != nil {
+		return engine.Rollout{}, err
 	}
 	return engine.Rollout{Batch: batch, MaxFail: maxFail, Stop: st.stop}, nil
 }
@@ -499,6 +504,7 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro engine.Rollout, path st
 	if err := confirm(c, io, s, out, run.Plan); err != nil {
 		return err
 	}
+	ro.Gate = reportingGate(c, s)
 	return applyRun(c, io, st, out, run, ro)
 }
 
