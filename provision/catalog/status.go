@@ -3,6 +3,7 @@ package catalog
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/fleetctl/fleetctl/alertpacks"
 	"github.com/fleetctl/fleetctl/provision/influx"
@@ -55,17 +56,27 @@ func Expectation(cfg Config, h Host) (status.Expect, error) {
 		return status.Expect{}, fmt.Errorf("render alert packs for %s: %w", h.Name, err)
 	}
 	x := status.Expect{Host: h.Name, Database: h.Database, DatasourceUID: DatasourceUID(h.Name), Tasks: []string{}}
-	seen := map[string]bool{}
+	var text strings.Builder
 	for _, sc := range scripts {
 		x.Tasks = append(x.Tasks, kapacitor.TaskID(h.Name, sc.Alert))
-		for _, m := range topicCall.FindAllStringSubmatch(sc.Text, -1) {
-			if !seen[m[1]] {
-				seen[m[1]] = true
-				x.Topics = append(x.Topics, m[1])
-			}
+		text.WriteString(sc.Text + "\n")
+	}
+	x.Topics = scriptTopics(text.String())
+	return x, nil
+}
+
+// scriptTopics are the topics named by .topic('…') in TICK scripts, unescaped, each once.
+func scriptTopics(text string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range topicCall.FindAllStringSubmatch(text, -1) {
+		t := strings.NewReplacer(`\'`, `'`, `\\`, `\`).Replace(m[1])
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
 		}
 	}
-	return x, nil
+	return out
 }
 
 // AgentQuery is the one read status makes on a host: the agent's service.

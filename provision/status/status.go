@@ -5,7 +5,6 @@ package status
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -73,16 +72,22 @@ type Readings struct {
 func Assemble(exp []Expect, r Readings) plan.Status {
 	st := plan.Status{Taken: r.Now, StaleAfter: r.StaleAfter, SSH: r.Agents != nil, Hosts: make([]plan.HostStatus, len(exp))}
 	byTopic := map[string][]Event{}
+	anon := map[string][]string{} // task id → its anonymous topics with events
 	for _, e := range r.Events {
+		if _, seen := byTopic[e.Topic]; !seen {
+			if id := anonTask(e.Topic); id != "" {
+				anon[id] = append(anon[id], e.Topic)
+			}
+		}
 		byTopic[e.Topic] = append(byTopic[e.Topic], e)
 	}
 	for i, x := range exp {
-		st.Hosts[i] = assembleHost(x, r, byTopic)
+		st.Hosts[i] = assembleHost(x, r, byTopic, anon)
 	}
 	return st
 }
 
-func assembleHost(x Expect, r Readings, byTopic map[string][]Event) plan.HostStatus {
+func assembleHost(x Expect, r Readings, byTopic map[string][]Event, anon map[string][]string) plan.HostStatus {
 	h := plan.HostStatus{Host: x.Host, Database: x.Database, Tasks: []plan.TaskStatus{}, Alerts: []plan.AlertStatus{}, Problems: []string{}}
 	problem := func(format string, args ...any) { h.Problems = append(h.Problems, fmt.Sprintf(format, args...)) }
 	failing := false
@@ -163,7 +168,7 @@ func assembleHost(x Expect, r Readings, byTopic map[string][]Event) plan.HostSta
 		failing = true
 		problem("kapacitor alerts: %s", r.EventsErr)
 	}
-	for _, topic := range topicsOf(x, byTopic) {
+	for _, topic := range topicsOf(x, byTopic, anon) {
 		own := ownTopic(x, topic)
 		for _, e := range byTopic[topic] {
 			if !own && !mentions(e.ID, x.Host) {
@@ -208,31 +213,40 @@ func assembleHost(x Expect, r Readings, byTopic map[string][]Event) plan.HostSta
 	return h
 }
 
-// topicsOf are the topics with events that belong to the host: those its scripts name, and the anonymous
-// topics of its tasks ("<server id>:<task id>:<node>", or "<task id>:<node>" on older servers).
-func topicsOf(x Expect, byTopic map[string][]Event) []string {
+// topicsOf are the topics with events that belong to the host: the anonymous topics of its tasks, and those its
+// scripts name.
+func topicsOf(x Expect, byTopic map[string][]Event, anon map[string][]string) []string {
 	var out []string
-	for topic := range byTopic {
-		if ownTopic(x, topic) || contains(x.Topics, topic) {
-			out = append(out, topic)
+	for _, id := range x.Tasks {
+		out = append(out, anon[id]...)
+	}
+	for _, t := range x.Topics {
+		if _, ok := byTopic[t]; ok && !contains(out, t) {
+			out = append(out, t)
 		}
 	}
 	sort.Strings(out)
 	return out
 }
 
+// anonTask is the task whose anonymous topic this is: Kapacitor names the topic of an alert without .topic()
+// "<task master>:<task id>:<node>" ("<task id>:<node>" on older servers). Task ids hold no colon.
+func anonTask(topic string) string {
+	switch parts := strings.Split(topic, ":"); len(parts) {
+	case 3:
+		return parts[1]
+	case 2:
+		return parts[0]
+	}
+	return ""
+}
+
 // ownTopic reports whether only the host's tasks publish to the topic: one of its tasks' anonymous topics.
 // Events of a named topic, which other hosts' tasks may share, count only when their id names the host.
 func ownTopic(x Expect, topic string) bool {
-	for _, id := range x.Tasks {
-		if strings.HasPrefix(topic, id+":") || strings.Contains(topic, ":"+id+":") {
-			return true
-		}
-	}
-	return false
+	id := anonTask(topic)
+	return id != "" && contains(x.Tasks, id)
 }
-
-var nameChar = regexp.MustCompile(`[A-Za-z0-9._-]`)
 
 // mentions reports whether s holds name as a whole word (not "web1" inside "web10").
 func mentions(s, name string) bool {
@@ -243,11 +257,15 @@ func mentions(s, name string) bool {
 		}
 		j += i
 		end := j + len(name)
-		if (j == 0 || !nameChar.MatchString(s[j-1:j])) && (end == len(s) || !nameChar.MatchString(s[end:end+1])) {
+		if (j == 0 || !isNameByte(s[j-1])) && (end == len(s) || !isNameByte(s[end])) {
 			return true
 		}
 		i = j + 1
 	}
+}
+
+func isNameByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
 }
 
 func contains(list []string, s string) bool {

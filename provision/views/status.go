@@ -17,8 +17,8 @@ var statusStates = []string{plan.Reporting, plan.Failing, plan.Stale, plan.Silen
 // running of those expected, alerts firing, datasource health, what is wrong), the alerts firing, and a summary.
 func StatusText(w io.Writer, s *plan.Status, o TextOptions) error {
 	c := o.palette()
-	var b strings.Builder
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	var b, rows strings.Builder
+	tw := tabwriter.NewWriter(&rows, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tSTATE\tAGENT\tLAST POINT\tTASKS\tALERTS\tDATASOURCE\tPROBLEMS")
 	for _, h := range s.Hosts {
 		colour := c.add
@@ -30,6 +30,11 @@ func StatusText(w io.Writer, s *plan.Status, o TextOptions) error {
 			tasksCell(h), len(h.Alerts), h.Datasource.Health, strings.ReplaceAll(strings.Join(h.Problems, "; "), "\n", " "))
 	}
 	tw.Flush()
+	for _, line := range strings.SplitAfter(rows.String(), "\n") {
+		if line != "" {
+			b.WriteString(strings.TrimRight(line, " \n") + "\n")
+		}
+	}
 	if alerts := statusAlerts(s); len(alerts) > 0 {
 		b.WriteString("\nAlerts firing:\n")
 		for _, a := range alerts {
