@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	client "github.com/influxdata/influxdb1-client/v2"
 	"github.com/influxdata/influxdb1-client/models"
+	client "github.com/influxdata/influxdb1-client/v2"
 )
 
 func TestLastPointStatements(t *testing.T) {
