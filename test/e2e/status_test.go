@@ -79,6 +79,7 @@ func TestStatus(t *testing.T) {
 		}
 	}
 	out, _, code := e.run("status", "--stale-after", "30s")
+	t.Logf("fleetctl status --stale-after 30s (exit %d):\n%s", code, out)
 	for _, name := range hosts {
 		if !regexpMatch(`(?m)^`+name+` +reporting +active +\d+s ago +6/6 +0 +OK$`, out) {
 			t.Errorf("text table lacks a reporting row for %s:\n%s", name, out)
@@ -110,6 +111,8 @@ func TestStatus(t *testing.T) {
 	if h := last[hostStatus]; h["state"] != "reporting" {
 		t.Errorf("the other host: %v", h)
 	}
+	stopped, _, code := e.run("status", "--stale-after", "30s")
+	t.Logf("fleetctl status --stale-after 30s, an agent stopped (exit %d):\n%s", code, stopped)
 	out, _, code = e.run("status", "--no-ssh", "--stale-after", "30s")
 	if code != cli.ExitNotReporting || !regexpMatch(`(?m)^`+hostStatusSystemd+` +stale +- `, out) || !regexpMatch(`(?m)^`+hostStatus+` +reporting `, out) {
 		t.Errorf("status --no-ssh with the agent stopped: exit %d\n%s", code, out)
@@ -194,6 +197,7 @@ func TestWaitReportingStopsASilentCanary(t *testing.T) {
 	// The text summary names the silent host.
 	e.edit(bad, strings.Replace(bad, "18087", "18088", 1))
 	out, _, code = e.run("apply", "--auto-approve", "--batch", "1", "--wait-reporting", "15s")
+	t.Logf("fleetctl apply --auto-approve --batch 1 --wait-reporting 15s (exit %d):\n%s", code, out)
 	if code != cli.ExitError || !regexpMatch(`(?m)^`+hostGateCanary+` +failed +\d+ +\S+ +went silent: no new point within --wait-reporting 15s`, out) ||
 		!strings.Contains(out, "Stopped early: the canary batch (the first host) had 1 failed (went silent: "+hostGateCanary+").") {
 		t.Errorf("text summary of a silent canary: exit %d\n%s", code, out)
