@@ -87,13 +87,12 @@ func (s *Session) expectations() ([]status.Expect, []influx.Probe, error) {
 			errs = append(errs, err)
 			continue
 		}
-		p, err := catalog.Probe(h)
-		if err != nil {
-			errs = append(errs, err)
-			continue
+		if p, err := catalog.Probe(h); err != nil {
+			x.Unprobed = err.Error()
+		} else {
+			probes = append(probes, p)
 		}
 		exp = append(exp, x)
-		probes = append(probes, p)
 	}
 	return exp, probes, errors.Join(errs...)
 }

@@ -22,6 +22,8 @@ type Expect struct {
 	// anonymous topic of their task, which is matched by the task's id.
 	Topics        []string
 	DatasourceUID string
+	// Unprobed says why the host's newest point cannot be looked for (none of its inputs is one status knows).
+	Unprobed string
 }
 
 // Task is a Kapacitor task as listed.
@@ -116,6 +118,9 @@ func assembleHost(x Expect, r Readings, byTopic map[string][]Event, anon map[str
 	at, seen := r.LastPoints[x.Host]
 	stale, silent := false, false
 	switch {
+	case x.Unprobed != "":
+		failing = true
+		problem("%s", x.Unprobed)
 	case pointErr != "":
 		failing = true
 		problem("influxdb: %s", pointErr)

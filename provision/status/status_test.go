@@ -68,6 +68,7 @@ func TestAssembleStates(t *testing.T) {
 		},
 			plan.Failing, []string{"datasource fleetctl-web1 ERROR: 401"}},
 		{"datasource missing", func(r *Readings) { delete(r.Datasources, "fleetctl-web1") }, plan.Failing, []string{"datasource fleetctl-web1 missing"}},
+		{"no input to probe", func(r *Readings) { delete(r.LastPoints, "web1") }, plan.Failing, []string{"host web1: none of its inputs"}},
 		{"an alert firing is no failure", func(r *Readings) {
 			r.Events = []Event{{Topic: "main:web1-cpu:alert5", ID: "CPU - web1", Level: "CRITICAL"}}
 		}, plan.Reporting, nil},
@@ -75,7 +76,11 @@ func TestAssembleStates(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r := healthy("web1", "web2")
 			tc.change(&r)
-			st := Assemble([]Expect{expect("web1"), expect("web2")}, r)
+			x := expect("web1")
+			if tc.name == "no input to probe" {
+				x.Unprobed = "host web1: none of its inputs"
+			}
+			st := Assemble([]Expect{x, expect("web2")}, r)
 			h := st.Hosts[0]
 			if h.State != tc.state {
 				t.Errorf("state %s, want %s (problems %q)", h.State, tc.state, h.Problems)
