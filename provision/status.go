@@ -167,8 +167,15 @@ func (s *Session) datasourceHealth(ctx context.Context, exp []status.Expect) map
 			defer func() { <-sem }()
 			h, err := g.Health(ctx, uid)
 			ds := plan.DatasourceStatus{UID: uid, Health: "OK", Message: h.Message}
+			missing := grafana.IsNotFound(err)
+			if err != nil && !missing {
+				// Grafana 10.0 answers the health of a missing datasource with 500 "Unable to load datasource
+				// metadata": only a read tells a missing datasource from a failing one.
+				_, found, gerr := g.GetDatasource(ctx, uid)
+				missing = gerr == nil && !found
+			}
 			switch {
-			case grafana.IsNotFound(err):
+			case missing:
 				ds.Health, ds.Message = "missing", ""
 			case err != nil && h.Status == "ERROR":
 				ds.Health, ds.Message = "ERROR", s.masker.Mask(h.Message)

@@ -62,7 +62,7 @@ func TestStatus(t *testing.T) {
 	})
 	for _, name := range hosts {
 		h := last[name]
-		if h["state"] != "reporting" || h["agent"] != "active" || h["database"] != name || h["last_point"] == nil {
+		if h["state"] != "reporting" || h["agent"] != "active" || h["database"] != strings.ReplaceAll(name, "-", "_") || h["last_point"] == nil {
 			t.Errorf("%s: %v", name, h)
 		}
 		tasks := h["tasks"].([]any)
