@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -70,7 +69,8 @@ func statusCommand(io IO, st *runState) *ucli.Command {
 				return err
 			}
 			if !res.Healthy() {
-				return withCode(ExitNotReporting, errors.New(""))
+				n := res.Counts()
+				return withCode(ExitNotReporting, fmt.Errorf("%d of %s not reporting", len(res.Hosts)-n[plan.Reporting], count(len(res.Hosts), "host")))
 			}
 			return nil
 		},
