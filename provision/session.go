@@ -40,6 +40,8 @@ type Options struct {
 	HTTPClient *http.Client
 	// Destroy, when set, plans the selected hosts removed (fleetctl destroy) instead of onboarded.
 	Destroy *catalog.DestroyOptions
+	// NoRepoKey skips fetching the repository key: for commands that install nothing (status).
+	NoRepoKey bool
 }
 
 // DestroyOptions say how far `fleetctl destroy` goes (catalog.DestroyOptions).
@@ -51,6 +53,7 @@ type Session struct {
 	Hosts        []catalog.Host
 	engine       *engine.Engine
 	masker       *secret.Masker
+	cfg          catalog.Config
 	closeSSH     func()
 	closeGrafana func()
 	destroy      *catalog.DestroyOptions // a destroy's session; nil: onboarding
@@ -241,15 +244,17 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	}
 	warnCleartext(o.Log, inv)
 	warnInsecure(o.Log, inv)
-	raw, err := repokey.Fetch(ctx, o.HTTPClient, inv.Telegraf.KeyURL)
-	if err != nil {
-		return nil, fmt.Errorf("telegraf.key_url: %w", err)
+	if !o.NoRepoKey {
+		raw, err := repokey.Fetch(ctx, o.HTTPClient, inv.Telegraf.KeyURL)
+		if err != nil {
+			return nil, fmt.Errorf("telegraf.key_url: %w", err)
+		}
+		key, err := repokey.Verify(raw, inv.Telegraf.KeyFingerprint)
+		if err != nil {
+			return nil, fmt.Errorf("telegraf.key_url %s: %w", inv.Telegraf.KeyURL, err)
+		}
+		cfg.Telegraf.Repo = system.Repo{AptURL: inv.Telegraf.AptURL, RPMURL: inv.Telegraf.RPMURL, Key: key.Binary, KeyArmored: key.Armored}
 	}
-	key, err := repokey.Verify(raw, inv.Telegraf.KeyFingerprint)
-	if err != nil {
-		return nil, fmt.Errorf("telegraf.key_url %s: %w", inv.Telegraf.KeyURL, err)
-	}
-	cfg.Telegraf.Repo = system.Repo{AptURL: inv.Telegraf.AptURL, RPMURL: inv.Telegraf.RPMURL, Key: key.Binary, KeyArmored: key.Armored}
 	m.Add(sshCfg.SudoPassword)
 	m.Add(inputSecrets...)
 	for _, h := range specs {
@@ -271,7 +276,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		builder = cat.Destroy(*o.Destroy)
 	}
 	return &Session{
-		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH, closeGrafana: closeGrafana, destroy: o.Destroy, servers: cfg.Servers,
+		Inventory: inv, Hosts: specs, masker: m, cfg: cfg, closeSSH: closeSSH, closeGrafana: closeGrafana, destroy: o.Destroy, servers: cfg.Servers,
 		engine: &engine.Engine{SSH: sshCfg, Builder: builder, Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now, Lock: lock},
 	}, nil
 }

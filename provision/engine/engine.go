@@ -255,6 +255,15 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *plan.Outcome {
 			}
 			return func() { finish(r.applyHost(ctx, hp.Host, hr)) }
 		})
+		silent := r.gateBatch(ctx, ro, batch, rep, func(i int, why string) {
+			mu.Lock()
+			defer mu.Unlock()
+			rep.Hosts[i].Error = why
+			progress.failed++
+			if maxFail >= 0 && progress.failed > maxFail && stopReason == "" {
+				stopReason = fmt.Sprintf("not started: %s failed, more than --max-fail allows (%d)", count(progress.failed, "host"), maxFail)
+			}
+		})
 		mu.Lock()
 		reason := stopReason
 		if reason == "" && ctx.Err() != nil {
@@ -264,7 +273,7 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *plan.Outcome {
 			rep.Hosts = append(rep.Hosts, plan.HostOutcome{Host: hp.Host, Skipped: reason})
 		}
 		if b == 0 && len(all) > 1 && progress.failed > failedBefore && stopReason == "" {
-			stopReason = canaryFailed(ro, len(batch), progress.failed-failedBefore)
+			stopReason = canaryFailed(ro, len(batch), progress.failed-failedBefore) + silentNote(silent)
 		}
 		mu.Unlock()
 	}

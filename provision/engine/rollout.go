@@ -60,6 +60,9 @@ type Rollout struct {
 	// OnBatch is told when a batch starts, when there is more than one: its number (from 1), how many there are,
 	// and its hosts.
 	OnBatch func(n, of int, hosts []string)
+	// Gate, when set, runs after each batch on its hosts that applied; the hosts it names fail (apply
+	// --wait-reporting: agents that wrote nothing since).
+	Gate Gate
 }
 
 // Progress is the state of a run after one more host finished.

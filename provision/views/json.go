@@ -130,7 +130,9 @@ func planDoc(p *plan.Plan) jsonDoc {
 	return doc
 }
 
-func encode(w io.Writer, doc jsonDoc) error {
+func encode(w io.Writer, doc jsonDoc) error { return encodeAny(w, doc) }
+
+func encodeAny(w io.Writer, doc any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(doc)

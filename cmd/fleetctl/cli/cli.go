@@ -18,7 +18,9 @@ const (
 	ExitOK      = 0
 	ExitError   = 1 // bad input, a failed host, a refused apply
 	ExitChanges = 2 // plan --detailed-exitcode: changes present
-	ExitUsage   = 64
+	// ExitNotReporting is status's when a host is stale, silent, unreachable or failing a check.
+	ExitNotReporting = 3
+	ExitUsage        = 64
 	// ExitInterrupted is Ctrl-C's: no new host started, hosts in flight finished (or were aborted by a second one).
 	ExitInterrupted = 130
 )
@@ -133,6 +135,7 @@ func newApp(io IO, st *runState) *ucli.App {
 			alertsCommand(io),
 			versionCommand(io),
 			importAnsibleCommand(io), completionCommand(io), manCommand(io), completeCommand(io),
+			statusCommand(io, st),
 		}),
 		Description: appDescription,
 		Before:      func(c *ucli.Context) error { addHelp(c.App); return nil },

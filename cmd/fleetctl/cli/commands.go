@@ -294,7 +294,8 @@ func applyCommand(io IO, st *runState) *ucli.Command {
 			&ucli.BoolFlag{Name: "prune", Usage: "also delete the orphans: objects of fleetctl's on the servers that belong to no host of the inventory (databases only with --delete-data)"},
 			&ucli.BoolFlag{Name: "delete-data", Usage: "with --prune, also drop the orphans' databases, their history"},
 			&ucli.StringSliceFlag{Name: "canary", Usage: "the hosts matching `PATTERN` (as --limit) form the first batch, the canary (repeatable, or comma-separated)"},
-			&ucli.DurationFlag{Name: "lock-timeout", Value: engine.DefaultLockWait, Usage: "wait up to `DURATION` for another run applying to a host to finish (0: fail at once, naming it)"}),
+			&ucli.DurationFlag{Name: "lock-timeout", Value: engine.DefaultLockWait, Usage: "wait up to `DURATION` for another run applying to a host to finish (0: fail at once, naming it)"},
+			waitReportingFlag()),
 		Action: func(c *ucli.Context) error {
 			if c.NArg() > 1 {
 				msg := fmt.Sprintf("unexpected argument %q: apply takes at most one argument, a saved plan file", c.Args().Get(1))
@@ -345,6 +346,7 @@ func applyCommand(io IO, st *runState) *ucli.Command {
 			if err := confirm(c, io, s, out, run.Plan); err != nil {
 				return err
 			}
+			ro.Gate = reportingGate(c, s)
 			return applyRun(c, io, st, out, s, run, ro)
 		},
 	}
@@ -407,6 +409,9 @@ func rollout(c *ucli.Context, st *runState) (engine.Rollout, error) {
 	maxFail, err := engine.ParseAmount("max-fail", c.String("max-fail"))
 	if err != nil {
 		return engine.Rollout{}, withCode(ExitUsage, err)
+	}
+	if err := checkWaitReporting(c); err != nil {
+		return engine.Rollout{}, err
 	}
 	return engine.Rollout{Batch: batch, MaxFail: maxFail, Stop: st.stop}, nil
 }
@@ -519,6 +524,7 @@ func applySaved(c *ucli.Context, io IO, st *runState, ro engine.Rollout, path st
 	if err := confirm(c, io, s, out, run.Plan); err != nil {
 		return err
 	}
+	ro.Gate = reportingGate(c, s)
 	return applyRun(c, io, st, out, s, run, ro)
 }
 

@@ -29,7 +29,7 @@ Secrets are never in it: each names an environment variable or a file.
 Environment: FLEETCTL_INVENTORY (the inventory), NO_COLOR (no colours), TERM=dumb (no colours or status line).
 
 Exit codes: 0 success; 1 an error, a failed host or a refused apply; 2 changes present (plan --detailed-exitcode);
-64 a usage error; 130 interrupted (Ctrl-C: hosts in flight finish, no new host starts).
+3 a host not reporting (status); 64 a usage error; 130 interrupted (Ctrl-C: hosts in flight finish, no new host starts).
 
 Shell completion: source <(fleetctl completion bash), likewise zsh, or fleetctl completion fish | source.`
 
@@ -56,6 +56,7 @@ Examples:
     fleetctl apply --auto-approve                    # no question (required when stdin is not a terminal)
     fleetctl apply --batch 10 --max-fail 2           # 10 hosts at a time, the first batch a canary
     fleetctl apply --batch 20% --only '*/file:*'     # only file changes, a fifth of the hosts at a time
+    fleetctl apply --batch 5 --wait-reporting 2m     # a batch is healthy once its agents write new points
     fleetctl apply reviewed.plan                     # exactly the saved plan`,
 
 	"destroy": `Plans the removal of the selected hosts from monitoring, shows it, asks for "yes" and carries it out. On
@@ -72,6 +73,19 @@ Examples:
     fleetctl destroy --host web7 --delete-data --purge-agent  # everything, history included
     fleetctl destroy --limit old --out gone.plan             # save the plan, then: fleetctl apply gone.plan
     fleetctl destroy --host web7 --delete-data --yes-delete-data=web7 --auto-approve   # in CI`,
+	"status": `Says, per host, whether it is reporting: the newest point in its InfluxDB database and its age, its
+Kapacitor tasks (enabled, executing, their errors), the alerts firing on the topics its tasks publish to, Grafana's
+health check of its datasource, and over one SSH session per host whether the agent is active. The servers are
+read once for the whole fleet. Exit 0 when every host is reporting with every check passing, 3 when any host is
+stale (its newest point older than --stale-after), silent (no point at all), unreachable or failing a check,
+1 on an error (the inventory, a server's credentials).
+
+Examples:
+
+    fleetctl status                                  # every host, as a table
+    fleetctl status --limit web --stale-after 5m     # the web hosts; older than 5 minutes is stale
+    fleetctl status --no-ssh --format json           # from the servers only, as one JSON document
+    fleetctl status --format markdown > status.md    # for an incident or pull-request comment`,
 
 	"render": `Prints every file and TICK script the host would get, with secrets masked. Contacts no server and needs
 no secret.
