@@ -347,6 +347,7 @@ packages_build_rpm() {
 		%files
 		%attr(0755,root,root) /usr/bin/telegraf
 		%attr(0644,root,root) /usr/lib/systemd/system/telegraf.service
+		%attr(0755,root,root) /usr/lib/telegraf/scripts/init.sh
 		%dir /etc/telegraf
 		%dir /etc/telegraf/telegraf.d
 		%config(noreplace) /etc/telegraf/telegraf.conf
