@@ -140,7 +140,7 @@ func TestHostsAnswerSSH(t *testing.T) {
 			switch h.Kind {
 			case "openrc":
 				// rc-status lists the default runlevel's services; sshd among them, started.
-				got := bed.Run(t, h, "ls -d /run/systemd/system 2>&1; command -v systemctl; readlink -f /sbin/init; rc-status default")
+				got := bed.Run(t, h, "ls -d /run/systemd/system 2>&1; command -v systemctl; readlink -f /sbin/init; sudo rc-status default")
 				for _, w := range []string{"No such file", "/usr/bin/systemctl", "/usr/sbin/init", "ssh", "started"} {
 					if !strings.Contains(got, w) {
 						t.Errorf("OpenRC host lacks %q:\n%s", w, got)
@@ -148,7 +148,7 @@ func TestHostsAnswerSSH(t *testing.T) {
 				}
 				return
 			case "sysv":
-				got := bed.Run(t, h, "ls -d /run/systemd/system 2>&1; command -v systemctl; readlink -f /sbin/init; runlevel; ls /etc/rc2.d; service ssh status")
+				got := bed.Run(t, h, "ls -d /run/systemd/system 2>&1; command -v systemctl; readlink -f /sbin/init; sudo runlevel; ls /etc/rc2.d; sudo service ssh status")
 				for _, w := range []string{"No such file", "/usr/bin/systemctl", "/usr/sbin/init", "N 2", "S01ssh", "sshd is running"} {
 					if !strings.Contains(got, w) {
 						t.Errorf("SysV host lacks %q:\n%s", w, got)
