@@ -88,8 +88,7 @@ func (q Query) Script() string {
 	var b strings.Builder
 	b.WriteString(`m() { printf '\n` + marker + `%s\n' "$*"; }` + "\n")
 	b.WriteString("m os-release; cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release 2>/dev/null\n")
-	b.WriteString("m init; if [ -d /run/systemd/system ] || command -v systemctl >/dev/null 2>&1; then echo systemd; " +
-		"elif command -v rc-service >/dev/null 2>&1; then echo openrc; else echo sysv; fi\n")
+	b.WriteString("m init; " + initProbe + "echo \"$init\"\n")
 	for _, f := range q.Files {
 		qf := remote.Quote(f)
 		fmt.Fprintf(&b, "m file %s; if [ -f %s ]; then stat -c '%%a %%U %%G %%Y' %s && base64 -w0 %s; fi\n", qf, qf, qf, qf)
@@ -110,10 +109,10 @@ func (q Query) Script() string {
 		// systemd: one `systemctl show` (a single request to PID 1) gives every property. OpenRC and SysV: "E <enabled
 		// or disabled>" and "A <active or inactive>" lines, none when the service has no init script.
 		qs, initScript := remote.Quote(s), remote.Quote("/etc/init.d/"+s)
-		fmt.Fprintf(&b, "m svc %s; pid=; if command -v systemctl >/dev/null 2>&1; then "+
+		fmt.Fprintf(&b, "m svc %s; pid=; if [ \"$init\" = systemd ]; then "+
 			"st=$(systemctl show -p LoadState -p UnitFileState -p ActiveState -p MainPID %s 2>/dev/null); printf '%%s\\n' \"$st\"; "+
 			"case \"$st\" in *MainPID=*) pid=${st#*MainPID=}; pid=${pid%%%%[!0-9]*} ;; esac; "+
-			"elif command -v rc-service >/dev/null 2>&1; then if [ -e %s ]; then "+
+			"elif [ \"$init\" = openrc ]; then if [ -e %s ]; then "+
 			"if rc-update show default 2>/dev/null | grep -q -- %s; then echo 'E enabled'; else echo 'E disabled'; fi; "+
 			"if rc-service %s status >/dev/null 2>&1; then echo 'A active'; pid=$(pidof -s %s 2>/dev/null); else echo 'A inactive'; fi; fi; "+
 			"else if [ -e %s ]; then if ls /etc/rc[2345].d/S*%s >/dev/null 2>&1; then echo 'E enabled'; else echo 'E disabled'; fi; "+
@@ -133,6 +132,16 @@ func (q Query) Script() string {
 	b.WriteString("m end\n")
 	return b.String()
 }
+
+// initProbe sets init to the service manager that runs the host: systemd when it is running (sd_booted's test);
+// OpenRC when it booted the host (it keeps its state in /run/openrc) or is the only manager installed (Alpine in a
+// container); else SysV init when PID 1 is init, as on Debian with sysvinit-core, whose systemd package (and so
+// systemctl) usually stays installed. A systemctl with neither, in a container whose PID 1 is no init at all, is a
+// systemd-compatible stand-in and used as systemctl.
+const initProbe = "if [ -d /run/systemd/system ]; then init=systemd; " +
+	"elif command -v rc-service >/dev/null 2>&1 && { [ -d /run/openrc ] || ! command -v systemctl >/dev/null 2>&1; }; then init=openrc; " +
+	"elif command -v systemctl >/dev/null 2>&1 && [ \"$(cat /proc/1/comm 2>/dev/null)\" != init ]; then init=systemd; " +
+	"else init=sysv; fi; "
 
 // basicRegexpQuote escapes the characters special in a POSIX basic regular expression (grep's default).
 func basicRegexpQuote(s string) string {

@@ -101,6 +101,22 @@ func (p *Package) Fragment([]plan.Change) (Fragment, error) {
 	}, nil
 }
 
+// StartWait bounds how long a service started by an init script may take to say it runs.
+const StartWait = 15 * time.Second
+
+// waitRunning waits until ctl's status says the service runs. An init script may return before its daemon is up
+// (InfluxData's backgrounds start-stop-daemon, and the daemon writes its own PID file), and may return 0 without
+// starting anything (it refuses a stale PID file): without the wait, the next plan would find it stopped.
+func waitRunning(ctl, unit string, wait time.Duration) string {
+	if wait <= 0 {
+		wait = StartWait
+	}
+	n := int(wait / (200 * time.Millisecond))
+	return fmt.Sprintf("i=0; until %s status >/dev/null 2>&1; do i=$((i+1)); if [ $i -gt %d ]; then "+
+		"echo %s >&2; exit 1; fi; sleep 0.2; done\n", ctl, n,
+		remote.Quote(fmt.Sprintf("%s is not running %s after its init script returned: see its log (telegraf: /var/log/telegraf/telegraf.log) and its PID file", unit, wait)))
+}
+
 // ErrLockBusy is an install that gave up waiting for another program's lock; the error names the lock and its
 // holder.
 var ErrLockBusy = errors.New("another package manager kept its lock")
@@ -121,6 +137,8 @@ type Service struct {
 	// Units are the address globs of files systemd itself reads for the unit (drop-ins): a change of one
 	// reloads systemd's units before the service is restarted.
 	Units []string
+	// StartWait bounds how long an init script's service may take to say it runs after start; 0 is StartWait.
+	StartWait time.Duration
 
 	bound
 	// packageChanged is set by Diff when the package is installed or upgraded in this run, or one of Units
@@ -266,6 +284,7 @@ func (s *Service) Fragment(changes []plan.Change) (Fragment, error) {
 		} else {
 			script += "rc-service " + u + " status >/dev/null 2>&1 || rc-service " + u + " start\n"
 		}
+		script += waitRunning("rc-service "+u, s.Unit, s.StartWait)
 	case "sysv":
 		if enable {
 			script += "if command -v update-rc.d >/dev/null; then update-rc.d " + u + " defaults >/dev/null; else chkconfig " + u + " on; fi\n"
@@ -275,6 +294,7 @@ func (s *Service) Fragment(changes []plan.Change) (Fragment, error) {
 		} else {
 			script += "service " + u + " status >/dev/null 2>&1 || service " + u + " start\n"
 		}
+		script += waitRunning("service "+u, s.Unit, s.StartWait)
 	default:
 		if s.packageChanged {
 			script = "systemctl daemon-reload\n"

@@ -321,6 +321,11 @@ func Families() map[string]*Family {
 const (
 	exercisedReal = "CI: real %s with systemd on the bed's %s"
 	exercisedUnit = "unit tests of the generated commands"
+	// The bed's or1-debian12 and sv1-debian12 (test/e2e TestInitSystems): onboarding, drift repair, restart on change.
+	exercisedOpenRC = "CI: Debian 12 with apt, PID 1 sysvinit's init and Debian's `openrc` as its rc, Telegraf run by InfluxData's " +
+		"init script (Debian's OpenRC runs LSB scripts; InfluxData ships no OpenRC script); others by unit tests"
+	exercisedSysV = "CI: Debian 12 with apt and Debian's `sysvinit-core` (sysv-rc, insserv), Telegraf run by InfluxData's init " +
+		"script; others by unit tests"
 )
 
 // Distros is the support table, in the order the README lists it.
@@ -415,7 +420,8 @@ func SupportTable() string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | `%s`, `%s/` | %s |\n", d.Name, v, d.Family.Name, d.Family.KeyHandling, d.Init,
 			d.Family.ConfigMain, d.Family.ConfigDir, d.Exercised)
 	}
-	b.WriteString("| any of the above with SysV init | as above | as above | as above | `service`, `update-rc.d` or `chkconfig` (found on the host) | as above | unit tests of the generated commands |\n")
+	b.WriteString("| any of the above with OpenRC | as above | as above | as above | `rc-service`, `rc-update` (found on the host) | as above | " + exercisedOpenRC + " |\n")
+	b.WriteString("| any of the above with SysV init | as above | as above | as above | `service`, `update-rc.d` or `chkconfig` (found on the host) | as above | " + exercisedSysV + " |\n")
 	return b.String()
 }
 

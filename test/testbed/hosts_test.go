@@ -56,7 +56,7 @@ func TestHostsDescription(t *testing.T) {
 	}
 	names, addrs := map[string]bool{}, map[string]bool{}
 	for _, h := range bed.Hosts {
-		if h.Kind != "systemd" && h.Kind != "chroot" {
+		if h.Kind != "systemd" && h.Kind != "chroot" && h.Kind != "openrc" && h.Kind != "sysv" {
 			t.Errorf("%s: kind %q", h.Name, h.Kind)
 		}
 		if hostOSID(h.Family) == "" || h.OSID != hostOSID(h.Family) {
@@ -115,8 +115,10 @@ func TestHostsKnownHosts(t *testing.T) {
 }
 
 // TestHostsAnswerSSH: every host logs the bed's user in with strict host key checking, gives password-less sudo and
-// is what the description says: name, os-release, PID 1 (systemd, or sshd on a chroot host), and on systemd hosts a
-// booted system (running, or degraded by a failed unit) with the host's own address on eth0.
+// is what the description says: name, os-release, PID 1 (systemd, sysvinit's init on the OpenRC and SysV hosts, or
+// sshd on a chroot host), and on systemd hosts a booted system (running, or degraded by a failed unit) with the host's
+// own address on eth0. OpenRC and SysV hosts: booted by their rc (OpenRC's state, sysv-rc's runlevel 2) with sshd
+// started by it, and systemd installed but not running.
 func TestHostsAnswerSSH(t *testing.T) {
 	bed := testbed.Require(t)
 	for _, h := range bed.Hosts {
@@ -126,13 +128,34 @@ func TestHostsAnswerSSH(t *testing.T) {
 				`cat /proc/1/comm; id -un`
 			got := strings.Split(strings.TrimSpace(bed.Run(t, h, script)), "\n")
 			want := []string{"sudo-ok", h.Name, hostOSID(h.Family), h.VersionID, "systemd", bed.SSH.User}
-			if h.Kind == "chroot" {
+			switch h.Kind {
+			case "chroot":
 				want[4] = "sshd"
+			case "openrc", "sysv":
+				want[4] = "init"
 			}
 			if strings.Join(got, "|") != strings.Join(want, "|") {
 				t.Errorf("sudo, hostname, ID, VERSION_ID, PID 1, user: got %q, want %q", got, want)
 			}
-			if h.Kind != "systemd" {
+			switch h.Kind {
+			case "openrc":
+				// rc-status lists the default runlevel's services; sshd among them, started.
+				got := bed.Run(t, h, "ls -d /run/systemd/system 2>&1; command -v systemctl; readlink -f /sbin/init; sudo rc-status default")
+				for _, w := range []string{"No such file", "/usr/bin/systemctl", "/usr/sbin/init", "ssh", "started"} {
+					if !strings.Contains(got, w) {
+						t.Errorf("OpenRC host lacks %q:\n%s", w, got)
+					}
+				}
+				return
+			case "sysv":
+				got := bed.Run(t, h, "ls -d /run/systemd/system 2>&1; command -v systemctl; readlink -f /sbin/init; sudo runlevel; ls /etc/rc2.d; sudo service ssh status")
+				for _, w := range []string{"No such file", "/usr/bin/systemctl", "/usr/sbin/init", "N 2", "S01ssh", "sshd is running"} {
+					if !strings.Contains(got, w) {
+						t.Errorf("SysV host lacks %q:\n%s", w, got)
+					}
+				}
+				return
+			case "chroot":
 				return
 			}
 			// degraded is still systemd running the host; a unit that a concurrent test broke may cause it.

@@ -7,6 +7,9 @@
 #   layer/rocky9-KEY      Debian's dnf + rpm, a fake rocky-release rpm, Rocky's os-release (over bookworm's template)
 #   layer/suse15-KEY      Debian's zypper + rpm, a fake openSUSE-release rpm, Leap's os-release (idem)
 #   layer/shim-KEY        a systemctl stand-in for chroot hosts (no init system there)
+#   layer/openrc-KEY      Debian's sysvinit-core + openrc: sysvinit's init as PID 1, OpenRC as its rc (over bookworm's
+#                         template; systemd-sysv removed as apt removes it, the systemd package stays as on a real host)
+#   layer/sysv-KEY        Debian's sysvinit-core with sysv-rc and insserv (idem)
 # KEY hashes the inputs of a layer (its lower's name, the package list, the text of the functions that build it), so an
 # edit of this file rebuilds exactly what it changes. A layer is built under a temporary name and renamed when complete.
 # Roots hold neither host keys nor the client key: both are made per host and per bed at start.
@@ -16,6 +19,8 @@
 #            address 10.210.0.(10+I) (generally 10.210.N/256.N%256 with N=10+I), fixed MAC per index.
 #   cI-TAG   unshare --mount --pid --uts + chroot + sshd -D on 127.2.N/256.N%256:22 with N=10+I (c1 127.2.0.11,
 #            c200 127.2.0.210, c300 127.2.1.54): loopback has room for 65k of them.
+#   orI-debian12 systemd-nspawn booting sysvinit + OpenRC (layer/openrc) at 10.210.2.(10+I), otherwise as sdI
+#   svI-debian12 systemd-nspawn booting sysvinit + sysv-rc (layer/sysv) at 10.210.3.(10+I), otherwise as sdI
 # TAG rotates debian12, debian11, debian13, rocky9, suse15 from I=1. Every start makes fresh hosts (new upper dir, new
 # host key); stop deletes them.
 #
@@ -33,6 +38,8 @@ FLEET_SUITES="bullseye bookworm trixie"
 # expects on a real server (TLS roots, curl and gpg to fetch and check a repo key, ip, ps).
 FLEET_PACKAGES="openssh-server sudo adduser systemd systemd-sysv dbus ca-certificates curl gnupg iproute2 procps"
 FLEET_TAGS=(debian12 debian11 debian13 rocky9 suse15)
+# Init systems other than systemd, each a layer over bookworm's template and a host kind (orI / svI, debian12).
+FLEET_INITS="openrc sysv"
 FLEET_USER=deploy
 # The reach tests' network: the bastion on the bridge, and the network behind it.
 FLEET_BASTION_ADDR=${TESTBED_SUBNET_PREFIX}.5
@@ -94,6 +101,11 @@ _fleet_rpm_layer_dir() {
 	lower=$(basename "$(_fleet_template_dir bookworm)")
 	echo "$(_fleet_cache_dir)/layer/$1-$(_fleet_hash "$lower" "$1" "$(declare -f _fleet_tpl_rpm)")"
 }
+_fleet_init_layer_dir() {
+	local lower
+	lower=$(basename "$(_fleet_template_dir bookworm)")
+	echo "$(_fleet_cache_dir)/layer/$1-$(_fleet_hash "$lower" "$1" "$(declare -f _fleet_tpl_init)")"
+}
 _fleet_shim_dir() { echo "$(_fleet_cache_dir)/layer/shim-$(_fleet_hash "$(declare -f _fleet_build_shim _fleet_shim_text)")"; }
 
 # _fleet_lowers TAG KIND: the overlay lowerdir option of a host (top layer first).
@@ -102,7 +114,10 @@ _fleet_lowers() {
 	suite=$(_fleet_suite_of "$1")
 	lowers="$(_fleet_template_dir "$suite"):$(_fleet_bootstrap_dir "$suite")"
 	case $1 in rocky9 | suse15) lowers="$(_fleet_rpm_layer_dir "$1"):$lowers" ;; esac
-	[ "$2" = chroot ] && lowers="$(_fleet_shim_dir):$lowers"
+	case $2 in
+		chroot) lowers="$(_fleet_shim_dir):$lowers" ;;
+		openrc | sysv) lowers="$(_fleet_init_layer_dir "$2"):$lowers" ;;
+	esac
 	echo "$lowers"
 }
 
@@ -145,7 +160,8 @@ _fleet_rm_tree() {
 
 # --- build: roots and layers ---------------------------------------------------------------------------------------
 
-# fleet_build: debootstrap and template the three suites in parallel, then the rpm layers on bookworm and the shim.
+# fleet_build: debootstrap and template the three suites in parallel, then the rpm and init layers on bookworm and the
+# shim.
 # Idempotent; a warm run checks the cache and returns. Concurrent builds (two checkouts sharing a cache) take turns.
 fleet_build() {
 	local cache log lock s fail=0 pids=()
@@ -157,7 +173,9 @@ fleet_build() {
 	_fleet_build_shim
 	for s in $FLEET_SUITES; do
 		if [ "$s" = bookworm ]; then
-			(_fleet_build_suite bookworm && _fleet_build_rpm_layers) > "$log/$s.log" 2>&1 &
+			# The layers over bookworm's template (rpm families, init systems) build side by side.
+			(_fleet_build_suite bookworm && { _fleet_build_rpm_layers & r=$! i=0; _fleet_build_init_layers || i=1; wait "$r" && [ "$i" = 0 ]; }) \
+				> "$log/$s.log" 2>&1 &
 		else
 			_fleet_build_suite "$s" > "$log/$s.log" 2>&1 &
 		fi
@@ -203,6 +221,20 @@ _fleet_build_rpm_layers() {
 		pids+=("$!")
 	done
 	for t in "${pids[@]}"; do wait "$t" || fail=1; done
+	return "$fail"
+}
+
+_fleet_build_init_layers() {
+	local lower t pids=() fail=0
+	lower="$(_fleet_template_dir bookworm):$(_fleet_bootstrap_dir bookworm)"
+	for t in $FLEET_INITS; do
+		[ -d "$(_fleet_init_layer_dir "$t")" ] && continue
+		tb_log "fleet: layer $t"
+		_fleet_build_layer "$lower" "$(_fleet_init_layer_dir "$t")" _fleet_tpl_init "$t" \
+			"${TESTBED_MIRROR:-http://deb.debian.org/debian}" &
+		pids+=("$!")
+	done
+	for t in "${pids[@]+"${pids[@]}"}"; do wait "$t" || fail=1; done
 	return "$fail"
 }
 
@@ -428,6 +460,24 @@ _fleet_tpl_rpm() {
 	ln -s ../usr/lib/os-release /etc/os-release
 }
 
+# Runs chrooted in an init layer over bookworm's template. ARGS: openrc|sysv, Debian mirror (for the build only).
+# As on a real Debian server switched away from systemd: apt installs sysvinit-core (and openrc), which removes
+# systemd-sysv; the systemd package (and its systemctl) stays.
+_fleet_tpl_init() {
+	local init=$1 mirror=$2 pkgs=(sysvinit-core)
+	[ "$init" = openrc ] && pkgs+=(openrc)
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod 755 /usr/sbin/policy-rc.d
+	echo "deb $mirror bookworm main" > /etc/apt/sources.list
+	apt-get update -q -o Acquire::Languages=none
+	apt-get install -y -q --no-install-recommends "${pkgs[@]}"
+	apt-get clean
+	rm -rf /etc/apt/sources.list /var/lib/apt/lists/* /usr/sbin/policy-rc.d
+	install -d -m 755 /var/lib/apt/lists/partial
+	# No consoles in a container (as getty is masked on the systemd hosts): init would respawn gettys without end.
+	sed -i -E 's/^([1-6]:[0-9]+:respawn:)/#\1/' /etc/inittab
+}
+
 # The systemctl of chroot hosts: there is no init system, so it starts and stops a unit's ExecStart itself.
 # Emulated: start/stop/restart/reload, enable/disable (--now), mask/unmask, is-active/is-enabled/is-failed, status,
 # show (-p, --value), cat, daemon-reload. Not: dependencies, Restart=, cgroups, journald, sockets, timers.
@@ -624,6 +674,13 @@ _fleet_wanted() {
 		t=${FLEET_TAGS[$(((i - 1) % n))]}
 		echo "chroot $i c$i-$t $t $(_fleet_chroot_addr "$i") $port"
 	done
+	# Other init systems: Debian 12 roots; INDEX 512+I / 768+I gives their address and MAC (see _fleet_sd_addr).
+	for ((i = 1; i <= ${TESTBED_OPENRC_HOSTS:-1}; i++)); do
+		echo "openrc $((512 + i)) or$i-debian12 debian12 $(_fleet_sd_addr $((512 + i))) 22"
+	done
+	for ((i = 1; i <= ${TESTBED_SYSV_HOSTS:-1}; i++)); do
+		echo "sysv $((768 + i)) sv$i-debian12 debian12 $(_fleet_sd_addr $((768 + i))) 22"
+	done
 	if [ "${TESTBED_BASTION_HOSTS:-3}" -gt 0 ]; then
 		echo "bastion 0 bastion debian12 $FLEET_BASTION_ADDR 22"
 		for ((i = 1; i <= ${TESTBED_BASTION_HOSTS:-3}; i++)); do
@@ -693,21 +750,24 @@ _fleet_chroot_init() {
 	exec -c "$5" . /usr/sbin/sshd -D -e -o "ListenAddress=$3:$4" "${@:6}"
 }
 
-# _fleet_nspawn_init NAME ROOT CGROUPDIR...: runs in a private mount namespace; moves itself into the host's cgroup
+# _fleet_nspawn_init NAME ROOT [--sysvinit] CGROUPDIR...: runs in a private mount namespace; moves itself into the host's cgroup
 # folders and becomes systemd-nspawn booting ROOT in network namespace NAME. nspawn's bookkeeping under
 # /run/systemd/nspawn stays in this namespace.
 _fleet_nspawn_init() {
-	local name=$1 root=$2 d
+	local name=$1 root=$2 d boot=(--boot)
 	shift 2
 	set -e
+	# An init other than systemd: the container runs /sbin/init as PID 1, as the kernel would (nspawn's --boot
+	# would pick systemd, whose package stays installed).
+	[ "$1" = --sysvinit ] && { boot=(/sbin/init); shift; }
 	for d in "$@"; do echo $$ > "$d/cgroup.procs"; done
 	mkdir -p /run/systemd/nspawn
 	mount -t tmpfs tmpfs /run/systemd/nspawn
 	# CAP_IPC_LOCK as root has on a real server: without it nspawn's seccomp filter refuses mlock, and Telegraf's
 	# secret store (memguard) dead-locks on start.
 	exec env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin systemd-nspawn --quiet --directory="$root" --machine="$name" \
-		--hostname="$name" --boot --register=no --keep-unit --resolv-conf=off --timezone=off --link-journal=no \
-		--capability=CAP_IPC_LOCK --network-namespace-path="/run/netns/$name"
+		--hostname="$name" --register=no --keep-unit --resolv-conf=off --timezone=off --link-journal=no \
+		--capability=CAP_IPC_LOCK --network-namespace-path="/run/netns/$name" "${boot[@]}"
 }
 
 _fleet_netns_up() { # NAME INDEX ADDR
@@ -727,7 +787,7 @@ _fleet_netns_up() { # NAME INDEX ADDR
 	ip neigh flush to "$addr" 2> /dev/null || true
 }
 
-_fleet_start_systemd() { # INDEX NAME TAG ADDR PORT LOWERS CLIENTPUB
+_fleet_start_systemd() { # INDEX NAME TAG ADDR PORT LOWERS CLIENTPUB [--sysvinit]
 	local i=$1 name=$2 dir=$TESTBED_DIR/fleet/$2 cg=()
 	_fleet_prepare "$name" "$3" "$7"
 	mount -t overlay overlay -o "lowerdir=$6,upperdir=$dir/upper,workdir=$dir/work" "$dir/root"
@@ -735,8 +795,12 @@ _fleet_start_systemd() { # INDEX NAME TAG ADDR PORT LOWERS CLIENTPUB
 	mapfile -t cg < <(_fleet_cgroup_dirs "$name")
 	mkdir -p "${cg[@]}"
 	tb_start "fleet-$name" "$TESTBED_DIR/log/fleet/$name.log" unshare --mount --propagation private \
-		bash -c "$(declare -f _fleet_nspawn_init); _fleet_nspawn_init \"\$@\"" _ "$name" "$dir/root" "${cg[@]}"
+		bash -c "$(declare -f _fleet_nspawn_init); _fleet_nspawn_init \"\$@\"" _ "$name" "$dir/root" ${8:+"$8"} "${cg[@]}"
 }
+
+# Hosts booted by sysvinit's /sbin/init, running OpenRC or sysv-rc as its rc: otherwise systemd hosts.
+_fleet_start_openrc() { _fleet_start_systemd "$@" --sysvinit; } # INDEX NAME TAG ADDR PORT LOWERS CLIENTPUB
+_fleet_start_sysv() { _fleet_start_systemd "$@" --sysvinit; }
 
 _fleet_start_chroot() { # INDEX NAME TAG ADDR PORT LOWERS CLIENTPUB [NETNS [SSHD-ARG...]]
 	local name=$2 dir=$TESTBED_DIR/fleet/$2 netns=${8:-}
@@ -858,7 +922,7 @@ _fleet_clean() {
 	local name=$1 dir=$TESTBED_DIR/fleet/$1 d
 	[ -e "$TESTBED_DIR/pids/fleet-$name" ] && rm -f "$TESTBED_DIR/pids/fleet-$name"
 	case $name in
-		sd*)
+		sd* | or* | sv*)
 			if mountpoint -q "$dir/root" 2> /dev/null; then umount "$dir/root" 2> /dev/null || umount -l "$dir/root"; fi
 			if [ -e "/run/netns/$name" ]; then ip netns del "$name"; fi
 			# Deleting the namespace deletes the pair, but not at once.
@@ -892,7 +956,7 @@ _fleet_stop_hosts() {
 		tb_alive "fleet-$name" || continue
 		pid=$(cat "$TESTBED_DIR/pids/fleet-$name")
 		case $name in
-			sd*) kill -TERM "$pid" 2> /dev/null ;;
+			sd* | or* | sv*) kill -TERM "$pid" 2> /dev/null ;;
 			*)
 				read -ra kids < "/proc/$pid/task/$pid/children" || true
 				kill -KILL "$pid" "${kids[@]}" 2> /dev/null
@@ -993,6 +1057,14 @@ fleet_start() {
 		done
 		# The reach tests' hosts are chroot hosts on the same roots.
 		lowers[bastion-$tag]=${lowers[chroot-$tag]} lowers[behind-$tag]=${lowers[chroot-$tag]} lowers[cert-$tag]=${lowers[chroot-$tag]}
+		if [ "$tag" = debian12 ]; then
+			for kind in $FLEET_INITS; do
+				lowers[$kind-$tag]=$(_fleet_lowers "$tag" "$kind")
+				for dir in ${lowers[$kind-$tag]//:/ }; do
+					[ -d "$dir" ] || tb_die "fleet: layer $dir is missing; run fleet_build first"
+				done
+			done
+		fi
 		os_id[$tag]=$(_fleet_os_release "${lowers[systemd-$tag]}" ID)
 		os_ver[$tag]=$(_fleet_os_release "${lowers[systemd-$tag]}" VERSION_ID)
 		_fleet_skeleton "${lowers[systemd-$tag]}" "$TESTBED_DIR/fleet/.skel/$tag"
@@ -1057,7 +1129,7 @@ fleet_start() {
 	# (sshd): /proc/PID/root.
 	for line in "${wanted[@]}"; do
 		read -r kind i name tag addr port <<< "$line"
-		if [ "$kind" = systemd ]; then
+		if [ "$kind" = systemd ] || [ "$kind" = openrc ] || [ "$kind" = sysv ]; then
 			dir=$TESTBED_DIR/fleet/$name/root
 		else
 			pid=$(< "$TESTBED_DIR/pids/fleet-$name")
@@ -1075,7 +1147,7 @@ fleet_start() {
 			 os_id: .[5], version_id: .[6], root: .[7]}] as $all
 		| ($all | map(select(.kind == "bastion")) | first) as $b
 		| {ssh: {user: $user, client_key: $key, known_hosts: $kh},
-		   hosts: [$all[] | select(.kind == "systemd" or .kind == "chroot")],
+		   hosts: [$all[] | select(.kind == "systemd" or .kind == "chroot" or .kind == "openrc" or .kind == "sysv")],
 		   bastion: (if $b == null then null else
 			{name: $b.name, address: $b.address, port: $b.port, inner_address: $inner, log: $log,
 			 hosts: [$all[] | select(.kind == "behind") | .kind = "chroot" | .jump = "\($b.address):\($b.port)"]} end),
@@ -1095,10 +1167,10 @@ fleet_stop() {
 	mapfile -t names < <(_fleet_recorded)
 	[ ${#names[@]} = 0 ] || _fleet_stop_hosts "${names[@]}"
 	# Leftovers of a start that was interrupted before it recorded anything.
-	for h in $(ip netns list 2> /dev/null | awk '{print $1}' | grep -E '^sd[0-9]+-(debian1[123]|rocky9|suse15)$'); do
+	for h in $(ip netns list 2> /dev/null | awk '{print $1}' | grep -E '^(sd|or|sv)[0-9]+-(debian1[123]|rocky9|suse15)$'); do
 		_fleet_clean "$h"
 	done
-	for h in $(ip -o link show type veth 2> /dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E '^flsd[0-9]+$'); do
+	for h in $(ip -o link show type veth 2> /dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -E '^fl(sd|or|sv)[0-9]+$'); do
 		ip link del "$h" 2> /dev/null || true
 	done
 	for d in $(_fleet_cgroup_roots); do

@@ -174,6 +174,8 @@ packages_stage() {
 	src=$(packages_telegraf_src)
 	install -D -m 755 "$(packages_bin_dir)/telegraf" "$root/usr/bin/telegraf"
 	install -D -m 644 "$src/scripts/telegraf.service" "$root/usr/lib/systemd/system/telegraf.service"
+	# InfluxData's SysV init script, where their packages keep it; the .deb's postinst installs it where systemd is absent.
+	install -D -m 755 "$src/scripts/init.sh" "$root/usr/lib/telegraf/scripts/init.sh"
 	install -D -m 644 "$src/etc/logrotate.d/telegraf" "$root/etc/logrotate.d/telegraf"
 	install -d -m 755 "$root/etc/telegraf/telegraf.d" "$root/var/log/telegraf"
 	packages_default_conf > "$root/etc/telegraf/telegraf.conf"
@@ -199,6 +201,25 @@ packages_script_setup() {
 	    systemctl daemon-reload || true
 	    systemctl enable telegraf.service || true
 	    systemctl try-restart telegraf.service || true
+	fi
+	EOF
+}
+
+# The .deb's postinst where systemd does not run, as InfluxData's: their init script copied to /etc/init.d, enabled
+# with update-rc.d (which on OpenRC calls rc-update: Debian's OpenRC runs LSB init scripts; InfluxData ships no
+# OpenRC script) or chkconfig, and (re)started through invoke-rc.d (which the chroot hosts' policy-rc.d refuses).
+packages_script_sysv() {
+	cat <<-'EOF'
+	if [ ! -d /run/systemd/system ]; then
+	    if [ -L /etc/init.d/telegraf ]; then rm -f /etc/init.d/telegraf; fi
+	    cp -f /usr/lib/telegraf/scripts/init.sh /etc/init.d/telegraf
+	    chmod 755 /etc/init.d/telegraf
+	    if command -v update-rc.d >/dev/null 2>&1; then
+	        update-rc.d telegraf defaults >/dev/null
+	    else
+	        chkconfig --add telegraf
+	    fi
+	    invoke-rc.d telegraf restart || true
 	fi
 	EOF
 }
@@ -242,20 +263,30 @@ packages_build_deb() {
 		packages_script_user | sed 's/^/        /'
 		printf '    fi\nfi\n'
 		packages_script_setup
+		packages_script_sysv
 	} > "$root/DEBIAN/postinst"
 	cat > "$root/DEBIAN/prerm" <<-'EOF'
 	#!/bin/sh
 	set -e
-	if [ "$1" = remove ] && [ -d /run/systemd/system ]; then
-	    systemctl stop telegraf.service || true
-	    systemctl disable telegraf.service || true
+	if [ -d /run/systemd/system ]; then
+	    if [ "$1" = remove ]; then
+	        systemctl stop telegraf.service || true
+	        systemctl disable telegraf.service || true
+	    fi
+	elif [ -x /etc/init.d/telegraf ]; then
+	    invoke-rc.d telegraf stop || true
 	fi
 	EOF
 	cat > "$root/DEBIAN/postrm" <<-'EOF'
 	#!/bin/sh
 	set -e
 	if [ "$1" = purge ]; then rm -f /etc/default/telegraf; fi
-	if [ -d /run/systemd/system ]; then systemctl daemon-reload || true; fi
+	if [ -d /run/systemd/system ]; then
+	    systemctl daemon-reload || true
+	elif [ "$1" = remove ] || [ "$1" = purge ]; then
+	    if command -v update-rc.d >/dev/null 2>&1; then update-rc.d -f telegraf remove >/dev/null; fi
+	    rm -f /etc/init.d/telegraf
+	fi
 	EOF
 	chmod 755 "$root/DEBIAN/postinst" "$root/DEBIAN/prerm" "$root/DEBIAN/postrm"
 	# gzip, as InfluxData's packages (fpm's default): dpkg-deb's own default, xz, costs every host several times the
@@ -316,6 +347,7 @@ packages_build_rpm() {
 		%files
 		%attr(0755,root,root) /usr/bin/telegraf
 		%attr(0644,root,root) /usr/lib/systemd/system/telegraf.service
+		%attr(0755,root,root) /usr/lib/telegraf/scripts/init.sh
 		%dir /etc/telegraf
 		%dir /etc/telegraf/telegraf.d
 		%config(noreplace) /etc/telegraf/telegraf.conf
