@@ -35,6 +35,8 @@ type Options struct {
 	Now        func() time.Time
 	Log        *slog.Logger
 	HTTPClient *http.Client
+	// PlanOnly: the run will not be applied (plan), so each host's connection ends once it is planned.
+	PlanOnly bool
 }
 
 // Session is an opened inventory with its endpoints connected and secrets resolved: ready to plan.
@@ -200,6 +202,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	opened = true
 	return &Session{
 		Inventory: inv, Hosts: specs, masker: m, closeSSH: closeSSH, closeGrafana: closeGrafana,
-		engine: &engine.Engine{SSH: sshCfg, Builder: catalog.New(cfg, specs), Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now, Lock: lock},
+		engine: &engine.Engine{SSH: sshCfg, Builder: catalog.New(cfg, specs), Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now, Lock: lock,
+			PlanOnly: o.PlanOnly},
 	}, nil
 }
