@@ -30,7 +30,7 @@ type sshd struct {
 	closed     *sync.Cond
 }
 
-func startSSHD(t *testing.T) (*sshd, remote.Config) {
+func startSSHD(t testing.TB) (*sshd, remote.Config) {
 	t.Helper()
 	_, hostPriv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -198,4 +198,27 @@ func TestPlanForApplyKeepsEachHostsConnection(t *testing.T) {
 	}
 	run.Close()
 	s.waitOpen(t, 0)
+}
+
+// BenchmarkPlanHosts plans 100 hosts (one in-process SSH server) with 10 in flight: the engine's own cost per
+// planned host, and the connections a plan-only run holds at once.
+func BenchmarkPlanHosts(b *testing.B) {
+	for _, planOnly := range []bool{false, true} {
+		b.Run(fmt.Sprintf("PlanOnly=%v", planOnly), func(b *testing.B) {
+			s, cfg := startSSHD(b)
+			hs := plannedHosts(s, 100)
+			b.ReportAllocs()
+			for b.Loop() {
+				e := &Engine{SSH: cfg, Builder: noFacts{}, Forks: 10, Masker: secret.NewMasker(), PlanOnly: planOnly}
+				run := e.Plan(context.Background(), hs, Rollout{})
+				if len(run.Plan.Failed()) > 0 {
+					b.Fatalf("failed: %+v", run.Plan.Hosts[0])
+				}
+				run.Close()
+			}
+			s.mu.Lock()
+			b.ReportMetric(float64(s.peak), "peak-conns")
+			s.mu.Unlock()
+		})
+	}
 }
