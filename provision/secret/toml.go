@@ -93,12 +93,8 @@ func (m *Masker) knows(s string) bool {
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	for sec := range m.secrets {
-		if strings.Contains(s, sec) {
-			return true
-		}
-	}
-	return false
+	i, _ := m.find(s)
+	return i >= 0
 }
 
 // safeTOML checks a decoded, masked document: nothing under a secret path but the mask, no string carrying a
