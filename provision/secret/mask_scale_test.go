@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fleetMasker is the masker of a fleet of n hosts: two derived passwords per host.
@@ -47,12 +48,11 @@ func TestMaskCostDoesNotGrowWithTheFleet(t *testing.T) {
 		m := fleetMasker(n)
 		least := 0.0
 		for range 3 {
-			r := testing.Benchmark(func(b *testing.B) {
-				for b.Loop() {
-					m.Mask(text)
-				}
-			})
-			if ns := float64(r.NsPerOp()); least == 0 || ns < least {
+			t0 := time.Now()
+			for range 50 {
+				m.Mask(text)
+			}
+			if ns := float64(time.Since(t0).Nanoseconds()) / 50; least == 0 || ns < least {
 				least = ns
 			}
 		}
