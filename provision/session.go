@@ -42,6 +42,8 @@ type Options struct {
 	Destroy *catalog.DestroyOptions
 	// NoRepoKey skips fetching the repository key: for commands that install nothing (status).
 	NoRepoKey bool
+	// PlanOnly: the run will not be applied (plan), so each host's connection ends once it is planned.
+	PlanOnly bool
 }
 
 // DestroyOptions say how far `fleetctl destroy` goes (catalog.DestroyOptions).
@@ -277,6 +279,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 	}
 	return &Session{
 		Inventory: inv, Hosts: specs, masker: m, cfg: cfg, closeSSH: closeSSH, closeGrafana: closeGrafana, destroy: o.Destroy, servers: cfg.Servers,
-		engine: &engine.Engine{SSH: sshCfg, Builder: builder, Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now, Lock: lock},
+		engine: &engine.Engine{SSH: sshCfg, Builder: builder, Forks: o.Forks, Only: o.Only, Log: o.Log, Masker: m, Now: o.Now, Lock: lock,
+			PlanOnly: o.PlanOnly},
 	}, nil
 }

@@ -50,6 +50,10 @@ type Engine struct {
 	Now    func() time.Time
 	// Lock, when set, takes each host's run lock before reading it (apply): a second run waits or fails.
 	Lock *RunLock
+	// PlanOnly is for a plan that will not be applied: each host's connection ends as soon as the host is
+	// planned, so a run holds at most Forks connections (and the hosts as many logins) instead of one per host
+	// until it ends. Such a run cannot be applied.
+	PlanOnly bool
 }
 
 // Run is a planned run: its plan, and for each planned host the open connection and steps needed to apply it.
@@ -104,6 +108,11 @@ func (e *Engine) Plan(ctx context.Context, hosts []Host, ro Rollout) *Run {
 				attrs = append(attrs, "error", hp.Error)
 			}
 			e.log().Debug("planned host", attrs...)
+			if hr != nil && e.PlanOnly {
+				hr.lock.Release()
+				hr.conn.Close()
+				hr = nil
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			run.Plan.Hosts = append(run.Plan.Hosts, hp)
@@ -248,6 +257,9 @@ func (r *Run) Apply(ctx context.Context, ro Rollout) *plan.Outcome {
 		started := schedule(ctx, r.e.Forks, len(batch), blocked, func(i int) func() {
 			hp := batch[i]
 			hr, ok := r.hosts[hp.Host]
+			if !ok && hp.Error == "" {
+				hp.Error = "not applied: the run was planned only (its connection was not kept)"
+			}
 			if !ok || hp.Error != "" {
 				// Known before the run: counted at once, so the budget sees it before the next host starts.
 				finish(plan.HostOutcome{Host: hp.Host, Error: hp.Error})

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -49,12 +50,18 @@ func Fingerprint(master, v Value) string {
 
 // Masker replaces every secret it knows with Mask. Safe for concurrent use.
 type Masker struct {
-	mu      sync.RWMutex
-	secrets map[string]struct{}
+	mu sync.RWMutex
+	// byHead holds the secrets by their first maskHead bytes, longest first: finding them in a text costs a
+	// lookup per byte of the text however many secrets there are (a fleet of 1000 hosts has 2000), where
+	// searching the text for each secret in turn cost a pass over it per secret.
+	byHead map[string][]string
 }
 
+// maskHead is the shortest secret masked, and the length of the index's keys.
+const maskHead = 4
+
 // NewMasker returns an empty masker.
-func NewMasker() *Masker { return &Masker{secrets: map[string]struct{}{}} }
+func NewMasker() *Masker { return &Masker{byHead: map[string][]string{}} }
 
 // Add registers secrets to be masked. Empty and very short values are ignored: masking them would garble output
 // without protecting anything.
@@ -62,10 +69,30 @@ func (m *Masker) Add(vs ...Value) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, v := range vs {
-		if len(v.s) >= 4 {
-			m.secrets[v.s] = struct{}{}
+		if len(v.s) < maskHead {
+			continue
+		}
+		h := v.s[:maskHead]
+		if slices.Contains(m.byHead[h], v.s) {
+			continue
+		}
+		l := append(m.byHead[h], v.s)
+		slices.SortStableFunc(l, func(a, b string) int { return len(b) - len(a) })
+		m.byHead[h] = l
+	}
+}
+
+// find returns where the first secret in s starts and how long it is (the longest of those starting there), or
+// -1. The caller holds the lock.
+func (m *Masker) find(s string) (int, int) {
+	for i := 0; i+maskHead <= len(s); i++ {
+		for _, sec := range m.byHead[s[i:i+maskHead]] {
+			if strings.HasPrefix(s[i:], sec) {
+				return i, len(sec)
+			}
 		}
 	}
+	return -1, 0
 }
 
 // Mask returns s with every registered secret replaced.
@@ -75,10 +102,19 @@ func (m *Masker) Mask(s string) string {
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	for sec := range m.secrets {
-		if strings.Contains(s, sec) {
-			s = strings.ReplaceAll(s, sec, Mask)
-		}
+	if len(m.byHead) == 0 {
+		return s
 	}
-	return s
+	i, n := m.find(s)
+	if i < 0 {
+		return s
+	}
+	var b strings.Builder
+	for ; i >= 0; i, n = m.find(s) {
+		b.WriteString(s[:i])
+		b.WriteString(Mask)
+		s = s[i+n:]
+	}
+	b.WriteString(s)
+	return b.String()
 }

@@ -45,7 +45,13 @@ func hiddenTOML(text, why string) string {
 // CredentialKey reports whether a TOML key's name says its value is a credential: password, token, secret,
 // api_key, Authorization and the like, in any case, with or without "_" or "-".
 func CredentialKey(name string) bool {
-	n := strings.NewReplacer("_", "", "-", "", ".", "", " ", "").Replace(strings.ToLower(name))
+	// strings.Map, not a Replacer: building a Replacer on every call was a fifth of a no-op plan's CPU.
+	n := strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' || r == '.' || r == ' ' {
+			return -1
+		}
+		return r
+	}, strings.ToLower(name))
 	if n == "pass" || n == "pw" {
 		return true
 	}
@@ -87,12 +93,8 @@ func (m *Masker) knows(s string) bool {
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	for sec := range m.secrets {
-		if strings.Contains(s, sec) {
-			return true
-		}
-	}
-	return false
+	i, _ := m.find(s)
+	return i >= 0
 }
 
 // safeTOML checks a decoded, masked document: nothing under a secret path but the mask, no string carrying a

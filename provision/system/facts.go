@@ -172,7 +172,7 @@ func ParseFacts(out []byte) (*Facts, error) {
 	var order []string
 	cur := ""
 	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	sc.Buffer(nil, 64<<20) // grows with the longest line (a file is one base64 line), from 4 KiB
 	for sc.Scan() {
 		line := sc.Text()
 		if strings.HasPrefix(line, marker) {

@@ -49,6 +49,7 @@ func open(ctx context.Context, c *ucli.Context, io IO) (*provision.Session, erro
 		AcceptNewHostKeys: c.Bool("accept-new-host-keys"),
 		Lock:              c.Command.Name == "apply" || c.Command.Name == "destroy" && c.String("out") == "",
 		Destroy:           destroyOptions(c),
+		PlanOnly:          c.Command.Name == "plan",
 		LockWait:          c.Duration("lock-timeout"),
 		Getenv:            io.Getenv,
 		Now:               io.Now,

@@ -1083,12 +1083,26 @@ fleet_start() {
 	if printf '%s\n' "${wanted[@]}" | grep -q '^bastion '; then _fleet_reach_net_up "${behind[@]+"${behind[@]}"}"; else _fleet_reach_net_down; fi
 	[ "$certs" = 0 ] || _fleet_cert_keys
 
+	# Chroot hosts are independent of each other: started TESTBED_START_JOBS (8) at a time, which matters for the
+	# benchmark's hundreds of hosts (each start is a dozen short processes: key, overlay, namespaces, sshd).
+	local jobs=() jobs_max=${TESTBED_START_JOBS:-8} job
 	for line in "${wanted[@]}"; do
 		read -r kind i name tag addr port <<< "$line"
 		tb_alive "fleet-$name" && continue
-		"_fleet_start_$kind" "$i" "$name" "$tag" "$addr" "$port" "${lowers[$kind-$tag]}" "$pub"
+		if [ "$kind" = chroot ]; then
+			"_fleet_start_$kind" "$i" "$name" "$tag" "$addr" "$port" "${lowers[$kind-$tag]}" "$pub" &
+			jobs+=("$!")
+			if [ ${#jobs[@]} -ge "$jobs_max" ]; then
+				wait "${jobs[0]}" || fail=1
+				jobs=("${jobs[@]:1}")
+			fi
+		else
+			"_fleet_start_$kind" "$i" "$name" "$tag" "$addr" "$port" "${lowers[$kind-$tag]}" "$pub"
+		fi
 		started=$((started + 1))
 	done
+	for job in "${jobs[@]+"${jobs[@]}"}"; do wait "$job" || fail=1; done
+	[ "$fail" = 0 ] || tb_die "fleet: hosts could not be started (logs in $TESTBED_DIR/log/fleet)"
 	tb_log "fleet: $started hosts started, $((${#wanted[@]} - started)) already running"
 
 	# known_hosts: rewritten whole from the hosts' own keys, so no line of an earlier bed survives.
