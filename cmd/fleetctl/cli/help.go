@@ -60,7 +60,7 @@ Examples:
     fleetctl apply reviewed.plan                     # exactly the saved plan`,
 
 	"destroy": `Plans the removal of the selected hosts from monitoring, shows it, asks for "yes" and carries it out. On
-the servers: the hosts' Kapacitor tasks (those carrying fleetctl's marker), their Grafana dashboard and datasource,
+the servers: the hosts' Kapacitor tasks (those carrying fleetctl's marker) and topic handlers, their Grafana dashboard and datasource,
 their InfluxDB grants and users; the database, the host's history, only with --delete-data, confirmed by typing
 the host's name (or --yes-delete-data=HOST without a terminal). On each host: the agent stopped and disabled and
 fleetctl's files deleted; --purge-agent also removes the package, its repository and key. A host that cannot be
