@@ -221,7 +221,7 @@ servers_wait_grafana() {
 			curl -fs -o /dev/null --max-time 2 "http://127.0.0.1:$GRAFANA_PORT/api/health" && return 0
 			sleep 0.1
 		done
-		if tb_alive grafana || [ "$try" = 3 ] || ! tail -n 30 "$log" | grep -q 'UNIQUE constraint failed: org'; then
+		if tb_alive grafana || [ "$try" = 3 ] || ! tail -q -n 30 "$log" "$TESTBED_DIR/log/grafana/grafana.log" 2>/dev/null | grep -q 'UNIQUE constraint failed: org'; then
 			break
 		fi
 		tb_log "grafana: its first start lost the race for the main organisation (grafana#68644); starting it again"
