@@ -43,7 +43,7 @@ func (b *builder) tls(t *table, url string) TLS {
 	}
 	if s.CAFile != "" {
 		if _, err := readCertificates(s.CAFile); err != nil {
-			t.errorf("ca_file", "point it at the PEM certificate of the CA that signed the server's certificate (-----BEGIN CERTIFICATE-----)", "%v", err)
+			t.errorf("ca_file", "point it at the PEM certificate (-----BEGIN CERTIFICATE-----) of the CA that signed the server's certificate", "%v", err)
 		}
 	}
 	if s.CertFile != "" {
@@ -53,11 +53,11 @@ func (b *builder) tls(t *table, url string) TLS {
 	}
 	switch {
 	case t.has("cert_file") != t.has("key_file"):
-		missing := "key_file"
-		if !t.has("cert_file") {
-			missing = "cert_file"
+		if t.has("cert_file") {
+			t.errorf("key_file", "add key_file, the private key of cert_file, or remove cert_file", "required with cert_file")
+		} else {
+			t.errorf("cert_file", "add cert_file, the client certificate of key_file, or remove key_file", "required with key_file")
 		}
-		t.errorf(missing, "set cert_file and key_file together (the client certificate and its private key), or neither", "required with %s", map[string]string{"key_file": "cert_file", "cert_file": "key_file"}[missing])
 	case s.InsecureSkipVerify && t.has("ca_file"):
 		t.errorf("insecure_skip_verify", "keep ca_file and remove insecure_skip_verify", "insecure_skip_verify would ignore ca_file")
 	}

@@ -72,7 +72,7 @@ func TestTLSErrors(t *testing.T) {
 		want                             []string
 	}{
 		{"text as ca_file", `ca_file = "notes.txt"`, "", "", []string{"inventory.toml:3: influxdb.ca_file: " + filepath.Join(dir, "notes.txt") +
-			" is not a PEM certificate: no -----BEGIN CERTIFICATE----- block (point it at the PEM certificate of the CA"}},
+			" is not a PEM certificate: no -----BEGIN CERTIFICATE----- block (point it at the PEM certificate (-----BEGIN CERTIFICATE-----) of the CA"}},
 		{"a key as ca_file", "", `ca_file = "srv-key.pem"`, "", []string{"grafana.ca_file: " + keyFile + ` holds a PEM block "PRIVATE KEY", not only certificates`}},
 		{"missing ca_file", "", "", `ca_file = "nope.pem"`, []string{"kapacitor.ca_file: open " + filepath.Join(dir, "nope.pem") + ": no such file or directory"}},
 		{"cert without key", `cert_file = "ca.pem"`, "", "", []string{"influxdb.key_file: required with cert_file"}},

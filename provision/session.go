@@ -80,7 +80,9 @@ func (s *Session) Plan(ctx context.Context, ro engine.Rollout) *engine.Run {
 	for i, h := range s.Hosts {
 		hosts[i] = h.Host
 	}
-	return s.engine.Plan(ctx, hosts, ro)
+	run := s.engine.Plan(ctx, hosts, ro)
+	run.Plan.Warnings = append(run.Plan.Warnings, InsecureServers(s.Inventory)...)
+	return run
 }
 
 func (o *Options) defaults() {

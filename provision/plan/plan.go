@@ -128,6 +128,8 @@ type Plan struct {
 	Only []string `json:"only,omitempty"`
 	// Unmatched lists the Only globs that matched no address on any host that could be planned.
 	Unmatched []string `json:"unmatched,omitempty"`
+	// Warnings are fleet-wide facts every view of the plan shows (a server whose certificate is not verified).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Hidden is how many changes that would alter something the Only selection left out, and on how many hosts.

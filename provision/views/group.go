@@ -91,10 +91,10 @@ func address(ch plan.Change, grouped bool) string {
 	return addr
 }
 
-// selectionNotes are the warnings a plan made with --only carries: changes it leaves out, globs that matched
-// nothing.
+// selectionNotes are the warnings a plan carries: its fleet-wide warnings, then, made with --only, changes it
+// leaves out and globs that matched nothing.
 func selectionNotes(p *plan.Plan) []string {
-	var notes []string
+	notes := append([]string(nil), p.Warnings...)
 	if n, hosts := p.Hidden(); n > 0 {
 		notes = append(notes, fmt.Sprintf("--only selects part of the plan: %d more %s on %d %s %s pending outside it, neither shown nor applied",
 			n, plural(n, "change", "changes"), hosts, plural(hosts, "host", "hosts"), plural(n, "is", "are")))

@@ -27,6 +27,7 @@ type jsonPlan struct {
 	Created   time.Time      `json:"created"`
 	Only      []string       `json:"only"`
 	Unmatched []string       `json:"unmatched"`
+	Warnings  []string       `json:"warnings"`
 	Hosts     []jsonHostPlan `json:"hosts"`
 }
 
@@ -107,7 +108,8 @@ func list(s []string) []string {
 func planDoc(p *plan.Plan) jsonDoc {
 	hidden, _ := p.Hidden()
 	doc := jsonDoc{FormatVersion: JSONFormatVersion,
-		Plan: jsonPlan{Created: p.Created, Only: list(p.Only), Unmatched: list(p.Unmatched), Hosts: make([]jsonHostPlan, len(p.Hosts))},
+		Plan: jsonPlan{Created: p.Created, Only: list(p.Only), Unmatched: list(p.Unmatched), Warnings: list(p.Warnings),
+			Hosts: make([]jsonHostPlan, len(p.Hosts))},
 		Summary: jsonSummary{Counts: p.Counts(), Hosts: len(p.Hosts), HostsChanging: p.HostsChanging(), HostsFailed: len(p.Failed()),
 			Hidden: hidden},
 	}

@@ -293,3 +293,31 @@ func TestTextReportGolden(t *testing.T) {
 		t.Errorf("one unchanged host:\n%s", out)
 	}
 }
+
+// TestWarningsInEveryView: a plan's fleet-wide warnings (a server whose certificate is not verified) are in the
+// text, the markdown and the JSON, whether or not anything changes.
+func TestWarningsInEveryView(t *testing.T) {
+	const w = "influxdb.insecure_skip_verify is true: the certificate of https://influx:8086 is NOT verified"
+	for _, p := range []*plan.Plan{samplePlan(), {Hosts: []plan.HostPlan{{Host: "a"}}}} {
+		p.Warnings = []string{w}
+		var text, md, js bytes.Buffer
+		if err := Text(&text, p, TextOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := Markdown(&md, p); err != nil {
+			t.Fatal(err)
+		}
+		if err := JSON(&js, p); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(text.String(), "Warning: "+w+".\n") {
+			t.Errorf("text lacks the warning:\n%s", text.String())
+		}
+		if !strings.Contains(md.String(), "> **Warning:** "+w) {
+			t.Errorf("markdown lacks the warning:\n%s", md.String())
+		}
+		if !strings.Contains(js.String(), `"warnings": [`+"\n      "+`"`+w+`"`) {
+			t.Errorf("JSON lacks the warning:\n%s", js.String())
+		}
+	}
+}

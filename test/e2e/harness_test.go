@@ -65,14 +65,33 @@ type env struct {
 	// inFlight counts the applies started with runAsync that have not ended: their staging directories are
 	// legitimately on the hosts, so the check that none survives waits for the last of them.
 	inFlight atomic.Int32
+	// influx is the InfluxDB the inventory names (the bed's plain one, or its HTTPS one), hc the client that
+	// trusts it.
+	influx testbed.InfluxDB
+	hc     *http.Client
 }
 
 // newEnv writes an inventory for the named bed hosts into a temporary folder. extra is appended TOML (sections
 // the base does not have, such as [alerts]); hostExtra is added to every host entry.
 func newEnv(t *testing.T, hosts []string, extra, hostExtra string) *env {
 	t.Helper()
+	return newEnvOn(t, false, hosts, extra, hostExtra)
+}
+
+// newEnvTLS is newEnv on the bed's HTTPS InfluxDB: fleetctl and the agents trust its CA through ca_file.
+func newEnvTLS(t *testing.T, hosts []string, extra, hostExtra string) *env {
+	t.Helper()
+	return newEnvOn(t, true, hosts, extra, hostExtra)
+}
+
+func newEnvOn(t *testing.T, https bool, hosts []string, extra, hostExtra string) *env {
+	t.Helper()
 	b := testbed.Require(t)
-	e := &env{t: t, bed: b, dir: t.TempDir(), hosts: hosts}
+	e := &env{t: t, bed: b, dir: t.TempDir(), hosts: hosts, influx: b.InfluxDB, hc: http.DefaultClient}
+	caLine := ""
+	if https {
+		e.influx, e.hc, caLine = b.InfluxDBTLS, trustingClient(t, b.InfluxDBTLS.CAFile), fmt.Sprintf("ca_file = %q\n", b.InfluxDBTLS.CAFile)
+	}
 	if err := os.Symlink(filepath.Join(b.Dir, "secrets"), filepath.Join(e.dir, "secrets")); err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +99,7 @@ func newEnv(t *testing.T, hosts []string, extra, hostExtra string) *env {
 	fmt.Fprintf(&inv, `[influxdb]
 url = %q
 agent_url = %q
-admin_user = %q
+%sadmin_user = %q
 admin_password = { file = "secrets/influxdb-admin" }
 [grafana]
 url = %q
@@ -103,7 +122,7 @@ known_hosts = %q
 [defaults]
 alert_packs = ["cpu", "memory", "disk", "swap", "load", "deadman"]
 %s
-`, b.InfluxDB.URL, b.InfluxDB.HostURL, b.InfluxDB.AdminUser, b.Grafana.URL, b.Grafana.AdminUser, b.Kapacitor.URL,
+`, e.influx.URL, e.influx.HostURL, caLine, e.influx.AdminUser, b.Grafana.URL, b.Grafana.AdminUser, b.Kapacitor.URL,
 		b.Repo.AptURL, b.Repo.RPMURL, b.Repo.KeyURL, b.Repo.KeyFingerprint, b.SSH.User, b.SSH.ClientKey, b.SSH.KnownHosts, extra)
 	for _, name := range hosts {
 		h := b.Host(t, name)
@@ -229,7 +248,7 @@ func (e *env) password(host, role string) string {
 func (e *env) influxQuery(db, user, pass, q string) (int, map[string]any) {
 	e.t.Helper()
 	form := url.Values{"db": {db}, "q": {q}}
-	req, _ := http.NewRequest(http.MethodPost, e.bed.InfluxDB.URL+"/query", strings.NewReader(form.Encode()))
+	req, _ := http.NewRequest(http.MethodPost, e.influx.URL+"/query", strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth(user, pass)
 	return e.doJSON(req)
@@ -238,9 +257,9 @@ func (e *env) influxQuery(db, user, pass, q string) (int, map[string]any) {
 // influxWrite writes line protocol into db as the admin.
 func (e *env) influxWrite(db, lines string) {
 	e.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, e.bed.InfluxDB.URL+"/write?db="+url.QueryEscape(db), strings.NewReader(lines))
-	req.SetBasicAuth(e.bed.InfluxDB.AdminUser, e.bed.InfluxDB.AdminPassword)
-	resp, err := http.DefaultClient.Do(req)
+	req, _ := http.NewRequest(http.MethodPost, e.influx.URL+"/write?db="+url.QueryEscape(db), strings.NewReader(lines))
+	req.SetBasicAuth(e.influx.AdminUser, e.influx.AdminPassword)
+	resp, err := e.hc.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -264,7 +283,7 @@ func (e *env) doJSON(req *http.Request) (int, map[string]any) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	resp, err := http.DefaultClient.Do(req.WithContext(ctx))
+	resp, err := e.hc.Do(req.WithContext(ctx))
 	if err != nil {
 		e.t.Fatal(err)
 	}

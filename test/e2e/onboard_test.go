@@ -12,9 +12,10 @@ import (
 // TestOnboardFreshDebian12 is the main job: one apply on a fresh Debian 12 host with real systemd leaves Telegraf
 // installed, enabled and running with the managed config, its points arriving in the host's own database through a
 // write-only user, a read-only user Grafana's datasource can query, and enabled, executing Kapacitor tasks. A second
-// plan is empty and a second apply changes and restarts nothing.
+// plan is empty and a second apply changes and restarts nothing. InfluxDB is the bed's HTTPS one, with its own CA,
+// as in the reference rollout: the agent reports over HTTPS, trusting the CA through tls_ca.
 func TestOnboardFreshDebian12(t *testing.T) {
-	e := newEnv(t, []string{hostFresh}, "", "")
+	e := newEnvTLS(t, []string{hostFresh}, "", "")
 	db := strings.NewReplacer("-", "_", ".", "_").Replace(hostFresh)
 
 	plan := e.must("plan")
@@ -35,10 +36,11 @@ func TestOnboardFreshDebian12(t *testing.T) {
 	got := e.ssh(hostFresh, `dpkg-query -W -f='${db:Status-Status}\n' telegraf; systemctl is-enabled telegraf; systemctl is-active telegraf;
 		sudo stat -c '%n %a %U:%G' /etc/telegraf/telegraf.conf /etc/telegraf/telegraf.d/fleetctl-outputs.conf /etc/telegraf/telegraf.d/fleetctl-inputs.conf;
 		sudo grep -c skip_database_creation /etc/telegraf/telegraf.d/fleetctl-outputs.conf; grep hostname /etc/telegraf/telegraf.conf;
+		sudo grep tls_ca /etc/telegraf/telegraf.d/fleetctl-outputs.conf; sudo stat -c '%n %a %U:%G' ` + caPath + `;
 		cat /etc/apt/sources.list.d/influxdata.list`)
 	for _, want := range []string{"installed\nenabled\nactive\n", "/etc/telegraf/telegraf.conf 644 root:root",
 		"fleetctl-outputs.conf 640 root:telegraf", "fleetctl-inputs.conf 644 root:root", `hostname = "` + hostFresh + `"`,
-		"signed-by=/etc/apt/keyrings/influxdata-archive.gpg"} {
+		"signed-by=/etc/apt/keyrings/influxdata-archive.gpg", `tls_ca = "` + caPath + `"`, caPath + " 644 root:root"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("host state lacks %q:\n%s", want, got)
 		}

@@ -196,10 +196,13 @@ servers_grafana_homepath() {
 
 servers_start() {
 	mkdir -p "$SERVERS_STATE" "$TESTBED_DIR/log"
+	servers_tls_certs
 	# Grafana needs nothing of the others and is the slowest to come up: start it first, wait for it last.
 	servers_start_grafana
 	servers_start_influxdb
 	network_forward influxdb "$INFLUXDB_PORT"
+	servers_start_influxdb_tls
+	network_forward influxdb-tls "$INFLUXDB_TLS_PORT"
 	servers_start_kapacitor
 	servers_wait grafana "http://127.0.0.1:$GRAFANA_PORT/api/health" 180 "$TESTBED_DIR/log/grafana.out.log"
 	servers_describe
@@ -215,15 +218,17 @@ servers_port_check() {
 	return 0
 }
 
-# servers_wait NAME URL SECONDS LOG: wait until URL answers with success, failing early when the process died.
+# servers_wait NAME URL SECONDS LOG [CURL_ARGS...]: wait until URL answers with success, failing early when the
+# process died.
 servers_wait() {
 	local name=$1 url=$2 secs=$3 log=$4 i
+	shift 4
 	for i in $(seq $((secs * 10))); do
 		if ! tb_alive "$name"; then
 			tail -n 20 "$log" >&2 || true
 			tb_die "$name exited while starting (log: $log)"
 		fi
-		curl -fs -o /dev/null --max-time 2 "$url" && return 0
+		curl -fs -o /dev/null --max-time 2 "$@" "$url" && return 0
 		sleep 0.1
 	done
 	tb_die "$name did not answer $url within ${secs}s (log: $log)"
@@ -266,11 +271,13 @@ servers_start_influxdb() {
 
 # servers_influx_query QUERY: run QUERY as the admin, print InfluxDB's JSON answer; fails on an HTTP error status.
 # Password and query (which may hold a password) travel in a curl config on stdin: not in argv, not in logs.
+# SERVERS_INFLUX_URL and SERVERS_INFLUX_CURL (extra curl arguments) choose the instance; the plain one by default.
 servers_influx_query() {
 	local q=$1
 	q=${q//\\/\\\\}
 	q=${q//\"/\\\"}
-	curl -fsS --max-time 30 -K - "http://127.0.0.1:$INFLUXDB_PORT/query" <<-EOF
+	# shellcheck disable=SC2086 # SERVERS_INFLUX_CURL is a list of arguments without spaces
+	curl -fsS --max-time 30 ${SERVERS_INFLUX_CURL:-} -K - "${SERVERS_INFLUX_URL:-http://127.0.0.1:$INFLUXDB_PORT}/query" <<-EOF
 		user = "admin:$(tb_secret influxdb-admin)"
 		data-urlencode = "q=$q"
 	EOF
@@ -301,6 +308,62 @@ servers_drop_kapacitor_subscriptions() {
 			err=$(servers_influx_errors "$(servers_influx_query "$q")")
 			[ -z "$err" ] || tb_die "$q: $err"
 		done
+}
+
+# --- InfluxDB over HTTPS
+
+# servers_tls_certs: a CA made for this bed and InfluxDB's certificate from it, for 127.0.0.1 and the gateway (the
+# addresses fleetctl and the hosts use; no DNS name, so https://localhost is a name the certificate lacks). Made
+# fresh per bed (EC keys take milliseconds); the CA's key stays in the bed's state, readable by root only.
+servers_tls_certs() {
+	local d=$SERVERS_STATE/tls
+	[ -s "$d/ca.pem" ] && [ -s "$d/influxdb.pem" ] && return 0
+	install -d -m 755 "$d"
+	(
+		umask 077
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$d/ca-key.pem" \
+			-out "$d/ca.pem" -days 30 -subj "/CN=fleetctl test bed CA" \
+			-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+		openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout "$d/influxdb-key.pem" \
+			-out "$d/influxdb.csr" -subj "/CN=fleetctl test bed InfluxDB" 2>/dev/null
+		printf 'subjectAltName=IP:127.0.0.1,IP:%s\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\nbasicConstraints=CA:FALSE\n' \
+			"$TESTBED_GATEWAY" > "$d/influxdb.ext"
+		openssl x509 -req -in "$d/influxdb.csr" -CA "$d/ca.pem" -CAkey "$d/ca-key.pem" -CAcreateserial -days 30 \
+			-extfile "$d/influxdb.ext" -out "$d/influxdb.pem" 2>/dev/null
+	) || tb_die "openssl could not make the bed's CA and InfluxDB certificate in $d"
+	chmod 644 "$d/ca.pem" "$d/influxdb.pem"
+	# Grafana verifies with the system's roots plus the bed's CA, as a Grafana host that trusts its company's CA.
+	cat /etc/ssl/certs/ca-certificates.crt "$d/ca.pem" > "$d/grafana-roots.pem" 2>/dev/null || cp "$d/ca.pem" "$d/grafana-roots.pem"
+}
+
+servers_start_influxdb_tls() {
+	local home dir=$SERVERS_STATE/influxdb-tls log=$TESTBED_DIR/log/influxdb-tls.log tls=$SERVERS_STATE/tls
+	home=$(servers_influxdb_home "$(servers_influxdb_version)")
+	servers_port_check influxdb-tls "$INFLUXDB_TLS_PORT"
+	mkdir -p "$dir"
+	servers_write "$dir/influxdb.conf" <<-EOF
+		reporting-disabled = true
+		bind-address = "127.0.0.1:$INFLUXDB_TLS_RPC_PORT"
+		[meta]
+		  dir = "$dir/meta"
+		[data]
+		  dir = "$dir/data"
+		  wal-dir = "$dir/wal"
+		  query-log-enabled = false
+		[http]
+		  enabled = true
+		  bind-address = "127.0.0.1:$INFLUXDB_TLS_PORT"
+		  auth-enabled = true
+		  log-enabled = false
+		  https-enabled = true
+		  https-certificate = "$tls/influxdb.pem"
+		  https-private-key = "$tls/influxdb-key.pem"
+		[monitor]
+		  store-enabled = false
+	EOF
+	tb_start influxdb-tls "$log" "$home/usr/bin/influxd" run -config "$dir/influxdb.conf"
+	servers_wait influxdb-tls "https://127.0.0.1:$INFLUXDB_TLS_PORT/ping" 60 "$log" --cacert "$tls/ca.pem"
+	SERVERS_INFLUX_URL=https://127.0.0.1:$INFLUXDB_TLS_PORT SERVERS_INFLUX_CURL="--cacert $tls/ca.pem" servers_influxdb_admin
 }
 
 # --- Kapacitor
@@ -338,6 +401,17 @@ servers_start_kapacitor() {
 		  subscription-protocol = "http"
 		  subscriptions-sync-interval = "1s"
 		  startup-timeout = "30s"
+		[[influxdb]]
+		  enabled = true
+		  name = "tls"
+		  default = false
+		  urls = ["https://127.0.0.1:$INFLUXDB_TLS_PORT"]
+		  username = "admin"
+		  password = "$(tb_secret influxdb-admin)"
+		  ssl-ca = "$SERVERS_STATE/tls/ca.pem"
+		  subscription-protocol = "http"
+		  subscriptions-sync-interval = "1s"
+		  startup-timeout = "30s"
 		[logging]
 		  file = "$TESTBED_DIR/log/kapacitor.log"
 		  level = "INFO"
@@ -347,6 +421,8 @@ servers_start_kapacitor() {
 		  enabled = false
 	EOF
 	servers_drop_kapacitor_subscriptions
+	SERVERS_INFLUX_URL=https://127.0.0.1:$INFLUXDB_TLS_PORT SERVERS_INFLUX_CURL="--cacert $SERVERS_STATE/tls/ca.pem" \
+		servers_drop_kapacitor_subscriptions
 	tb_start kapacitor "$log" "$home/kapacitord" -config "$dir/kapacitor.conf"
 	servers_wait kapacitor "http://127.0.0.1:$KAPACITOR_PORT/kapacitor/v1/ping" 60 "$TESTBED_DIR/log/kapacitor.log"
 }
@@ -390,7 +466,7 @@ servers_start_grafana() {
 		[plugins]
 		preinstall_disabled = true
 	EOF
-	tb_start grafana "$TESTBED_DIR/log/grafana.out.log" \
+	tb_start grafana "$TESTBED_DIR/log/grafana.out.log" env SSL_CERT_FILE="$SERVERS_STATE/tls/grafana-roots.pem" \
 		"$home/bin/grafana" server --homepath "$home" --config "$dir/grafana.ini"
 }
 
@@ -398,18 +474,23 @@ servers_start_grafana() {
 
 # servers_describe: publish the servers' part of testbed.json, with the versions the running servers report.
 servers_describe() {
-	local iver kver gver f=$SERVERS_STATE/description.json
+	local iver kver gver tver f=$SERVERS_STATE/description.json
 	iver=$(curl -fsSI --max-time 5 "http://127.0.0.1:$INFLUXDB_PORT/ping" | tr -d '\r' |
 		awk 'tolower($1) == "x-influxdb-version:" {print $2}')
 	kver=$(curl -fsSI --max-time 5 "http://127.0.0.1:$KAPACITOR_PORT/kapacitor/v1/ping" | tr -d '\r' |
 		awk 'tolower($1) == "x-kapacitor-version:" {print $2}')
 	gver=$(curl -fsS --max-time 5 "http://127.0.0.1:$GRAFANA_PORT/api/health" | jq -r '.version // ""')
+	tver=$(curl -fsSI --max-time 5 --cacert "$SERVERS_STATE/tls/ca.pem" "https://127.0.0.1:$INFLUXDB_TLS_PORT/ping" | tr -d '\r' |
+		awk 'tolower($1) == "x-influxdb-version:" {print $2}')
 	jq -n \
+		--arg turl "https://127.0.0.1:$INFLUXDB_TLS_PORT" --arg thost "https://$TESTBED_GATEWAY:$INFLUXDB_TLS_PORT" \
+		--arg tca "$SERVERS_STATE/tls/ca.pem" --arg tver "$tver" \
 		--arg iurl "http://127.0.0.1:$INFLUXDB_PORT" --arg ihost "http://$TESTBED_GATEWAY:$INFLUXDB_PORT" \
 		--arg ipw "$(tb_secret influxdb-admin)" --arg iver "$iver" \
 		--arg kurl "http://127.0.0.1:$KAPACITOR_PORT" --arg kver "$kver" \
 		--arg gurl "http://127.0.0.1:$GRAFANA_PORT" --arg gpw "$(tb_secret grafana-admin)" --arg gver "$gver" \
 		'{influxdb: {url: $iurl, host_url: $ihost, admin_user: "admin", admin_password: $ipw, version: $iver},
+		  influxdb_tls: {url: $turl, host_url: $thost, ca_file: $tca, admin_user: "admin", admin_password: $ipw, version: $tver},
 		  kapacitor: {url: $kurl, version: $kver},
 		  grafana: {url: $gurl, admin_user: "admin", admin_password: $gpw, version: $gver}}' |
 		servers_write "$f"
@@ -426,5 +507,7 @@ servers_stop() {
 	tb_stop kapacitor
 	tb_stop fwd-influxdb
 	tb_stop influxdb
+	tb_stop fwd-influxdb-tls
+	tb_stop influxdb-tls
 	rm -rf "$SERVERS_STATE"
 }
