@@ -109,10 +109,14 @@ func TestOnboardOverHTTPS(t *testing.T) {
 			t.Errorf("%s: plan of the new CA lacks its update and restart:\n%s", h, sec)
 		}
 	}
-	out := e.must("apply", "--auto-approve")
+	pids := map[string]string{}
 	for _, h := range tlsHosts {
-		if !strings.Contains(hostSection(out, h), "restart") {
-			t.Errorf("%s: apply did not restart the agent:\n%s", h, out)
+		pids[h] = e.agentPID(h)
+	}
+	e.must("apply", "--auto-approve")
+	for _, h := range tlsHosts {
+		if pid := e.agentPID(h); pid == pids[h] || pid == "" || pid == "0" {
+			t.Errorf("%s: the agent was not restarted for the new CA: pid %s then %s", h, pids[h], pid)
 		}
 		db := strings.NewReplacer("-", "_", ".", "_").Replace(h)
 		eventually(t, 90*time.Second, "points of "+h+" after the new CA", func() (bool, string) {
