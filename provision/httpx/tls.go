@@ -48,7 +48,7 @@ func (t TLS) key(setting string) string {
 
 // Config loads t's files into a tls.Config (TLS 1.2 at least).
 func (t TLS) Config() (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // only when configured, and warned about
+	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.InsecureSkipVerify}
 	if t.CAFile != "" {
 		raw, err := os.ReadFile(t.CAFile)
 		if err != nil {
@@ -237,8 +237,15 @@ func tlsError(server, origin string, t TLS, err error) *TLSError {
 		te.Reason = "it does not answer in TLS (plain http on that port?)"
 		te.Fix = fmt.Sprintf("write %s with http://, or enable https on the server", t.key("url"))
 	case strings.Contains(err.Error(), "remote error: tls: "):
-		te.Reason = fmt.Sprintf("the server ended the TLS handshake: %v", err)
-		te.Fix = fmt.Sprintf("if it wants a client certificate, set %s and %s", t.key("cert_file"), t.key("key_file"))
+		msg := err.Error()
+		te.Reason = "the server ended the TLS handshake (" + msg[strings.Index(msg, "remote error: tls: "):] + ")"
+		te.Fix = "check the server's TLS settings (versions, ciphers) against TLS 1.2 or later"
+		if strings.Contains(msg, "certificate") {
+			te.Fix = fmt.Sprintf("it wants a client certificate it trusts: set %s and %s", t.key("cert_file"), t.key("key_file"))
+			if t.CertFile != "" {
+				te.Fix = fmt.Sprintf("it does not accept %s %s: use a client certificate its CA signed", t.key("cert_file"), t.CertFile)
+			}
+		}
 	case errors.As(err, &verify):
 		te.Reason = fmt.Sprintf("%s was refused: %v", orWord(presented, "its certificate"), verify.Err)
 		te.Fix = fmt.Sprintf("check %s against the server's certificate", t.key("ca_file"))

@@ -117,8 +117,14 @@ func TestClientCertificate(t *testing.T) {
 		t.Fatalf("with a client certificate: %q, %v", got, err)
 	}
 	_, err := get(t, client(t, httpx.TLS{CAFile: caFile}), s.URL)
-	if !httpx.IsTLS(err) || !strings.Contains(err.Error(), "set influxdb.cert_file and influxdb.key_file") {
+	if !httpx.IsTLS(err) || !strings.Contains(err.Error(), "it wants a client certificate it trusts: set influxdb.cert_file and influxdb.key_file") {
 		t.Fatalf("without a client certificate: %v", err)
+	}
+	// A client certificate of another CA is refused by the server, and said so.
+	otherCert, otherKey := tlstest.WritePair(t, tlstest.NewCA(t, "stranger").Client(t, "x"), dir, "stranger")
+	_, err = get(t, client(t, httpx.TLS{CAFile: caFile, CertFile: otherCert, KeyFile: otherKey}), s.URL)
+	if !httpx.IsTLS(err) || !strings.Contains(err.Error(), "it does not accept influxdb.cert_file "+otherCert) {
+		t.Fatalf("with a client certificate of another CA: %v", err)
 	}
 	if _, err := httpx.Client("influxdb", nil, httpx.TLS{Key: "influxdb", CertFile: certFile}); err == nil ||
 		!strings.Contains(err.Error(), "influxdb.cert_file and influxdb.key_file go together") {
