@@ -36,7 +36,7 @@ func TestOnboardFreshDebian12(t *testing.T) {
 	got := e.ssh(hostFresh, `dpkg-query -W -f='${db:Status-Status}\n' telegraf; systemctl is-enabled telegraf; systemctl is-active telegraf;
 		sudo stat -c '%n %a %U:%G' /etc/telegraf/telegraf.conf /etc/telegraf/telegraf.d/fleetctl-outputs.conf /etc/telegraf/telegraf.d/fleetctl-inputs.conf;
 		sudo grep -c skip_database_creation /etc/telegraf/telegraf.d/fleetctl-outputs.conf; grep hostname /etc/telegraf/telegraf.conf;
-		sudo grep tls_ca /etc/telegraf/telegraf.d/fleetctl-outputs.conf; sudo stat -c '%n %a %U:%G' ` + caPath + `;
+		sudo grep tls_ca /etc/telegraf/telegraf.d/fleetctl-outputs.conf; sudo stat -c '%n %a %U:%G' `+caPath+`;
 		cat /etc/apt/sources.list.d/influxdata.list`)
 	for _, want := range []string{"installed\nenabled\nactive\n", "/etc/telegraf/telegraf.conf 644 root:root",
 		"fleetctl-outputs.conf 640 root:telegraf", "fleetctl-inputs.conf 644 root:root", `hostname = "` + hostFresh + `"`,
