@@ -12,21 +12,21 @@ import (
 
 // Bed is the description `up` writes to $TESTBED_DIR/testbed.json.
 type Bed struct {
-	Version  int      `json:"version"`
-	Dir      string   `json:"dir"`
-	InfluxDB InfluxDB `json:"influxdb"`
-	// InfluxDBTLS is a second InfluxDB, on HTTPS with a certificate of the bed's own CA (CAFile), with the same admin.
-	InfluxDBTLS InfluxDB  `json:"influxdb_tls"`
-	Kapacitor   Kapacitor `json:"kapacitor"`
-	Grafana     Grafana   `json:"grafana"`
-	Repo        Repo      `json:"repo"`
-	SSH         SSH       `json:"ssh"`
-	Hosts       []Host    `json:"hosts"`
-	Inventory   string    `json:"inventory"`
+	Version   int       `json:"version"`
+	Dir       string    `json:"dir"`
+	InfluxDB  InfluxDB  `json:"influxdb"`
+	Kapacitor Kapacitor `json:"kapacitor"`
+	Grafana   Grafana   `json:"grafana"`
+	Repo      Repo      `json:"repo"`
+	SSH       SSH       `json:"ssh"`
+	Hosts     []Host    `json:"hosts"`
+	Inventory string    `json:"inventory"`
 	// The reach tests' hosts, apart from Hosts so that tests walking Hosts reach every one directly with the
 	// bed's key: the bastion and the hosts behind it (nil when the bed has none), the certificate hosts.
 	Bastion *Bastion `json:"bastion"`
 	Certs   *Certs   `json:"certs"`
+	// InfluxDBTLS is a second InfluxDB, on HTTPS with a certificate of the bed's own CA (CAFile), with the same admin.
+	InfluxDBTLS InfluxDB `json:"influxdb_tls"`
 }
 
 // Bastion is a jump host in its own network namespace, the only way to the hosts behind it. Its sshd logs every
