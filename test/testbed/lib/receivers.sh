@@ -18,7 +18,8 @@ receivers_build() {
 }
 
 receivers_start() {
-	mkdir -p "$RECEIVERS_DIR/mail"
+	# The Maildir's own folders: aiosmtpd's Mailbox creates them only when the Maildir itself is missing.
+	mkdir -p "$RECEIVERS_DIR"/mail/{cur,new,tmp}
 	servers_port_check smtp "$SMTP_PORT"
 	servers_port_check receivers "$RECEIVERS_PORT"
 	# aiosmtpd's Mailbox handler delivers every message into the Maildir given (new/ holds one file per mail).
