@@ -179,7 +179,7 @@ kind = "pushover"
 user-key = "uBETA"
 
 [groups.acme]
-alert_routes_add = ["acme-mail", "acme-push"]
+alert_routes_add = ["acme-mail", "acme-push", "acme-slack"]
 
 [groups.beta]
 alert_routes_add = ["beta-mail", "beta-push"]
