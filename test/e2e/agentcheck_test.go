@@ -62,11 +62,19 @@ func TestAgentRefusesBrokenConfig(t *testing.T) {
 		t.Fatalf("the host's agent is not the bed's telegraf %s: %s", e.bed.Repo.TelegrafVersion, v)
 	}
 
-	// apache is an input fleetctl ships, and one the bed's telegraf is built without.
-	e.edit(`port = 22`, "port = 22\ninputs_add = [\"apache\"]")
+	// x509_cert is a real Telegraf input, from the user's own folder, and one the bed's telegraf is built without
+	// (it has every input fleetctl ships): only the agent itself can tell.
+	if err := os.MkdirAll(filepath.Join(e.dir, "inputs"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(e.dir, "inputs", "x509_cert.conf"), []byte("[[inputs.x509_cert]]\n  sources = [\"/etc/ssl/certs/ca-certificates.crt\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.edit("[telegraf]\n", "[telegraf]\ninputs_dir = \"inputs\"\n")
+	e.edit(`port = 22`, "port = 22\ninputs_add = [\"x509_cert\"]")
 	out, stderr, code := e.run("apply", "--auto-approve")
-	if code != 1 || !strings.Contains(out, "configuration check failed") || !strings.Contains(out+stderr, "apache") {
-		t.Fatalf("want the agent's check to refuse the apache input: exit %d\n%s\n%s", code, out, stderr)
+	if code != 1 || !strings.Contains(out, "configuration check failed") || !strings.Contains(out+stderr, "x509_cert") {
+		t.Fatalf("want the agent's check to refuse the x509_cert input: exit %d\n%s\n%s", code, out, stderr)
 	}
 	if got := e.ssh(host, "sudo cat "+inputs); got != before {
 		t.Errorf("the refused inputs file was not restored:\n%s", got)
@@ -81,11 +89,11 @@ func TestAgentRefusesBrokenConfig(t *testing.T) {
 		t.Errorf("temporary files left beside the agent's configuration:\n%s", got)
 	}
 	// Nothing of it took effect: the change is still pending, and only it.
-	if s := hostSection(e.must("plan"), host); !strings.Contains(s, addressed("~ update file:"+inputs, host)) || !strings.Contains(s, "+[[inputs.apache]]") {
+	if s := hostSection(e.must("plan"), host); !strings.Contains(s, addressed("~ update file:"+inputs, host)) || !strings.Contains(s, "+[[inputs.x509_cert]]") {
 		t.Errorf("the refused change is not pending any more:\n%s", s)
 	}
 
-	e.edit("port = 22\ninputs_add = [\"apache\"]", `port = 22`)
+	e.edit("port = 22\ninputs_add = [\"x509_cert\"]", `port = 22`)
 	if out := e.must("plan"); !strings.Contains(out, "No changes on 1 host.") {
 		t.Fatalf("with the input removed again the host should be as before:\n%s", out)
 	}
