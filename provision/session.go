@@ -26,7 +26,9 @@ import (
 
 // Options is what a command tells the engine.
 type Options struct {
-	InventoryPath     string
+	InventoryPath string
+	// CheckSecrets makes validate resolve every secret source too (validate --secrets).
+	CheckSecrets      bool
 	Limit             []string // host name globs or groups; empty: every host
 	Forks             int
 	Only              []string // resource address globs; empty: every resource

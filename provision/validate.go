@@ -9,6 +9,7 @@ import (
 	"github.com/fleetctl/fleetctl/alertpacks"
 	"github.com/fleetctl/fleetctl/dashboards"
 	"github.com/fleetctl/fleetctl/inventory"
+	"github.com/fleetctl/fleetctl/provision/catalog"
 	"github.com/fleetctl/fleetctl/templates"
 )
 
@@ -217,7 +218,28 @@ func Validate(o Options) (int, error) {
 			errs = append(errs, fmt.Errorf("%s: host %s: %w", h.Where(), h.Name, err))
 		}
 	}
+	if o.CheckSecrets {
+		errs = append(errs, checkSecretSources(inv, inputs))
+	}
 	return n, errors.Join(errs...)
+}
+
+// checkSecretSources resolves every secret source the inventory names (servers, master, sudo, contacts, service
+// settings, every host's input secrets) and reports each that does not resolve at its line; the values are read
+// and dropped, never shown.
+func checkSecretSources(inv *inventory.Inventory, inputs *templates.Set) error {
+	var errs []error
+	if err := inv.CheckSecrets(); err != nil {
+		errs = append(errs, err)
+	}
+	hosts, err := catalog.FromInventory(inv, inputs, inv.Hosts())
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	if _, err := catalog.ResolveInputSecrets(hosts); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // checkMatches parses every contact's match expression with Kapacitor's TICK parser, as the lambda Kapacitor makes

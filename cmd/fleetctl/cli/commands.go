@@ -565,12 +565,13 @@ func validateCommand(io IO) *ucli.Command {
 	return &ucli.Command{
 		Name:  "validate",
 		Usage: "check the inventory, templates and alert packs without contacting any server",
-		Flags: []ucli.Flag{inventoryFlag()},
+		Flags: []ucli.Flag{inventoryFlag(), &ucli.BoolFlag{Name: "secrets",
+			Usage: "also read every secret source the inventory names (environment variables, files), printing none"}},
 		Action: func(c *ucli.Context) error {
 			if err := noArgs(c, io); err != nil {
 				return err
 			}
-			n, err := provision.Validate(provision.Options{InventoryPath: c.String("inventory"), Getenv: io.Getenv})
+			n, err := provision.Validate(provision.Options{InventoryPath: c.String("inventory"), Getenv: io.Getenv, CheckSecrets: c.Bool("secrets")})
 			if err != nil {
 				return withCode(ExitError, err)
 			}

@@ -96,12 +96,15 @@ Examples:
     fleetctl render -i prod.toml --host db-1 | less`,
 
 	"validate": `Checks the inventory (every key, name, address and reference, all problems at once with file:line), the
-input profiles and every alert pack's TICK scripts. Contacts no server and needs no secret.
+input profiles and every alert pack's TICK scripts. Contacts no server and needs no secret; with --secrets it also
+reads every secret source the inventory names (the servers' credentials, the master secret, contacts, service
+settings, input secrets) and reports each one that does not resolve at its file:line, printing no value.
 
 Examples:
 
     fleetctl validate
-    fleetctl validate -i prod.toml`,
+    fleetctl validate -i prod.toml
+    fleetctl validate --secrets     # on the machine that applies: every env variable and file is there`,
 
 	"alerts": `Sends a test notification through the handlers of a route (a contact of [alerts.contacts]), or of every
 route of a host, with Kapacitor's service tests (/kapacitor/v1/service-tests), and prints per handler whether the
