@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/fleetctl/fleetctl/test/testbed"
@@ -29,6 +30,10 @@ func TestMain(m *testing.M) {
 // TestScripts runs every command's happy and error paths from testdata/scripts. Scripts that need the test bed
 // call `bed` first; it sets $INVENTORY (a copy of the bed's sandbox inventory) and $BED.
 func TestScripts(t *testing.T) {
+	// The bed's scripts take turns: they share one Grafana, InfluxDB and Kapacitor, and the fleet-wide objects a
+	// run creates (the fleet's folder, the overview dashboard, Kapacitor's service settings) would otherwise move
+	// under another script's saved plan between its plan and its apply.
+	var bedTurn sync.Mutex
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/scripts",
 		Setup: func(env *testscript.Env) error {
@@ -57,6 +62,11 @@ func TestScripts(t *testing.T) {
 				}
 			},
 			"bed": func(ts *testscript.TestScript, neg bool, args []string) {
+				if ts.Getenv("BED_TURN") == "" {
+					bedTurn.Lock()
+					ts.Defer(bedTurn.Unlock)
+					ts.Setenv("BED_TURN", "1")
+				}
 				b, err := testbed.Load(testbed.DescriptionPath())
 				if err != nil {
 					ts.Fatalf("test bed not available (%v); bring it up with `sudo test/testbed/up`", err)
