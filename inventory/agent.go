@@ -188,18 +188,8 @@ func (b *builder) checkAgent(t *table, h Host) {
 // checkInputValue accepts the values an input variable can take from TOML (the snippet's declaration then checks
 // the type).
 func checkInputValue(v any) string {
-	switch v := v.(type) {
-	case string, int64, float64, bool:
-		return ""
-	case []any:
-		for _, e := range v {
-			switch e.(type) {
-			case string, int64, float64, bool:
-			default:
-				return fmt.Sprintf("array elements must be strings, numbers or booleans, not %s", typeName(e))
-			}
-		}
-		return ""
+	if msg, ok := checkScalarOrArray(v); ok {
+		return msg
 	}
 	return fmt.Sprintf("%s is not a value an input variable takes", typeName(v))
 }

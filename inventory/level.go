@@ -136,20 +136,32 @@ func (b *builder) ref(kind, name, key string) {
 	b.inv.refs = append(b.inv.refs, Ref{Kind: kind, Name: name, Key: key, File: b.d.file, Line: p.line, col: p.col, scope: b.scope})
 }
 
-// checkVarValue accepts the values a TICK var can take from TOML.
-func checkVarValue(v any) string {
+// checkScalarOrArray judges a TOML value that is a string, number, boolean or array: "" when it is one of those or
+// an array of them, else what is wrong with the array; ok is false for any other value, which the caller judges.
+// TICK vars and input variables take the same values.
+func checkScalarOrArray(v any) (msg string, ok bool) {
 	switch v := v.(type) {
 	case string, int64, float64, bool:
-		return ""
+		return "", true
 	case []any:
 		for _, e := range v {
 			switch e.(type) {
 			case string, int64, float64, bool:
 			default:
-				return fmt.Sprintf("array elements must be strings, numbers or booleans, not %s", typeName(e))
+				return fmt.Sprintf("array elements must be strings, numbers or booleans, not %s", typeName(e)), true
 			}
 		}
-		return ""
+		return "", true
+	}
+	return "", false
+}
+
+// checkVarValue accepts the values a TICK var can take from TOML.
+func checkVarValue(v any) string {
+	if msg, ok := checkScalarOrArray(v); ok {
+		return msg
+	}
+	switch v.(type) {
 	case time.Time:
 		return `a date-time has no TICK equivalent (write durations as strings, such as "15m")`
 	}
