@@ -22,10 +22,11 @@ const (
 )
 
 // Orphans finds what fleetctl made on the servers for hosts the inventory no longer has, and with prune deletes
-// it. Only objects carrying fleetctl's marks count: Kapacitor tasks whose marker line names a server; Grafana
-// datasources with a "fleetctl-" uid and fleetctl's password fingerprint in their jsonData; dashboards tagged
-// "fleetctl" with a "fleetctl-" uid; InfluxDB users named DB_telegraf holding WRITE on DB or DB_grafana holding
-// READ on DB. A database is one of fleetctl's when such a user of it is found; it is dropped only with deleteData.
+// it. Only objects carrying fleetctl's marks count: Kapacitor tasks whose marker line names a server; the handlers
+// of a Kapacitor topic named for a server (kapacitor.HostTopic); Grafana datasources with a "fleetctl-" uid and
+// fleetctl's password fingerprint in their jsonData; dashboards tagged "fleetctl" with a "fleetctl-" uid; InfluxDB
+// users named DB_telegraf holding WRITE on DB or DB_grafana holding READ on DB. A database is one of fleetctl's
+// when such a user of it is found; it is dropped only with deleteData.
 // Anything else, however it is named, is never touched.
 //
 // The inventory is taken to be the whole fleet on these servers: a second inventory sharing them would see the
@@ -66,6 +67,24 @@ func (o *Orphans) Read(ctx context.Context) error {
 	for _, t := range tasks {
 		if owner, ok := kapacitor.MarkedServer(t.Script); ok && !o.hosts[owner] {
 			add(kapacitor.KindTask, t.ID, plan.Delete, reasonOrphan+" (task of "+owner+")", plan.Field{Name: "status", Before: t.Status})
+		}
+	}
+	// A host's topic holds the handlers of its routes; the topic itself (its alert state only) is left to Kapacitor.
+	topics, err := o.s.Kapacitor.Topics(ctx, kapacitor.TopicPrefix+"*")
+	if err != nil {
+		return fmt.Errorf("find orphans: %w", err)
+	}
+	for _, tp := range topics {
+		owner, ok := strings.CutPrefix(tp.ID, kapacitor.TopicPrefix)
+		if !ok || owner == "" || o.hosts[owner] {
+			continue
+		}
+		handlers, err := o.s.Kapacitor.Handlers(ctx, tp.ID)
+		if err != nil {
+			return fmt.Errorf("find orphans: %w", err)
+		}
+		for _, h := range handlers {
+			add(kapacitor.KindHandler, tp.ID+"/"+h.ID, plan.Delete, reasonOrphan+" (alert handler of "+owner+")", plan.Field{Name: "kind", Before: h.Kind})
 		}
 	}
 	dss, err := o.s.Grafana.Datasources(ctx)
@@ -154,6 +173,13 @@ func (o *Orphans) Apply(ctx context.Context, changes []plan.Change) error {
 		switch ch.Kind {
 		case kapacitor.KindTask:
 			err = o.s.Kapacitor.DeleteTask(ctx, ch.Name)
+		case kapacitor.KindHandler:
+			topic, id, ok := strings.Cut(ch.Name, "/")
+			if !ok {
+				err = fmt.Errorf("not TOPIC/ID (a fleetctl bug: please report it)")
+			} else {
+				err = o.s.Kapacitor.DeleteHandler(ctx, topic, id)
+			}
 		case grafana.KindDatasource:
 			err = o.s.Grafana.DeleteDatasource(ctx, ch.Name)
 		case grafana.KindDashboard:

@@ -38,6 +38,18 @@ func (c *Client) FiringTopics(ctx context.Context, minLevel string) ([]TopicStat
 	return out.Topics, nil
 }
 
+// Topics lists the alert topics whose id matches pattern (Kapacitor's glob, e.g. "fleetctl-*"), whatever their
+// level: one request for the whole server.
+func (c *Client) Topics(ctx context.Context, pattern string) ([]TopicState, error) {
+	var out struct {
+		Topics []TopicState `json:"topics"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/alerts/topics", url.Values{"pattern": {pattern}, "min-level": {"OK"}}, nil, &out); err != nil {
+		return nil, fmt.Errorf("list kapacitor alert topics %q: %w", pattern, err)
+	}
+	return out.Topics, nil
+}
+
 // TopicEvents lists a topic's events at minLevel or above.
 func (c *Client) TopicEvents(ctx context.Context, topic, minLevel string) ([]EventState, error) {
 	var out struct {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/fleetctl/fleetctl/provision/catalog"
 	"github.com/fleetctl/fleetctl/provision/grafana"
+	"github.com/fleetctl/fleetctl/provision/kapacitor"
 	"github.com/fleetctl/fleetctl/provision/views/viewstest"
 )
 
@@ -179,8 +180,8 @@ func TestDestroyUnreachable(t *testing.T) {
 	}
 }
 
-// TestOrphansAndPrune plants objects with fleetctl's marks for a host no inventory has, and look-alikes without
-// them: plan reports exactly the marked ones apart from the hosts (text and JSON), apply --prune deletes them,
+// TestOrphansAndPrune plants objects with fleetctl's marks for a host no inventory has (a task, a datasource, a
+// dashboard, users, a handler in its topic), and look-alikes without them: plan reports exactly the marked ones apart from the hosts (text and JSON), apply --prune deletes them,
 // keeping the database without --delete-data, and the look-alikes survive.
 func TestOrphansAndPrune(t *testing.T) {
 	e := newEnv(t, []string{hostOrphanage}, "", "")
@@ -196,13 +197,21 @@ func TestOrphansAndPrune(t *testing.T) {
 	e.grafana("POST", "/api/datasources", map[string]any{"uid": catalog.DatasourceUID(gone), "name": "InfluxDB " + gone, "type": "influxdb", "access": "proxy",
 		"url": "http://127.0.0.1:1", "jsonData": map[string]any{grafana.FingerprintKey: "x", "dbName": db}}, 200)
 	e.grafana("POST", "/api/dashboards/db", map[string]any{"dashboard": map[string]any{"uid": catalog.DashboardUID(gone), "title": gone, "tags": []string{"fleetctl"}, "panels": []any{}}}, 200)
+	// A handler in the gone host's topic, as its alert routes made it.
+	goneTopic := kapacitor.HostTopic(gone)
+	handler := map[string]any{"id": "route-oncall", "kind": "log", "options": map[string]any{"path": "/tmp/" + gone + ".log"}}
+	e.kapacitor("POST", "/alerts/topics/"+goneTopic+"/handlers", handler, 200)
 	// Look-alikes without the marks: never touched.
 	e.influxExec(`CREATE USER "` + db + `_grafana" WITH PASSWORD 'x'`) // no READ grant
 	e.kapacitor("POST", "/tasks", map[string]any{"id": gone + "-manual", "type": "stream", "dbrps": []map[string]string{{"db": db, "rp": "autogen"}},
 		"script": "stream|from().measurement('cpu')\n", "status": "disabled"}, 200)
 	e.grafana("POST", "/api/datasources", map[string]any{"uid": "fleetctl-" + gone + "-hand", "name": "by hand " + gone, "type": "influxdb", "access": "proxy", "url": "http://127.0.0.1:1"}, 200)
 	e.grafana("POST", "/api/dashboards/db", map[string]any{"dashboard": map[string]any{"uid": "fleetctl-" + gone + "-hand", "title": "by hand " + gone, "panels": []any{}}}, 200)
+	handTopic := gone + "-pager" // a topic of the user's own tasks: not named for a server by fleetctl
+	e.kapacitor("POST", "/alerts/topics/"+handTopic+"/handlers", handler, 200)
 	t.Cleanup(func() {
+		e.kapacitor("DELETE", "/alerts/topics/"+handTopic, nil, 204)
+		e.kapacitor("DELETE", "/alerts/topics/"+goneTopic, nil, 204, 404)
 		e.influxExec(`DROP DATABASE "` + db + `"`)
 		e.influxExec(`DROP USER "` + db + `_grafana"`)
 		e.kapacitor("DELETE", "/tasks/"+gone+"-manual", nil, 204)
@@ -212,8 +221,8 @@ func TestOrphansAndPrune(t *testing.T) {
 
 	marked := []string{"delete orphans/kapacitor.task:" + gone + "-cpu", "delete orphans/grafana.datasource:" + catalog.DatasourceUID(gone),
 		"delete orphans/grafana.dashboard:" + catalog.DashboardUID(gone), "delete orphans/influxdb.user:" + db + "_telegraf",
-		"report orphans/influxdb.database:" + db}
-	unmarked := []string{gone + "-manual", "-hand", db + "_grafana"}
+		"report orphans/influxdb.database:" + db, "delete orphans/kapacitor.handler:" + goneTopic + "/route-oncall"}
+	unmarked := []string{gone + "-manual", "-hand", db + "_grafana", handTopic}
 	// The host's own plan is kept to its database and users (--only): the orphans are the point here, and they are
 	// looked for whatever --only selects.
 	only := "*/influxdb.*"
@@ -249,6 +258,8 @@ func TestOrphansAndPrune(t *testing.T) {
 	e.kapacitor("GET", "/tasks/"+gone+"-manual", nil, 200)
 	e.grafana("GET", "/api/datasources/uid/fleetctl-"+gone+"-hand", nil, 200)
 	e.grafana("GET", "/api/dashboards/uid/fleetctl-"+gone+"-hand", nil, 200)
+	e.kapacitor("GET", "/alerts/topics/"+handTopic+"/handlers/route-oncall", nil, 200)
+	e.kapacitor("GET", "/alerts/topics/"+goneTopic+"/handlers/route-oncall", nil, 404)
 	_, users := e.influxQuery("", e.bed.InfluxDB.AdminUser, e.bed.InfluxDB.AdminPassword, "SHOW USERS")
 	if !strings.Contains(fmt.Sprint(users), db+"_grafana") {
 		t.Errorf("the unmarked user was dropped: %v", users)
