@@ -34,6 +34,16 @@ func (e *env) statusJSON(args ...string) (int, map[string]map[string]any, string
 	return code, hosts, out
 }
 
+// firing is the alert of a host's status entry with the given id, or nil.
+func firing(h map[string]any, id string) map[string]any {
+	for _, a := range h["alerts"].([]any) {
+		if am := a.(map[string]any); am["id"] == id {
+			return am
+		}
+	}
+	return nil
+}
+
 func problems(h map[string]any) string {
 	var ps []string
 	for _, p := range h["problems"].([]any) {
@@ -44,13 +54,12 @@ func problems(h map[string]any) string {
 
 // TestStatus is the onboarding → status story: once onboarded, both hosts report within the stale window (exit
 // 0), with their agent active, every task enabled and executing, the datasource healthy; the agent stopped under
-// systemd makes its host stale with the agent inactive (exit 3) while the other still reports, with and without
-// SSH; started again, it reports again. A host that cannot be reached is unreachable (exit 3), its server side
+// systemd makes its host stale with the agent inactive (exit 3) and its deadman alert firing, while the other
+// still reports, with and without SSH; started again, it reports again and the alert clears. A host that cannot be reached is unreachable (exit 3), its server side
 // still read.
 func TestStatus(t *testing.T) {
 	hosts := []string{hostStatus, hostStatusSystemd}
-	// A short deadman interval, so that the stopped agent's deadman alert may fire within the test (its alerts
-	// are logged, not required: see below).
+	// A short deadman interval, so that the stopped agent's deadman alert fires within the test.
 	e := newEnv(t, hosts, "", `vars = { deadman_interval = "20s" }`)
 	e.edit(`use_agent = false`, "use_agent = false\nconnect_timeout = \"2s\"")
 	e.must("apply", "--auto-approve")
@@ -106,9 +115,18 @@ func TestStatus(t *testing.T) {
 		last = hs
 		return code == cli.ExitNotReporting && hs[hostStatusSystemd]["state"] == "stale", out
 	})
-	// Whether its deadman alert has fired by now depends on Kapacitor's deadman timing, which this test does not
-	// pin down: the alerts are logged, and the assembly of alerts is proved by provision/status's unit tests.
-	t.Logf("alerts of the stopped host: %v", last[hostStatusSystemd]["alerts"])
+	// Its deadman task counts the host's points per deadman_interval on Kapacitor's clock: within two intervals of
+	// the last point it goes CRITICAL on the host's topic, and status lists it.
+	deadman := "Deadman - " + hostStatusSystemd
+	eventually(t, 90*time.Second, hostStatusSystemd+"'s deadman alert in status", func() (bool, string) {
+		_, hs, out := e.statusJSON("--stale-after", "30s")
+		last = hs
+		return firing(hs[hostStatusSystemd], deadman) != nil, out
+	})
+	if a := firing(last[hostStatusSystemd], deadman); a["level"] != "CRITICAL" || a["topic"] != "fleetctl-"+hostStatusSystemd ||
+		!strings.Contains(a["message"].(string), "stopped reporting") || a["since"] == nil {
+		t.Errorf("the deadman alert: %v", a)
+	}
 	if alerts := last[hostStatus]["alerts"].([]any); len(alerts) != 0 {
 		t.Errorf("the reporting host has alerts: %v", alerts)
 	}
@@ -121,6 +139,13 @@ func TestStatus(t *testing.T) {
 	}
 	stopped, _, code := e.run("status", "--stale-after", "30s")
 	t.Logf("fleetctl status --stale-after 30s, an agent stopped (exit %d):\n%s", code, stopped)
+	if !regexpMatch(`(?m)^`+hostStatusSystemd+` +stale +inactive +\S+ ago +6/6 +1 +OK +`, stopped) ||
+		!regexpMatch(`(?m)^Alerts firing:\n  `+hostStatusSystemd+`: CRITICAL `+deadman+` since \S+ \(topic fleetctl-`+hostStatusSystemd+`\): CRITICAL - `, stopped) {
+		t.Errorf("the text status does not show the stopped host's alert:\n%s", stopped)
+	}
+	if md, _, _ := e.run("status", "--format", "markdown", "--limit", hostStatusSystemd, "--stale-after", "30s"); !strings.Contains(md, deadman) {
+		t.Errorf("the markdown status does not show the alert:\n%s", md)
+	}
 	out, _, code = e.run("status", "--no-ssh", "--stale-after", "30s")
 	if code != cli.ExitNotReporting || !regexpMatch(`(?m)^`+hostStatusSystemd+` +stale +- `, out) || !regexpMatch(`(?m)^`+hostStatus+` +reporting `, out) {
 		t.Errorf("status --no-ssh with the agent stopped: exit %d\n%s", code, out)
@@ -129,9 +154,10 @@ func TestStatus(t *testing.T) {
 		t.Errorf("--limit the reporting host: exit %d", code)
 	}
 	e.ssh(hostStatusSystemd, "sudo systemctl start telegraf")
-	eventually(t, 90*time.Second, hostStatusSystemd+" reporting again", func() (bool, string) {
-		code, _, out := e.statusJSON("--stale-after", "30s")
-		return code == cli.ExitOK, out
+	// Reporting again, and its deadman back to OK: no alert is listed.
+	eventually(t, 90*time.Second, hostStatusSystemd+" reporting again, its alert cleared", func() (bool, string) {
+		code, hs, out := e.statusJSON("--stale-after", "30s")
+		return code == cli.ExitOK && len(hs[hostStatusSystemd]["alerts"].([]any)) == 0, out
 	})
 
 	// Unreachable: the host's address now leads nowhere; its server side is still reported.
