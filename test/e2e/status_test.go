@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -107,6 +108,14 @@ func TestStatus(t *testing.T) {
 		!regexpMatch(`(?m)^`+hostStatus+` +reporting +- `, out) {
 		t.Errorf("status --no-ssh: exit %d\n%s", code, out)
 	}
+
+	// A deadman only watches a host Kapacitor has seen, and alerts on the rate of its points: wait until the
+	// task's alert node has judged at least one interval of them before the agent stops.
+	eventually(t, 90*time.Second, hostStatusSystemd+"'s deadman judging its points", func() (bool, string) {
+		dot, _ := e.kapacitor("GET", "/tasks/"+hostStatusSystemd+"-deadman", nil, 200)["dot"].(string)
+		m := regexp.MustCompile(`-> alert\d+ \[processed="(\d+)"\]`).FindStringSubmatch(dot)
+		return m != nil && m[1] != "0", dot
+	})
 
 	// The agent stopped: its newest point ages past the window.
 	e.ssh(hostStatusSystemd, "sudo systemctl stop telegraf")
