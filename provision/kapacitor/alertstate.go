@@ -22,8 +22,20 @@ type EventState struct {
 		Level    string    `json:"level"`
 		Message  string    `json:"message"`
 		Time     time.Time `json:"time"`
-		Duration int64     `json:"duration"`
+		Duration Duration  `json:"duration"`
 	} `json:"state"`
+}
+
+// Duration is a duration as Kapacitor's API writes it: Go's text form ("5m", "1m30s"), not a number.
+type Duration time.Duration
+
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("kapacitor duration %q: %w", b, err)
+	}
+	*d = Duration(v)
+	return nil
 }
 
 // FiringTopics lists the alert topics whose highest event level is at least minLevel (OK, INFO, WARNING,
