@@ -1,8 +1,9 @@
 // Command floor is the benchmark's floor: the least any tool must do. By default, the floor for a no-op plan: the
 // least any tool must do to learn that a host is onboarded. For every host (forks at a time) it opens one SSH connection, runs one sudo command that reads the
 // state fleetctl reads (os-release, the apt source and key, the agent's three files with mode and owner, the
-// config folder, the package, the service), then does one read per server: InfluxDB (databases, users and both
-// users' grants in one query), Grafana (the datasource by uid) and Kapacitor (the host's tasks). It also checks
+// config folder, the package, the service), then reads the servers: InfluxDB (databases, users and both users'
+// grants in one query), Grafana (the datasource and the dashboard by uid) and Kapacitor (the host's tasks and the
+// handlers of its alert topic). It also checks
 // what it read, so it doubles as the benchmark's proof that a fleet is converged.
 //
 //	floor -testbed testbed.json -forks 10 c1-debian12 c2-debian11 ...
@@ -220,6 +221,31 @@ func readHost(b *bed, hc *http.Client, cfg *ssh.ClientConfig, n *counters, name,
 	case errors.Is(err, errNotFound):
 		r.Missing = append(r.Missing, "grafana datasource")
 	case err != nil:
+		return fail(err)
+	}
+
+	// The host's dashboard, by the same uid as its datasource.
+	var dash struct {
+		Dashboard struct {
+			UID string `json:"uid"`
+		} `json:"dashboard"`
+	}
+	err = getJSON(hc, n, b.Grafana.URL+"/api/dashboards/uid/fleetctl-"+name, b.Grafana.AdminUser, b.Grafana.AdminPassword, &dash)
+	switch {
+	case errors.Is(err, errNotFound):
+		r.Missing = append(r.Missing, "grafana dashboard")
+	case err != nil:
+		return fail(err)
+	}
+
+	// The handlers of the host's alert topic: a tool must know none is there that its routes do not make.
+	var handlers struct {
+		Handlers []struct {
+			ID string `json:"id"`
+		} `json:"handlers"`
+	}
+	err = getJSON(hc, n, b.Kapacitor.URL+"/kapacitor/v1/alerts/topics/fleetctl-"+url.PathEscape(name)+"/handlers", "", "", &handlers)
+	if err != nil && !errors.Is(err, errNotFound) {
 		return fail(err)
 	}
 
