@@ -264,7 +264,7 @@ func (s *Sudoers) Content() []byte {
 		}
 	}
 	slices.Sort(by)
-	return []byte(fmt.Sprintf("# Managed by fleetctl: what the Telegraf inputs %s run as root (sudo -n), and nothing else.\n%s ALL=(root) NOPASSWD: %s\n",
+	return []byte(fmt.Sprintf("# Managed by fleetctl: the commands Telegraf's inputs run as root with sudo -n (for %s), and nothing else.\n%s ALL=(root) NOPASSWD: %s\n",
 		strings.Join(by, ", "), s.User, strings.Join(needNames(s.Commands), ", ")))
 }
 

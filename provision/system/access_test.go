@@ -144,7 +144,7 @@ func smartctl() Need {
 func TestSudoersDiff(t *testing.T) {
 	const p = "/etc/sudoers.d/fleetctl-telegraf"
 	good := NewSudoers(nil, nil, Sudoers{Path: p, User: "telegraf", Commands: []Need{smartctl()}}).Content()
-	if want := "telegraf ALL=(root) NOPASSWD: /usr/sbin/smartctl\n"; !strings.HasSuffix(string(good), want) || !strings.Contains(string(good), "inputs smart run") {
+	if want := "telegraf ALL=(root) NOPASSWD: /usr/sbin/smartctl\n"; !strings.HasSuffix(string(good), want) || !strings.Contains(string(good), "(for smart)") {
 		t.Fatalf("content:\n%s", good)
 	}
 	for _, c := range []struct {
