@@ -34,8 +34,13 @@ type Input struct {
 	Doc       string
 	Vars      []Var // sorted by name
 	Overrides bool  // a user snippet that replaces the shipped one of the same name
-	source    string
-	tmpl      *template.Template
+	// AgentGroups are groups of the host the agent's user must be in to read what the snippet reads (docker: the
+	// daemon's socket); SudoCommands are the absolute commands the snippet runs as root with `sudo -n` (smart:
+	// smartctl). Both sorted, declared in NAME.toml; fleetctl grants them on each host using the snippet.
+	AgentGroups  []string
+	SudoCommands []string
+	source       string
+	tmpl         *template.Template
 }
 
 // Var is one variable an input declares (in NAME.toml beside NAME.conf).
@@ -106,6 +111,12 @@ func (ps Problems) Unwrap() []error {
 
 var nameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
 var varNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// groupRE is a portable group name (what useradd and groupadd accept everywhere, at most 32 characters).
+var groupRE = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+
+// commandRE is an absolute command path sudoers can hold as it is: no spaces, and none of its special characters.
+var commandRE = regexp.MustCompile(`^(/[A-Za-z0-9._+-]+)+$`)
 
 // Shipped returns the inputs and profiles fleetctl ships.
 func Shipped() (*Set, error) {
@@ -197,10 +208,15 @@ func (s *Set) loadInputs(fsys fs.FS, origin string, user bool, ps *Problems) (br
 
 // declFile is NAME.toml, the declaration of a snippet's variables.
 type declFile struct {
-	Doc       string                    `toml:"doc"`
-	Overrides bool                      `toml:"overrides_shipped"`
-	Vars      map[string]toml.Primitive `toml:"vars"`
+	Doc          string                    `toml:"doc"`
+	Overrides    bool                      `toml:"overrides_shipped"`
+	AgentGroups  []string                  `toml:"agent_groups"`
+	SudoCommands []string                  `toml:"sudo_commands"`
+	Vars         map[string]toml.Primitive `toml:"vars"`
 }
+
+// declKeys is what NAME.toml may hold, for messages.
+const declKeys = "the keys are doc, overrides_shipped, agent_groups, sudo_commands and [vars.NAME] with type, default and doc"
 
 type declVar struct {
 	Type    string `toml:"type"`
@@ -227,12 +243,7 @@ func loadInput(fsys fs.FS, name, file, declPath string, ps *Problems) *Input {
 		var d declFile
 		md, err := toml.Decode(string(raw), &d)
 		if err != nil {
-			line := 0
-			var pe toml.ParseError
-			if errors.As(err, &pe) {
-				line = pe.Position.Line
-			}
-			add(declPath, line, "", "not valid TOML: %v", firstLine(err))
+			add(declPath, tomlErrLine(err), "", "not valid TOML: %v", firstLine(err))
 			return nil
 		}
 		lines := keyLines(string(raw))
@@ -240,9 +251,25 @@ func loadInput(fsys fs.FS, name, file, declPath string, ps *Problems) *Input {
 			if len(k) == 3 && k[0] == "vars" {
 				continue // read below, per variable
 			}
-			add(declPath, lines[k.String()], "the keys are doc, overrides_shipped and [vars.NAME] with type, default and doc", "unknown key %s", k)
+			add(declPath, lines[k.String()], declKeys, "unknown key %s", k)
 		}
 		in.Doc, in.Overrides = d.Doc, d.Overrides
+		for _, g := range d.AgentGroups {
+			if !groupRE.MatchString(g) {
+				add(declPath, lines["agent_groups"], `a group name as the host has it: lowercase letters, digits, "_" and "-", such as "docker"`, "agent_groups: %q is not a group name", g)
+			} else if !slices.Contains(in.AgentGroups, g) {
+				in.AgentGroups = append(in.AgentGroups, g)
+			}
+		}
+		for _, c := range d.SudoCommands {
+			if !commandRE.MatchString(c) || path.Clean(c) != c {
+				add(declPath, lines["sudo_commands"], `the command's absolute path, without arguments, such as "/usr/sbin/smartctl"`, "sudo_commands: %q is not an absolute command path", c)
+			} else if !slices.Contains(in.SudoCommands, c) {
+				in.SudoCommands = append(in.SudoCommands, c)
+			}
+		}
+		slices.Sort(in.AgentGroups)
+		slices.Sort(in.SudoCommands)
 		for _, vn := range slices.Sorted(maps.Keys(d.Vars)) {
 			line := lines["vars."+vn]
 			var dv declVar
@@ -330,6 +357,21 @@ func joinTypes() string {
 func firstLine(err error) string {
 	s, _, _ := strings.Cut(err.Error(), "\n")
 	return s
+}
+
+var tomlLineRE = regexp.MustCompile(`^toml: line (\d+)`)
+
+// tomlErrLine is the line of a TOML error: a syntax error's position, or the line a type mismatch names.
+func tomlErrLine(err error) int {
+	var pe toml.ParseError
+	if errors.As(err, &pe) {
+		return pe.Position.Line
+	}
+	if m := tomlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
 }
 
 var tmplErrRE = regexp.MustCompile(`^template: [^:]*:(\d+):(?:\d+:)? ?(.*)$`)

@@ -136,6 +136,16 @@ func TestUserInputProblems(t *testing.T) {
 			[]string{"w.toml:2: vars.ifs: type \"list\" is not a variable type (one of string, strings"}},
 		{"an unknown key", map[string]string{"w.conf": "[[inputs.net]]\n", "w.toml": "doc = \"x\"\noverride = true\n"},
 			[]string{"w.toml:2: unknown key override"}},
+		{"a group that is no group name", map[string]string{"g.conf": "[[inputs.cpu]]\n", "g.toml": "doc = \"x\"\nagent_groups = [\"docker\", \"Docker Users\"]\n"},
+			[]string{`g.toml:2: agent_groups: "Docker Users" is not a group name (a group name as the host has it`}},
+		{"a sudo command that is not absolute", map[string]string{"s.conf": "[[inputs.cpu]]\n", "s.toml": "\nsudo_commands = [\"smartctl\"]\n"},
+			[]string{`s.toml:2: sudo_commands: "smartctl" is not an absolute command path (the command's absolute path, without arguments, such as "/usr/sbin/smartctl")`}},
+		{"a sudo command with arguments", map[string]string{"s.conf": "[[inputs.cpu]]\n", "s.toml": "sudo_commands = [\"/usr/sbin/smartctl --scan\"]\n"},
+			[]string{`s.toml:1: sudo_commands: "/usr/sbin/smartctl --scan" is not an absolute command path`}},
+		{"a sudo command that climbs", map[string]string{"s.conf": "[[inputs.cpu]]\n", "s.toml": "sudo_commands = [\"/usr/sbin/../bin/sh\"]\n"},
+			[]string{`s.toml:1: sudo_commands: "/usr/sbin/../bin/sh" is not an absolute command path`}},
+		{"sudo commands of the wrong type", map[string]string{"s.conf": "[[inputs.cpu]]\n", "s.toml": "doc = \"x\"\nsudo_commands = \"/usr/sbin/smartctl\"\n"},
+			[]string{`s.toml:2: not valid TOML`}},
 		{"a profile of an unknown input", map[string]string{"profiles/p.toml": "inputs = [\"cpu\", \"nosuch\"]\n"},
 			[]string{"profiles/p.toml:1: unknown telegraf input \"nosuch\""}},
 		{"a profile colliding with a shipped one", map[string]string{"profiles/web.toml": "inputs = [\"cpu\"]\n"},
@@ -172,6 +182,30 @@ func TestOverrideReplacesShipped(t *testing.T) {
 	dir = userDir(t, map[string]string{"mine.conf": "[[inputs.cpu]]\n", "mine.toml": "overrides_shipped = true\n"})
 	if _, _, err := mustShipped(t).WithDir(dir); err == nil || !strings.Contains(err.Error(), "fleetctl ships no input \"mine\"") {
 		t.Fatalf("an override of nothing: %v", err)
+	}
+}
+
+// A snippet declares what its agent needs on the host: the groups it joins and the commands it runs with sudo,
+// sorted and without repeats; the shipped docker and smart snippets declare theirs.
+func TestInputDeclaresAgentNeeds(t *testing.T) {
+	dir := userDir(t, map[string]string{"disks.conf": "[[inputs.cpu]]\n",
+		"disks.toml": "agent_groups = [\"disk\", \"adm\", \"disk\"]\nsudo_commands = [\"/usr/sbin/smartctl\", \"/usr/sbin/nvme\"]\n"})
+	s, _, err := mustShipped(t).WithDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := s.Input("disks")
+	if got := strings.Join(in.AgentGroups, ","); got != "adm,disk" {
+		t.Errorf("agent groups: %s", got)
+	}
+	if got := strings.Join(in.SudoCommands, ","); got != "/usr/sbin/nvme,/usr/sbin/smartctl" {
+		t.Errorf("sudo commands: %s", got)
+	}
+	for name, want := range map[string][2]string{"docker": {"docker", ""}, "smart": {"", "/usr/sbin/smartctl"}, "cpu": {"", ""}} {
+		in, _ := s.Input(name)
+		if g, c := strings.Join(in.AgentGroups, ","), strings.Join(in.SudoCommands, ","); g != want[0] || c != want[1] {
+			t.Errorf("%s: groups %q, sudo commands %q; want %q", name, g, c, want)
+		}
 	}
 }
 

@@ -86,7 +86,9 @@ func (c *Catalog) Query(eh engine.Host) system.Query {
 	q := TelegrafQuery(c.cfg.Telegraf.Package)
 	// The credentials the host's agent would have, if it can have them: the same rendering, in credential mode.
 	var names []string
-	if h, ok := c.hosts[eh.Name]; ok {
+	h, ok := c.hosts[eh.Name]
+	accessOf(h).query(&q)
+	if ok {
 		a := &AgentSecrets{Storage: SecretStorage{Credentials: true}}
 		if _, err := telegrafFiles(system.Families()["apt"], h, c.agentOutput(), secret.Derive(c.cfg.Master, h.Name, RoleWrite), a); err == nil {
 			names = a.names()
@@ -120,7 +122,7 @@ func (c *Catalog) Resources(ctx context.Context, eh engine.Host, conn *remote.Co
 	if rs, err = c.withFleetSettings(h, rs); err != nil {
 		return nil, err
 	}
-	return append(rs, telegrafResources(h.Name, conn, facts, osInfo, d.Files, c.cfg.Telegraf, c.cfg.Masker, secrets)...), nil
+	return append(rs, telegrafResources(h.Name, conn, facts, osInfo, d.Files, c.cfg.Telegraf, c.cfg.Masker, secrets, accessOf(h))...), nil
 }
 
 // agentOutput is where the agents write, as the hosts reach InfluxDB.

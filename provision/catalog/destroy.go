@@ -72,7 +72,7 @@ func (d *Destroy) Resources(ctx context.Context, eh engine.Host, conn *remote.Co
 	if err != nil {
 		return nil, err
 	}
-	side := newTelegrafSide(h.Name, conn, facts, osInfo, files, cfg.Telegraf, cfg.Masker, secrets)
+	side := newTelegrafSide(h.Name, conn, facts, osInfo, files, cfg.Telegraf, cfg.Masker, secrets, accessOf(h))
 	// The agent stops first, so it writes nothing while its users go.
 	return append(side.absent(d.o.PurgeAgent), rs...), nil
 }

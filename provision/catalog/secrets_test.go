@@ -173,7 +173,8 @@ func TestCredentialPlans(t *testing.T) {
 		return files
 	}
 	onHost := func(files []system.FileSpec) *system.Facts {
-		facts := &system.Facts{Files: map[string]system.FileFact{credentialsDropIn: {}}, Dirs: map[string][]string{},
+		facts := &system.Facts{Files: map[string]system.FileFact{credentialsDropIn: {}, agentGroupsRecord: {}, agentSudoers: {}}, Dirs: map[string][]string{},
+			Users:       map[string]system.UserFact{agentUser: {Exists: true, Groups: []string{agentUser}}},
 			Credentials: map[string]system.CredentialFact{credentialsDir + "/telegraf.influxdb_password": {}},
 			Packages:    map[string]system.PackageFact{"dpkg:telegraf": {Installed: true, Version: "1.37.2-1"}, "queried:telegraf": {}},
 			Services:    map[string]system.ServiceFact{"telegraf": {Exists: true, Enabled: "enabled", Active: "active", Started: 200}}}
@@ -190,7 +191,7 @@ func TestCredentialPlans(t *testing.T) {
 	}
 	planned := func(facts *system.Facts, a *AgentSecrets) (string, error) {
 		t.Helper()
-		rs := telegrafResources("web1", nil, facts, &system.OS{Family: f, Init: "systemd"}, render(a), TelegrafSettings{Package: "telegraf"}, secret.NewMasker(), a)
+		rs := telegrafResources("web1", nil, facts, &system.OS{Family: f, Init: "systemd"}, render(a), TelegrafSettings{Package: "telegraf"}, secret.NewMasker(), a, agentAccess{})
 		hp, _, err := engine.PlanHost(context.Background(), "web1", rs)
 		if err != nil {
 			t.Fatal(err)

@@ -2,6 +2,9 @@ package catalog
 
 import (
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/fleetctl/fleetctl/provision/engine"
@@ -169,10 +172,76 @@ else
 fi`
 }
 
-// telegrafResources returns the host side, in apply order: repository and key, package, configuration, service.
-// The service watches the package and the configuration files by address: a new package or new content restarts it.
-func telegrafResources(host string, r system.Runner, facts *system.Facts, os *system.OS, files []system.FileSpec, s TelegrafSettings, m *secret.Masker, secrets *AgentSecrets) []engine.Declared {
-	return newTelegrafSide(host, r, facts, os, files, s, m, secrets).declared()
+// telegrafResources returns the host side, in apply order: repository and key, package, configuration, the
+// agent's groups and sudo rule, service. The service watches the package, the configuration files and the agent's
+// groups by address: a new package, new content or new groups restart it.
+func telegrafResources(host string, r system.Runner, facts *system.Facts, os *system.OS, files []system.FileSpec, s TelegrafSettings, m *secret.Masker, secrets *AgentSecrets, access agentAccess) []engine.Declared {
+	return newTelegrafSide(host, r, facts, os, files, s, m, secrets, access).declared()
+}
+
+// What the agent is granted on a host for its inputs (their agent_groups and sudo_commands): fleetctl owns the
+// record of the groups it added the agent's user to, and the sudo rule.
+const (
+	agentUser         = "telegraf"
+	agentGroupsRecord = "/etc/telegraf/fleetctl-groups"
+	agentSudoers      = "/etc/sudoers.d/fleetctl-telegraf"
+)
+
+// agentAccess is the groups the host's agent must be in and the commands it runs with sudo, each with the inputs
+// needing it.
+type agentAccess struct {
+	Groups, Commands []system.Need
+}
+
+// accessOf collects what the host's inputs declare they need.
+func accessOf(h Host) agentAccess {
+	set := h.InputSet
+	if set == nil {
+		var err error
+		if set, err = templates.Shipped(); err != nil {
+			return agentAccess{}
+		}
+	}
+	groups, commands := map[string][]string{}, map[string][]string{}
+	for _, name := range h.Inputs {
+		in, ok := set.Input(name)
+		if !ok {
+			continue
+		}
+		by := name + " (" + strings.TrimSuffix(in.File, ".conf") + ".toml)"
+		for _, g := range in.AgentGroups {
+			groups[g] = append(groups[g], by)
+		}
+		for _, c := range in.SudoCommands {
+			commands[c] = append(commands[c], by)
+		}
+	}
+	needs := func(m map[string][]string) []system.Need {
+		var out []system.Need
+		for _, n := range slices.Sorted(maps.Keys(m)) {
+			out = append(out, system.Need{Name: n, By: m[n]})
+		}
+		return out
+	}
+	return agentAccess{Groups: needs(groups), Commands: needs(commands)}
+}
+
+func (a agentAccess) membership(r system.Runner, facts *system.Facts, f *system.Family) *system.Membership {
+	return system.NewMembership(r, facts, system.Membership{User: agentUser, Groups: a.Groups, Record: agentGroupsRecord, Family: f})
+}
+
+func (a agentAccess) sudoers(r system.Runner, facts *system.Facts) *system.Sudoers {
+	return system.NewSudoers(r, facts, system.Sudoers{Path: agentSudoers, User: agentUser, Commands: a.Commands})
+}
+
+// query adds what the two resources read to q.
+func (a agentAccess) query(q *system.Query) {
+	for _, sub := range []system.Query{a.membership(nil, nil, nil).Query(), a.sudoers(nil, nil).Query()} {
+		q.Files = append(q.Files, sub.Files...)
+		q.Users = append(q.Users, sub.Users...)
+		q.Groups = append(q.Groups, sub.Groups...)
+		q.Commands = append(q.Commands, sub.Commands...)
+	}
 }
 
 // telegrafSide is the host side's resources, by role (repo is nil for a family with no repository files).
@@ -181,10 +250,13 @@ type telegrafSide struct {
 	pkg   *system.Package
 	conf  *system.FileSet
 	creds *system.Credentials
-	svc   *system.Service
+	// groups and sudo are what the agent is granted for its inputs.
+	groups *system.Membership
+	sudo   *system.Sudoers
+	svc    *system.Service
 }
 
-func newTelegrafSide(host string, r system.Runner, facts *system.Facts, os *system.OS, files []system.FileSpec, s TelegrafSettings, m *secret.Masker, secrets *AgentSecrets) telegrafSide {
+func newTelegrafSide(host string, r system.Runner, facts *system.Facts, os *system.OS, files []system.FileSpec, s TelegrafSettings, m *secret.Masker, secrets *AgentSecrets, access agentAccess) telegrafSide {
 	f := os.Family
 	var t telegrafSide
 	if repoFiles := f.RepoFiles(s.Repo); len(repoFiles) > 0 {
@@ -194,15 +266,21 @@ func newTelegrafSide(host string, r system.Runner, facts *system.Facts, os *syst
 	t.conf = system.NewFileSet(r, facts, system.FileSet{Label: "telegraf config", Files: files, Watch: f.ConfigDir,
 		OwnedPrefix: ownedPrefix, Check: telegrafCheck(f, s.Package, secrets.names()), Masker: m})
 	t.creds = credentialsResource(host, r, facts, f, secrets)
+	t.groups, t.sudo = access.membership(r, facts, f), access.sudoers(r, facts)
 	var config []string
 	for _, file := range files {
 		config = append(config, file.Path)
 	}
 	watchCreds, units := credentialWatch(host)
 	config = append(config, credentialFiles(secrets)...)
+	// A process's groups are fixed when it starts: a group joined or left restarts the agent, and so does a record
+	// of them newer than the agent (a run that stopped between the two).
+	config = append(config, agentGroupsRecord)
+	watch := []string{system.FileAddress(host, f.ConfigMain), system.FileAddress(host, f.ConfigDir+"/*"),
+		plan.Address(host, system.KindGroup, "*"), system.FileAddress(host, agentGroupsRecord)}
 	t.svc = system.NewService(r, facts, system.Service{Unit: "telegraf", Init: os.Init, Config: config,
 		Package: plan.Address(host, t.pkg.Kind(), t.pkg.Name()),
-		Watch:   append([]string{system.FileAddress(host, f.ConfigMain), system.FileAddress(host, f.ConfigDir+"/*")}, watchCreds...),
+		Watch:   append(watch, watchCreds...),
 		Units:   units})
 	return t
 }
@@ -212,16 +290,19 @@ func (t telegrafSide) declared() []engine.Declared {
 	if t.repo != nil {
 		rs = append(rs, engine.OnHost(t.repo))
 	}
-	return append(rs, engine.OnHost(t.pkg), engine.OnHost(t.conf), engine.OnHost(t.creds), engine.OnHost(t.svc))
+	return append(rs, engine.OnHost(t.pkg), engine.OnHost(t.conf), engine.OnHost(t.creds), engine.OnHost(t.groups), engine.OnHost(t.sudo), engine.OnHost(t.svc))
 }
 
 // absent is the host side of a destroy, in apply order: the service stopped and disabled, fleetctl's files and
-// credentials deleted, and with purge the package, then the repository and its key, removed.
+// credentials deleted, the agent taken out of the groups fleetctl added it to and its sudo rule deleted, and with
+// purge the package, then the repository and its key, removed.
 func (t telegrafSide) absent(purge bool) []engine.Declared {
 	t.svc.Absent()
 	t.conf.Absent()
 	t.creds.Absent()
-	rs := []engine.Declared{engine.OnHost(t.svc), engine.OnHost(t.conf), engine.OnHost(t.creds)}
+	t.groups.Absent()
+	t.sudo.Absent()
+	rs := []engine.Declared{engine.OnHost(t.svc), engine.OnHost(t.conf), engine.OnHost(t.creds), engine.OnHost(t.groups), engine.OnHost(t.sudo)}
 	if purge {
 		t.pkg.Absent()
 		rs = append(rs, engine.OnHost(t.pkg))

@@ -48,10 +48,11 @@ func TestAgentRestartsOnlyForWhatItReads(t *testing.T) {
 					"queried:telegraf": {}},
 				Services: map[string]system.ServiceFact{"telegraf": {Exists: true, Enabled: "enabled", Active: "active", Started: 200}},
 			}
-			for _, p := range append(system.RepoFilePaths(), credentialsDropIn) {
+			for _, p := range append(system.RepoFilePaths(), credentialsDropIn, agentGroupsRecord, agentSudoers) {
 				facts.Files[p] = system.FileFact{}
 			}
-			rs := telegrafResources("web1", nil, facts, &system.OS{Family: f, Init: "systemd"}, want, TelegrafSettings{Package: "telegraf"}, secret.NewMasker(), nil)
+			facts.Users = map[string]system.UserFact{agentUser: {Exists: true, Groups: []string{agentUser}}}
+			rs := telegrafResources("web1", nil, facts, &system.OS{Family: f, Init: "systemd"}, want, TelegrafSettings{Package: "telegraf"}, secret.NewMasker(), nil, agentAccess{})
 			hp, _, err := engine.PlanHost(context.Background(), "web1", rs)
 			if err != nil {
 				t.Fatal(err)
@@ -98,9 +99,10 @@ func TestAgentCA(t *testing.T) {
 		fs := &system.Facts{Files: map[string]system.FileFact{}, Dirs: map[string][]string{},
 			Packages: map[string]system.PackageFact{"dpkg:telegraf": {Installed: true, Version: "1.37.2-1"}, "queried:telegraf": {}},
 			Services: map[string]system.ServiceFact{"telegraf": {Exists: true, Enabled: "enabled", Active: "active", Started: 200}}}
-		for _, p := range append(system.RepoFilePaths(), credentialsDropIn) {
+		for _, p := range append(system.RepoFilePaths(), credentialsDropIn, agentGroupsRecord, agentSudoers) {
 			fs.Files[p] = system.FileFact{}
 		}
+		fs.Users = map[string]system.UserFact{agentUser: {Exists: true, Groups: []string{agentUser}}}
 		for _, s := range wanted {
 			fs.Files[s.Path] = system.FileFact{Exists: true, Mode: s.Mode, Owner: s.Owner, Group: s.Group, MTime: 100, Content: s.Content}
 			if strings.HasPrefix(s.Path, f.ConfigDir+"/") {
@@ -129,7 +131,7 @@ func TestAgentCA(t *testing.T) {
 		{"CA no longer wanted", caFact(ca.PEM), plain, plan.Delete, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			rs := telegrafResources("web1", nil, facts(c.fact, c.wanted[:3]), &system.OS{Family: f, Init: "systemd"}, c.wanted, TelegrafSettings{Package: "telegraf"}, secret.NewMasker(), nil)
+			rs := telegrafResources("web1", nil, facts(c.fact, c.wanted[:3]), &system.OS{Family: f, Init: "systemd"}, c.wanted, TelegrafSettings{Package: "telegraf"}, secret.NewMasker(), nil, agentAccess{})
 			hp, _, err := engine.PlanHost(context.Background(), "web1", rs)
 			if err != nil {
 				t.Fatal(err)

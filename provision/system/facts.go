@@ -65,6 +65,17 @@ type Facts struct {
 	Systemd SystemdFact
 	// Credentials are the encrypted credentials read (Query.Credentials), by path.
 	Credentials map[string]CredentialFact
+	// Users are the users read (Query.Users), Groups whether each group read exists (Query.Groups), Commands the
+	// path of each command read, "" when the host has none (Query.Commands).
+	Users    map[string]UserFact
+	Groups   map[string]bool
+	Commands map[string]string
+}
+
+// UserFact is a user as found on the host: whether it exists and the groups it is in, its primary group first.
+type UserFact struct {
+	Exists bool
+	Groups []string
 }
 
 // Query says what to read.
@@ -78,6 +89,10 @@ type Query struct {
 	// Credentials are encrypted credentials to read: metadata, and whether each decrypts and to what (a salted
 	// digest, never the value).
 	Credentials []CredentialQuery
+	// Users, Groups and Commands to read: a user's groups, whether a group exists, where a command is.
+	Users    []string
+	Groups   []string
+	Commands []string
 }
 
 const marker = "::fleetctl:: "
@@ -129,6 +144,19 @@ func (q Query) Script() string {
 	for _, c := range q.Credentials {
 		b.WriteString(c.script())
 	}
+	for _, u := range q.Users {
+		qu := remote.Quote(u)
+		fmt.Fprintf(&b, "m user %s; id -Gn %s 2>/dev/null | tr ' ' '\\n'\n", qu, qu)
+	}
+	for _, g := range q.Groups {
+		// getent sees every group source (NSS); busybox systems may lack it and keep groups in /etc/group.
+		qg := remote.Quote(g)
+		fmt.Fprintf(&b, "m group %s; if { getent group %s || grep -q %s /etc/group; } >/dev/null 2>&1; then echo exists; fi\n", qg, qg, remote.Quote("^"+basicRegexpQuote(g)+":"))
+	}
+	for _, c := range q.Commands {
+		qc := remote.Quote(c)
+		fmt.Fprintf(&b, "m cmd %s; command -v %s 2>/dev/null || true\n", qc, qc)
+	}
 	b.WriteString("m end\n")
 	return b.String()
 }
@@ -167,7 +195,8 @@ func Read(ctx context.Context, r Runner, q Query) (*Facts, error) {
 // ParseFacts decodes the output of Query.Script.
 func ParseFacts(out []byte) (*Facts, error) {
 	f := &Facts{OSRelease: map[string]string{}, Files: map[string]FileFact{}, Dirs: map[string][]string{},
-		Packages: map[string]PackageFact{}, Services: map[string]ServiceFact{}, Credentials: map[string]CredentialFact{}}
+		Packages: map[string]PackageFact{}, Services: map[string]ServiceFact{}, Credentials: map[string]CredentialFact{},
+		Users: map[string]UserFact{}, Groups: map[string]bool{}, Commands: map[string]string{}}
 	sections := map[string][]string{}
 	var order []string
 	cur := ""
@@ -228,6 +257,15 @@ func ParseFacts(out []byte) (*Facts, error) {
 				return nil, fmt.Errorf("parse host state of credential %s: %w", arg, err)
 			}
 			f.Credentials[arg] = cf
+		case "user":
+			f.Users[arg] = UserFact{Exists: len(lines) > 0, Groups: append([]string(nil), lines...)}
+		case "group":
+			f.Groups[arg] = len(lines) > 0 && lines[0] == "exists"
+		case "cmd":
+			f.Commands[arg] = ""
+			if len(lines) > 0 {
+				f.Commands[arg] = lines[0]
+			}
 		}
 	}
 	return f, nil

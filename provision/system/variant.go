@@ -38,6 +38,16 @@ type Family struct {
 	Remove func(pkg string) string
 	// ConfigMain and ConfigDir are the agent's main file and its directory of further *.conf files.
 	ConfigMain, ConfigDir string
+	// JoinGroup and LeaveGroup add user to a supplementary group and take it out (the group itself stays).
+	JoinGroup, LeaveGroup func(user, group string) string
+}
+
+// shadowJoin and shadowLeave are the shadow suite's (Debian's passwd, RHEL's shadow-utils, SUSE's shadow).
+func shadowJoin(user, group string) string {
+	return "usermod -a -G " + remote.Quote(group) + " " + remote.Quote(user)
+}
+func shadowLeave(user, group string) string {
+	return "gpasswd -d " + remote.Quote(user) + " " + remote.Quote(group) + " >/dev/null"
 }
 
 // Distro is one supported operating system: its os-release IDs and versions, its family and its usual service
@@ -245,6 +255,7 @@ func Families() map[string]*Family {
 			return "DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq " + remote.Quote(pkg) + " >/dev/null"
 		},
 		ConfigMain: "/etc/telegraf/telegraf.conf", ConfigDir: "/etc/telegraf/telegraf.d",
+		JoinGroup: shadowJoin, LeaveGroup: shadowLeave,
 	}
 	rpmKey := func(r Repo) FileSpec { k := rootFile(RPMKey, r.KeyArmored); k.Summary = keySummary; return k }
 	// dnf and yum wait for their own PID-file locks without end, but not for rpm's.
@@ -266,6 +277,7 @@ func Families() map[string]*Family {
 		},
 		Remove:     func(pkg string) string { return "dnf -y -q remove " + remote.Quote(pkg) + " >/dev/null" },
 		ConfigMain: "/etc/telegraf/telegraf.conf", ConfigDir: "/etc/telegraf/telegraf.d",
+		JoinGroup: shadowJoin, LeaveGroup: shadowLeave,
 	}
 	yum := &Family{
 		Name:        "yum",
@@ -278,6 +290,7 @@ func Families() map[string]*Family {
 		},
 		Remove:     func(pkg string) string { return "yum -y -q remove " + remote.Quote(pkg) + " >/dev/null" },
 		ConfigMain: dnf.ConfigMain, ConfigDir: dnf.ConfigDir,
+		JoinGroup: shadowJoin, LeaveGroup: shadowLeave,
 	}
 	zypper := &Family{
 		Name:        "zypper",
@@ -297,6 +310,7 @@ func Families() map[string]*Family {
 			return "zypper --non-interactive --quiet remove " + remote.Quote(pkg) + " >/dev/null"
 		},
 		ConfigMain: dnf.ConfigMain, ConfigDir: dnf.ConfigDir,
+		JoinGroup: shadowJoin, LeaveGroup: shadowLeave,
 	}
 	apkLocks := []Lock{{Name: "the apk database lock", Path: "/lib/apk/db/lock"}}
 	apk := &Family{
@@ -314,6 +328,9 @@ func Families() map[string]*Family {
 		Remove: func(pkg string) string { return "apk del --quiet " + remote.Quote(pkg) },
 		// Alpine's package reads these (TELEGRAF_OPTS in /etc/conf.d/telegraf).
 		ConfigMain: "/etc/telegraf.conf", ConfigDir: "/etc/telegraf.conf.d",
+		// busybox's (Alpine has no shadow suite by default).
+		JoinGroup:  func(user, group string) string { return "addgroup " + remote.Quote(user) + " " + remote.Quote(group) },
+		LeaveGroup: func(user, group string) string { return "delgroup " + remote.Quote(user) + " " + remote.Quote(group) },
 	}
 	return map[string]*Family{"apt": apt, "dnf": dnf, "yum": yum, "zypper": zypper, "apk": apk}
 }

@@ -655,7 +655,7 @@ _fleet_shim_text() {
 _fleet_check_port() {
 	local port
 	port=$(_fleet_chroot_port)
-	[ "${TESTBED_CHROOT_HOSTS:-45}" -gt 0 ] || return 0
+	[ "${TESTBED_CHROOT_HOSTS:-48}" -gt 0 ] || return 0
 	if ss -Hltn "sport = :$port" | awk '{print $4}' | grep -qE '^(0\.0\.0\.0|\*):'; then
 		tb_die "fleet: something listens on *:$port (the machine's sshd?); chroot hosts need their own" \
 			"127.2.x.y:$port: set TESTBED_CHROOT_SSH_PORT to a free port"
@@ -670,7 +670,7 @@ _fleet_wanted() {
 		t=${FLEET_TAGS[$(((i - 1) % n))]}
 		echo "systemd $i sd$i-$t $t $(_fleet_sd_addr "$i") 22"
 	done
-	for ((i = 1; i <= ${TESTBED_CHROOT_HOSTS:-45}; i++)); do
+	for ((i = 1; i <= ${TESTBED_CHROOT_HOSTS:-48}; i++)); do
 		t=${FLEET_TAGS[$(((i - 1) % n))]}
 		echo "chroot $i c$i-$t $t $(_fleet_chroot_addr "$i") $port"
 	done
