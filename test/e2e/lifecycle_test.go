@@ -54,6 +54,7 @@ func (e *env) serverSide(host string) serverSide {
 // plan would create it again; another destroyed with its data and agent, then removed from the inventory, after
 // which the plan does not mention it.
 func TestLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, []string{hostLeaves, hostPurged}, "[groups.web]\n", "")
 	e.edit(`name = "`+hostLeaves+`"`, `name = "`+hostLeaves+`"`+"\ngroups = [\"web\"]")
 	out := e.must("apply", "--auto-approve")
@@ -158,6 +159,7 @@ func TestLifecycle(t *testing.T) {
 // TestDestroyUnreachable: a host that cannot be reached any more still has its servers' side removed, and the
 // plan and the report say its own side was skipped.
 func TestDestroyUnreachable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, []string{hostVanishes}, "", "")
 	e.must("apply", "--auto-approve")
 	h := e.bed.Host(t, hostVanishes)
