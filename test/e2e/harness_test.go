@@ -88,6 +88,7 @@ func newEnvOn(t *testing.T, https bool, hosts []string, extra, hostExtra string)
 	t.Helper()
 	b := testbed.Require(t)
 	turns.take(t, hosts)
+	b.Grafana.URL = grafanaInTurns(t, b.Grafana.URL)
 	e := &env{t: t, bed: b, dir: t.TempDir(), hosts: hosts, influx: b.InfluxDB, hc: http.DefaultClient}
 	caLine := ""
 	if https {

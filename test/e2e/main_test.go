@@ -2,6 +2,10 @@ package e2e
 
 import (
 	"flag"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -22,6 +26,10 @@ const parallelTests = 8
 //   - TestOrphansAndPrune: apply --prune deletes every object of fleetctl's that belongs to no host of its
 //     inventory, which is every other test's.
 //   - TestSSHAgent, TestMissingCredentialsTouchNothing: they set the process's environment (t.Setenv).
+//
+// Grafana's writes take turns across tests (grafanaInTurns): the bed's Grafana keeps its data in SQLite, which
+// answers two writes at once with 500 "database is locked". A run of fleetctl writes to Grafana one at a time;
+// the tests are many runs at once.
 //
 // Shared in a way that is safe at once: the fleet's folder and overview dashboard and a group's folder (fleetctl
 // finds them made by another run as it would have made them), Kapacitor's service settings (only
@@ -94,4 +102,27 @@ func (h *hostTurns) take(t *testing.T, hosts []string) {
 		}
 		h.freed.Broadcast()
 	})
+}
+
+// grafanaWrites is held for each write to the bed's Grafana, by every test of the package.
+var grafanaWrites sync.Mutex
+
+// grafanaInTurns returns the URL of a proxy to Grafana at target, for one test's fleetctl runs and its own calls:
+// reads pass at once, writes (any method but GET and HEAD) one at a time across the package's tests.
+func grafanaInTurns(t *testing.T, target string) string {
+	t.Helper()
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatalf("the bed's Grafana URL %q: %v", target, err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			grafanaWrites.Lock()
+			defer grafanaWrites.Unlock()
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
