@@ -157,14 +157,23 @@ func desired(h Host, f *system.Family, out AgentOutput, password secret.Value, s
 	if err != nil {
 		return Files{}, err
 	}
+	scripts, err := hostScripts(h, packs, handlers)
+	if err != nil {
+		return Files{}, err
+	}
+	return Files{Files: files, Scripts: scripts}, nil
+}
+
+// hostScripts are the host's alert tasks' scripts, as apply defines them and status expects them.
+func hostScripts(h Host, packs *alertpacks.Set, handlers alertpacks.Handlers) ([]alertpacks.Script, error) {
 	// Every task publishes to the host's topic: a route's handler there is what delivers, so changing a contact
 	// changes that handler, never the tasks.
 	handlers.Topic = kapacitor.HostTopic(h.Name)
 	scripts, err := packs.Render(h.AlertPacks, alertpacks.Target{Host: h.Name, Database: h.Database, RetentionPolicy: h.rp()}, h.Vars, handlers)
 	if err != nil {
-		return Files{}, fmt.Errorf("render alert packs for %s: %w", h.Name, err)
+		return nil, fmt.Errorf("render alert packs for %s: %w", h.Name, err)
 	}
-	return Files{Files: files, Scripts: scripts}, nil
+	return scripts, nil
 }
 
 // serverResources are the host's resources on the fleet's servers, in dependency order.

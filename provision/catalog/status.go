@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/fleetctl/fleetctl/alertpacks"
 	"github.com/fleetctl/fleetctl/provision/influx"
 	"github.com/fleetctl/fleetctl/provision/kapacitor"
 	"github.com/fleetctl/fleetctl/provision/status"
@@ -51,9 +50,9 @@ var topicCall = regexp.MustCompile(`\.topic\(\s*'((?:[^'\\]|\\.)*)'\s*\)`)
 // Expectation is what status checks on the host: its database, its tasks and the topics their scripts publish
 // to, its datasource.
 func Expectation(cfg Config, h Host) (status.Expect, error) {
-	scripts, err := cfg.Packs.Render(h.AlertPacks, alertpacks.Target{Host: h.Name, Database: h.Database, RetentionPolicy: h.rp()}, h.Vars, cfg.Handlers)
+	scripts, err := hostScripts(h, cfg.Packs, cfg.Handlers)
 	if err != nil {
-		return status.Expect{}, fmt.Errorf("render alert packs for %s: %w", h.Name, err)
+		return status.Expect{}, err
 	}
 	x := status.Expect{Host: h.Name, Database: h.Database, DatasourceUID: DatasourceUID(h.Name), Tasks: []string{}}
 	var text strings.Builder

@@ -38,7 +38,9 @@ func TestExpectation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(x.Tasks, []string{"web1-cpu", "web1-deadman"}) || x.DatasourceUID != DatasourceUID("web1") || x.Database != "web1" {
+	// The tasks publish to the host's topic, as apply defines them: its events are the host's.
+	if !reflect.DeepEqual(x.Tasks, []string{"web1-cpu", "web1-deadman"}) || x.DatasourceUID != DatasourceUID("web1") || x.Database != "web1" ||
+		!reflect.DeepEqual(x.Topics, []string{"fleetctl-web1"}) {
 		t.Errorf("expectation %+v", x)
 	}
 }
