@@ -217,7 +217,14 @@ func (d *Dashboard) Apply(ctx context.Context, changes []plan.Change) error {
 	for _, ch := range changes {
 		switch ch.Action {
 		case plan.Create:
-			if err := d.c.SaveDashboard(ctx, d.body(nil), d.spec.FolderUID); err != nil {
+			err := d.c.SaveDashboard(ctx, d.body(nil), d.spec.FolderUID)
+			// Runs that start at once (two inventories on one Grafana, the first onboarding of their fleets) all
+			// plan the shared overview's creation: the first creates it, the others find it made as they would have
+			// made it. Made otherwise, it stays refused (plan again).
+			if err != nil && httpx.HasStatus(err, http.StatusPreconditionFailed) && d.madeAsSpecified(ctx) {
+				err = nil
+			}
+			if err != nil {
 				return fmt.Errorf("create grafana dashboard %q: %w", d.spec.UID, err)
 			}
 		case plan.Update:
@@ -233,6 +240,14 @@ func (d *Dashboard) Apply(ctx context.Context, changes []plan.Change) error {
 		}
 	}
 	return nil
+}
+
+// madeAsSpecified reads the dashboard again and reports whether it now exists exactly as the spec would make it.
+func (d *Dashboard) madeAsSpecified(ctx context.Context) bool {
+	if err := d.Read(ctx); err != nil || d.actual == nil {
+		return false
+	}
+	return d.Diff(nil)[0].Action == plan.NoOp
 }
 
 // body is the model with the uid, and for an update the id and version read: the version makes Grafana refuse the

@@ -110,3 +110,57 @@ func TestIntegrationDashboardConvergeAndDrift(t *testing.T) {
 		t.Fatal("the folder was deleted")
 	}
 }
+
+// Two runs that both planned a dashboard's creation (the shared overview, when two inventories onboard at once):
+// the second finds it made as it would have made it, and succeeds; made otherwise, it is refused.
+func TestIntegrationDashboardCreatedMeanwhile(t *testing.T) {
+	ctx, e := setup(t)
+	set, err := dashboards.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	model, err := set.Fleet(dashboards.FleetData{Title: "it overview " + e.s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid := "fleetctl-it-o-" + e.s
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = e.g.DeleteDashboard(ctx, uid)
+	})
+	planned := func(title string) (*grafana.Dashboard, []plan.Change) {
+		m := map[string]any{}
+		for k, v := range model {
+			m[k] = v
+		}
+		m["title"] = title
+		d, err := grafana.NewDashboard(e.g, grafana.DashboardSpec{UID: uid, Model: m, Shared: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.Read(ctx); err != nil {
+			t.Fatal(err)
+		}
+		chs := d.Diff(nil)
+		if chs[0].Action != plan.Create {
+			t.Fatalf("planned %s, want create", chs[0].Action)
+		}
+		return d, chs
+	}
+	first, firstPlan := planned(model["title"].(string))
+	same, samePlan := planned(model["title"].(string))
+	other, otherPlan := planned("another overview " + e.s)
+	if err := first.Apply(ctx, firstPlan); err != nil {
+		t.Fatal(err)
+	}
+	if err := same.Apply(ctx, samePlan); err != nil {
+		t.Errorf("a creation planned before another run made the same dashboard: %v", err)
+	}
+	if err := other.Apply(ctx, otherPlan); !httpx.HasStatus(err, 412) {
+		t.Errorf("a creation planned before another run made a different dashboard: %v, want HTTP 412", err)
+	}
+	if got, _, _ := e.g.GetDashboard(ctx, uid); got == nil || got.Title() != model["title"] || got.Version != 1 {
+		t.Errorf("the dashboard after the three runs: %+v", got)
+	}
+}

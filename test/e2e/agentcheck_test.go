@@ -34,6 +34,7 @@ func derivedPassword(master, host, role string) string {
 // puts the previous files back and leaves the running agent alone; nothing of the refused change takes effect.
 // On the way, the passwords fleetctl gave the host's users are the documented derivation.
 func TestAgentRefusesBrokenConfig(t *testing.T) {
+	t.Parallel()
 	host := hostCheck
 	e := newEnv(t, []string{host}, "", "")
 	e.must("apply", "--auto-approve")
@@ -104,6 +105,7 @@ func TestAgentRefusesBrokenConfig(t *testing.T) {
 // budget; percentages resolve against the selected hosts. Hosts are named so that name, natural and file order
 // agree; batch-2 and batch-3 cannot be reached.
 func TestBatchWithFailureBudget(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil, "", "")
 	e.edit(`use_agent = false`, "use_agent = false\nconnect_timeout = \"2s\"")
 	a, b := e.bed.Host(t, hostBatchA), e.bed.Host(t, hostBatchB)

@@ -12,6 +12,7 @@ import (
 // TestAlertFiresAndResets onboards a host with a team pack of short durations, writes points above the threshold
 // for that host, and sees Kapacitor raise CRITICAL in the alert log; points below reset it to OK.
 func TestAlertFiresAndResets(t *testing.T) {
+	t.Parallel()
 	packs, err := filepath.Abs("testdata/packs")
 	if err != nil {
 		t.Fatal(err)

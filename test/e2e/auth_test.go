@@ -12,6 +12,7 @@ import (
 // TestSudoPasswordFromSecretFile reaches a host as a user whose sudo asks for a password; the password comes from a
 // secret file. A wrong password is refused with a clear message, and never printed.
 func TestSudoPasswordFromSecretFile(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, []string{hostSudo}, "", "")
 	const user, pw = "ops", "Sudo-Pass-e2e-42"
 	// A user with the bed's client key whose sudo needs its password.

@@ -49,6 +49,7 @@ func TestMissingCredentialsTouchNothing(t *testing.T) {
 // TestFailingHostsLeaveOthersAlone: an unreachable host and a host whose key changed fail, each with its reason;
 // the healthy host beside them is onboarded and converges.
 func TestFailingHostsLeaveOthersAlone(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, []string{hostOther, hostRekeyed}, "", "")
 	e.edit(`use_agent = false`, "use_agent = false\nconnect_timeout = \"3s\"")
 	e.addHost(`name = "gone"` + "\naddress = \"" + unreachable + "\"")
@@ -101,6 +102,7 @@ func TestFailingHostsLeaveOthersAlone(t *testing.T) {
 // TestUnknownHostKeyNeedsConsent: a host missing from known_hosts is refused; --accept-new-host-keys records its
 // key, after which the plain run accepts it.
 func TestUnknownHostKeyNeedsConsent(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, []string{hostNew}, "", "")
 	khPath := filepath.Join(e.dir, "known_hosts")
 	if err := os.WriteFile(khPath, nil, 0o600); err != nil {
@@ -121,6 +123,7 @@ func TestUnknownHostKeyNeedsConsent(t *testing.T) {
 // TestBrokenPackRefusedOffline: a TICK syntax error in a team pack is reported by validate and stops plan before
 // any server is contacted, naming pack, file and line.
 func TestBrokenPackRefusedOffline(t *testing.T) {
+	t.Parallel()
 	packs, _ := filepath.Abs("testdata/brokenpacks")
 	e := newEnv(t, []string{hostOther}, "[alerts]\npacks_dir = \""+packs+"\"\n", `alert_packs = ["broken"]`)
 	for _, cmd := range []string{"validate", "plan"} {
@@ -134,6 +137,7 @@ func TestBrokenPackRefusedOffline(t *testing.T) {
 // TestBadHostNamesRefused: names that would break a TICK string literal or an InfluxQL identifier never reach a
 // server or a host; the error says why and where, and the run exits 1.
 func TestBadHostNamesRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil, "", "")
 	e.addHost(`name = "web'1"` + "\naddress = \"10.0.0.1\"")
 	e.addHost(`name = "db\"2"` + "\naddress = \"10.0.0.2\"")

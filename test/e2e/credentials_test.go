@@ -14,6 +14,7 @@ import (
 // inventory key to fix, and no host is contacted (the hosts are listeners that count connections). Before, every
 // host failed with the same error, on stdout and on stderr.
 func TestWrongServerCredentialsFailOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, nil, "", "")
 	// The hosts are listeners (each host its own port: the inventory refuses two hosts on one address and port).
 	var contacted atomic.Int32

@@ -18,6 +18,7 @@ import (
 // fleetctl's back and checks that plan shows exactly that change (and the restart or reload it implies) and
 // nothing else, that apply repairs it, and that the next plan is empty.
 func TestDriftMatrix(t *testing.T) {
+	t.Parallel()
 	host := hostDrift
 	e := newEnv(t, []string{host}, "", "")
 	e.must("apply", "--auto-approve")
@@ -215,6 +216,7 @@ func TestDriftMatrix(t *testing.T) {
 // TestSavedPlan: apply FILE carries out exactly the saved plan, and refuses, naming host and resource, when what it
 // read has changed since.
 func TestSavedPlan(t *testing.T) {
+	t.Parallel()
 	host := hostSaved
 	e := newEnv(t, []string{host}, "", "")
 	e.must("apply", "--auto-approve")

@@ -12,6 +12,7 @@ import (
 // with dnf, "openSUSE 15" with zypper) in one run: the plan shows each family's repository, package and service
 // steps; apply converges; a re-run is empty; then one drift per host is found exactly and repaired.
 func TestFamilies(t *testing.T) {
+	t.Parallel()
 	var hosts []string
 	for _, h := range familyHosts {
 		hosts = append(hosts, h)

@@ -87,6 +87,8 @@ func newEnvTLS(t *testing.T, hosts []string, extra, hostExtra string) *env {
 func newEnvOn(t *testing.T, https bool, hosts []string, extra, hostExtra string) *env {
 	t.Helper()
 	b := testbed.Require(t)
+	turns.take(t, hosts)
+	b.Grafana.URL = grafanaInTurns(t, b.Grafana.URL)
 	e := &env{t: t, bed: b, dir: t.TempDir(), hosts: hosts, influx: b.InfluxDB, hc: http.DefaultClient}
 	caLine := ""
 	if https {

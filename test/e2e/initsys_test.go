@@ -24,6 +24,7 @@ func (e *env) initPID(host string) string {
 // the agent stopped behind fleetctl's back are found and repaired, and a changed input restarts the agent (a new PID)
 // whose new points arrive; every re-plan is empty.
 func TestInitSystems(t *testing.T) {
+	t.Parallel()
 	hosts := []string{initHosts["openrc"], initHosts["sysv"]}
 	e := newEnv(t, hosts, "", "")
 	admin, adminPW := e.bed.InfluxDB.AdminUser, e.bed.InfluxDB.AdminPassword

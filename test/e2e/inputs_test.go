@@ -53,6 +53,7 @@ default = "site"
 // arrives in each host's database; a re-plan is empty. Then a snippet the agent refuses fails the canary: the file is
 // restored there, no agent restarts, and the other host is not started.
 func TestRolloutUserInput(t *testing.T) {
+	t.Parallel()
 	site := []string{hostSite1, hostSite2}
 	all := append(append([]string{}, site...), hostSiteOther)
 	e := newEnv(t, all, "[groups.site]\n", "")
@@ -162,6 +163,7 @@ func TestRolloutUserInput(t *testing.T) {
 // on the bed machine, from Debian's packages, reached over the bed's bridge through the snippets' variables); their
 // measurements arrive in InfluxDB.
 func TestShippedProfiles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, []string{hostSiteOther, hostWebProf, hostDBProf}, "", "")
 	influx, err := url.Parse(e.bed.InfluxDB.HostURL)
 	if err != nil {

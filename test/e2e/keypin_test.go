@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -42,14 +43,22 @@ func (e *env) pinnedKey() *repokey.Key {
 	return k
 }
 
-// checkKeyFiles fails the test unless every repository key file on every bed host, where there is one, is exactly
-// the pinned key as fleetctl writes it: no run may leave a host trusting another key. The harness calls it after
-// every apply. It reads the files through the hosts' roots on this machine: a login to every host after every
-// apply would cost more than the tests it guards.
+// checkKeyFiles fails the test unless every repository key file on every bed host of the inventory (the hosts the
+// apply could change), where there is one, is exactly the pinned key as fleetctl writes it: no run may leave a
+// host trusting another key. Other tests' hosts are theirs: TestKeyPinHolds plants a wrong key on its own while
+// other tests run. The harness calls it after every apply. It reads the files through the hosts' roots on this
+// machine: a login to every host after every apply would cost more than the tests it guards.
 func (e *env) checkKeyFiles() {
 	e.t.Helper()
 	want := keyFiles(e.pinnedKey())
+	inv, err := os.ReadFile(e.inv)
+	if err != nil {
+		e.t.Fatal(err)
+	}
 	for _, h := range e.bed.Hosts {
+		if !strings.Contains(string(inv), fmt.Sprintf("address = %q\n", h.Address)) {
+			continue
+		}
 		for path, content := range want {
 			got, err := os.ReadFile(filepath.Join(h.Root, path))
 			if errors.Is(err, fs.ErrNotExist) {
@@ -114,6 +123,7 @@ func (e *env) hostFile(host, path string) []byte {
 // apply rewrites the file to exactly the pinned key: gpg, and rpm's own database on the rpm hosts, see that key
 // alone.
 func TestKeyPinHolds(t *testing.T) {
+	t.Parallel()
 	hosts := []string{hostKeyApt, hostKeyDnf, hostKeyZypper}
 	family := map[string]string{hostKeyApt: system.AptKeyring, hostKeyDnf: system.RPMKey, hostKeyZypper: system.RPMKey}
 	e := newEnv(t, hosts, "", "")

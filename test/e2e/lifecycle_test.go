@@ -55,11 +55,13 @@ func (e *env) serverSide(host string) serverSide {
 // plan would create it again; another destroyed with its data and agent, then removed from the inventory, after
 // which the plan does not mention it.
 func TestLifecycle(t *testing.T) {
-	e := newEnv(t, []string{hostLeaves, hostPurged}, "[groups.web]\n", "")
-	e.edit(`name = "`+hostLeaves+`"`, `name = "`+hostLeaves+`"`+"\ngroups = [\"web\"]")
+	t.Parallel()
+	// A group of this test's own: its folder is created by this test's apply (TestRolloutNewInput has a "web").
+	e := newEnv(t, []string{hostLeaves, hostPurged}, "[groups.lifecycle]\n", "")
+	e.edit(`name = "`+hostLeaves+`"`, `name = "`+hostLeaves+`"`+"\ngroups = [\"lifecycle\"]")
 	out := e.must("apply", "--auto-approve")
 	for _, want := range []string{"+ create " + hostLeaves + "/grafana.dashboard:" + catalog.DashboardUID(hostLeaves),
-		"+ create " + hostLeaves + "/grafana.folder:" + catalog.GroupFolderUID("web")} {
+		"+ create " + hostLeaves + "/grafana.folder:" + catalog.GroupFolderUID("lifecycle")} {
 		if !strings.Contains(out, want) {
 			t.Errorf("onboarding lacks %q:\n%s", want, out)
 		}
@@ -70,7 +72,7 @@ func TestLifecycle(t *testing.T) {
 
 	// The dashboards: per host on its datasource, in its group's folder (or the fleet's), and the overview.
 	dash := e.grafana("GET", "/api/dashboards/uid/"+catalog.DashboardUID(hostLeaves), nil, 200)
-	if meta := dash["meta"].(map[string]any); meta["folderUid"] != catalog.GroupFolderUID("web") {
+	if meta := dash["meta"].(map[string]any); meta["folderUid"] != catalog.GroupFolderUID("lifecycle") {
 		t.Errorf("%s's dashboard in folder %v", hostLeaves, meta["folderUid"])
 	}
 	model := dash["dashboard"].(map[string]any)
@@ -92,7 +94,7 @@ func TestLifecycle(t *testing.T) {
 
 	// Someone edits the dashboard in Grafana: the plan shows that one change, apply puts it back.
 	model["panels"].([]any)[0].(map[string]any)["title"] = "edited in Grafana"
-	e.grafana("POST", "/api/dashboards/db", map[string]any{"dashboard": model, "folderUid": catalog.GroupFolderUID("web"), "overwrite": false}, 200)
+	e.grafana("POST", "/api/dashboards/db", map[string]any{"dashboard": model, "folderUid": catalog.GroupFolderUID("lifecycle"), "overwrite": false}, 200)
 	out = e.must("plan")
 	if !strings.Contains(out, "~ update "+hostLeaves+"/grafana.dashboard:"+catalog.DashboardUID(hostLeaves)) ||
 		!strings.Contains(out, `dashboard.panels[0].title: "edited in Grafana" → "CPU"`) ||
@@ -159,6 +161,7 @@ func TestLifecycle(t *testing.T) {
 // TestDestroyUnreachable: a host that cannot be reached any more still has its servers' side removed, and the
 // plan and the report say its own side was skipped.
 func TestDestroyUnreachable(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, []string{hostVanishes}, "", "")
 	e.must("apply", "--auto-approve")
 	h := e.bed.Host(t, hostVanishes)

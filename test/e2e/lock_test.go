@@ -133,6 +133,7 @@ func (e *env) runAsync(errOut io.Writer, args ...string) chan [2]string {
 // left to do, because it read the host only once it had the lock. A run killed with -9 while it holds the lock
 // releases it: the next apply gets it.
 func TestOneRunAtATime(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, []string{hostLock}, "", "")
 	g := newGate(t, e.bed.InfluxDB.URL)
 	direct := e.inv

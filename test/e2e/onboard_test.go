@@ -15,6 +15,7 @@ import (
 // plan is empty and a second apply changes and restarts nothing. InfluxDB is the bed's HTTPS one, with its own CA,
 // as in the reference rollout: the agent reports over HTTPS, trusting the CA through tls_ca.
 func TestOnboardFreshDebian12(t *testing.T) {
+	t.Parallel()
 	e := newEnvTLS(t, []string{hostFresh}, "", "")
 	db := strings.NewReplacer("-", "_", ".", "_").Replace(hostFresh)
 

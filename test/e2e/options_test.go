@@ -12,6 +12,7 @@ import (
 // TestGrafanaServiceAccountToken talks to Grafana with a service-account token (Bearer) read from a secret file
 // instead of basic auth; the token never appears in any output.
 func TestGrafanaServiceAccountToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, []string{hostToken}, "", "")
 	name := fmt.Sprintf("fleetctl-e2e-%d", time.Now().UnixNano())
 	sa := e.grafana("POST", "/api/serviceaccounts", map[string]any{"name": name, "role": "Admin"}, 200, 201)
@@ -40,6 +41,7 @@ func TestGrafanaServiceAccountToken(t *testing.T) {
 // TestRetentionPolicy: with a retention policy in the inventory, the database gets it as its default, Telegraf
 // writes to the default, and the Kapacitor tasks' dbrps name it.
 func TestRetentionPolicy(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, []string{hostRP}, "", "")
 	e.edit(`admin_password = { file = "secrets/influxdb-admin" }`,
 		"admin_password = { file = \"secrets/influxdb-admin\" }\nretention_policy = { name = \"fleet\", duration = \"30d\", replication = 1, default = true }")

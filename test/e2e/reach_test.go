@@ -36,6 +36,7 @@ func behindHosts(t *testing.T) []string {
 // each run logging in to the bastion once for all the hosts (one connection, a channel per host). The agents behind
 // it report to InfluxDB.
 func TestBastion(t *testing.T) {
+	t.Parallel()
 	hosts := behindHosts(t)
 	e := newEnv(t, hosts, "", fmt.Sprintf("proxy_jump = %q", "deploy@"+requireBastion(t).Bastion.Address))
 	logins := bastionLogins(t, e)
@@ -75,6 +76,7 @@ func TestBastion(t *testing.T) {
 // and the host named only in an ssh_config file; a bastion that does not answer, and one whose key is not known,
 // fail the host before anything is read or changed, naming the host and the hop.
 func TestBastionChainsAndRefusals(t *testing.T) {
+	t.Parallel()
 	bed := requireBastion(t)
 	hosts := behindHosts(t)
 	first, second, third := bed.Host(t, hosts[0]), bed.Host(t, hosts[1]), bed.Host(t, hosts[2])
@@ -131,6 +133,7 @@ func TestBastionChainsAndRefusals(t *testing.T) {
 // the user certificate beside the key (or named by CertificateFile); without the certificate the login is refused,
 // and a CA that did not sign the host key leaves it unknown.
 func TestCertificates(t *testing.T) {
+	t.Parallel()
 	bed := testbedRequire(t)
 	if bed.Certs == nil {
 		t.Fatal("the bed has no certificate hosts")

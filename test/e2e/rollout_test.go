@@ -19,6 +19,7 @@ import (
 // is, restarting the agent there and nowhere else; a glob that matches nothing is refused; a re-plan shows only
 // what was left out.
 func TestRolloutNewInput(t *testing.T) {
+	t.Parallel()
 	web, db := []string{hostWeb1, hostWeb2}, hostDB
 	e := newEnv(t, append(append([]string{}, web...), db), "[groups.web]\n[groups.db]\n", "")
 	for _, h := range web {
@@ -112,6 +113,7 @@ func TestRolloutNewInput(t *testing.T) {
 // canary stops the run before any other host starts; with a failure budget instead, hosts go on until it is
 // exceeded.
 func TestCanaryAndBudgetStopTheRollout(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, []string{hostCanary}, "", "")
 	e.edit(`use_agent = false`, "use_agent = false\nconnect_timeout = \"2s\"")
 	e.addHost(`name = "a-gone"` + "\naddress = \"" + unreachable + "\"")
@@ -144,6 +146,7 @@ func TestCanaryAndBudgetStopTheRollout(t *testing.T) {
 // a second Ctrl-C aborts it at once. Either way every host can be planned and converged afterwards, and nothing is
 // left behind: no half-written file, no staging directory.
 func TestCtrlC(t *testing.T) {
+	t.Parallel()
 	bin := filepath.Join(t.TempDir(), "fleetctl")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/fleetctl").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v %s", err, out)

@@ -115,6 +115,7 @@ func pendingAddresses(t *testing.T, out string) []string {
 // the reset arrives too. A changed contact is one handler's diff; a handler edited or deleted in Kapacitor is
 // repaired; a removed route deletes its handler; every re-plan is empty.
 func TestAlertRouting(t *testing.T) {
+	t.Parallel()
 	packs, err := filepath.Abs("testdata/packs")
 	if err != nil {
 		t.Fatal(err)

@@ -68,6 +68,7 @@ func (e *env) pointsSince(host string, since time.Time) {
 // rolls out as any change: the credential is encrypted again, the agent restarted, its points keep coming with
 // the new password, and the re-plan is empty.
 func TestAgentPasswordAsEncryptedCredential(t *testing.T) {
+	t.Parallel()
 	host := hostCreds
 	e := newEnv(t, []string{host}, "", "")
 	h := e.bed.Host(t, host)
@@ -155,6 +156,7 @@ func TestAgentPasswordAsEncryptedCredential(t *testing.T) {
 // agent's 0640 outputs file, and the plan says so, with the reason, whenever it writes that file; a re-plan is
 // empty, and its JSON still says where the password is kept.
 func TestAgentPasswordFallsBackToTheFile(t *testing.T) {
+	t.Parallel()
 	host := hostCredsOld
 	e := newEnv(t, []string{host}, "", "")
 	want := "? report " + host + "/credential:telegraf (in plain text in " + outputsFile +

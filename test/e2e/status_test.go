@@ -59,6 +59,7 @@ func problems(h map[string]any) string {
 // still reports, with and without SSH; started again, it reports again and the alert clears. A host that cannot be reached is unreachable (exit 3), its server side
 // still read.
 func TestStatus(t *testing.T) {
+	t.Parallel()
 	hosts := []string{hostStatus, hostStatusSystemd}
 	// A short deadman interval, so that the stopped agent's deadman alert fires within the test.
 	e := newEnv(t, hosts, "", `vars = { deadman_interval = "20s" }`)
@@ -186,6 +187,7 @@ func TestStatus(t *testing.T) {
 // the canary, like a failed apply, naming the host that went silent; the hosts behind it are never started and
 // keep reporting.
 func TestWaitReportingStopsASilentCanary(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t, []string{hostGateCanary, hostGateNext}, "", "")
 	out, stderr, code := e.run("apply", "--auto-approve", "--batch", "1", "--wait-reporting", "2m")
 	if code != 0 || strings.Contains(out, "went silent") {

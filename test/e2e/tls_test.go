@@ -41,6 +41,7 @@ func trustingClient(t *testing.T, caFile string) *http.Client {
 // Kapacitor through its subscription to that InfluxDB. A new CA file rolls out like any change: the file is
 // updated, the agent restarted, and points keep arriving.
 func TestOnboardOverHTTPS(t *testing.T) {
+	t.Parallel()
 	e := newEnvTLS(t, tlsHosts, "", "")
 	bedCA, err := os.ReadFile(e.influx.CAFile)
 	if err != nil {
@@ -134,6 +135,7 @@ func TestOnboardOverHTTPS(t *testing.T) {
 // what it presented and the key to fix, before any host is contacted. insecure_skip_verify gets through, and is
 // warned about on stderr and in the plan.
 func TestTLSRefusals(t *testing.T) {
+	t.Parallel()
 	e := newEnvTLS(t, tlsHosts[:1], "", "")
 	ti := e.influx
 	caLine := fmt.Sprintf("ca_file = %q", ti.CAFile)

@@ -462,6 +462,8 @@ servers_start_grafana() {
 	mkdir -p "$dir/data" "$dir/plugins" "$TESTBED_DIR/log/grafana" \
 		"$dir"/provisioning/{datasources,dashboards,plugins,notifiers,alerting}
 	# Brute-force protection is off: tests that probe wrong passwords would otherwise lock the admin out for minutes.
+	# Its SQLite database in WAL mode, and retried when locked: the e2e tests write to it from several runs at once,
+	# which SQLite's default journal answers with "database is locked" (HTTP 500).
 	servers_write "$dir/grafana.ini" <<-EOF
 		[paths]
 		data = $dir/data
@@ -489,6 +491,10 @@ servers_start_grafana() {
 		level = info
 		[plugins]
 		preinstall_disabled = true
+		[database]
+		wal = true
+		query_retries = 10
+		transaction_retries = 20
 	EOF
 	tb_start grafana "$TESTBED_DIR/log/grafana.out.log" env SSL_CERT_FILE="$SERVERS_STATE/tls/grafana-roots.pem" \
 		"$home/bin/grafana" server --homepath "$home" --config "$dir/grafana.ini"
