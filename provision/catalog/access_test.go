@@ -4,8 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
-	"os"
-	"path/filepath"
+	"github.com/fleetctl/fleetctl/provision/views/viewstest"
 	"slices"
 	"strings"
 	"testing"
@@ -22,22 +21,7 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	p := filepath.Join("testdata", name)
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatalf("%v (go test -update creates it)", err)
-	}
-	if !bytes.Equal(want, got) {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it); got:\n%s", name, got)
-	}
+	viewstest.Golden(t, name, got, *update)
 }
 
 // TestAgentAccessPlans: the container and smart inputs' needs on one host, planned from its facts. The agent joins

@@ -1,10 +1,13 @@
-// Package viewstest holds checks of the views' output shared by their unit tests and the end-to-end tests.
+// Package viewstest holds checks of the views' output shared by their unit tests and the end-to-end tests, and
+// the golden-file comparison of every package that pins a plan's rendering.
 package viewstest
 
 import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -50,4 +53,26 @@ func OneJSONDocument(t testing.TB, data []byte) map[string]any {
 		}
 	}
 	return doc
+}
+
+// Golden compares got with the golden file testdata/name of the package under test; with update (the package's
+// -update flag) it rewrites the file first.
+func Golden(t testing.TB, name string, got []byte, update bool) {
+	t.Helper()
+	p := filepath.Join("testdata", name)
+	if update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatalf("%v (go test -update creates it)", err)
+	}
+	if !bytes.Equal(want, got) {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it); got:\n%s", name, got)
+	}
 }
