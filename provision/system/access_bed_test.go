@@ -7,12 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/fleetctl/fleetctl/provision/plan"
-	"github.com/fleetctl/fleetctl/provision/remote"
 	"github.com/fleetctl/fleetctl/provision/system"
-	"github.com/fleetctl/fleetctl/test/testbed"
 )
 
 // accessHost is the bed host of the agent access resources' integration test (a chroot host; the e2e test of the
@@ -24,20 +21,7 @@ const accessHost = "c48-debian13"
 // rule lets it run its command as root with sudo -n; a membership it had before is never recorded nor removed; absent,
 // it leaves only what fleetctl added, and the rule goes.
 func TestAgentAccessOnARealHost(t *testing.T) {
-	bed := testbed.Require(t)
-	h := bed.Host(t, accessHost)
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
-	t.Cleanup(cancel)
-	auth, closeAuth, err := remote.AuthFromKeys([]string{bed.SSH.ClientKey}, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(closeAuth)
-	conn, err := remote.Dial(ctx, h.Name, h.Addr(), remote.Config{User: bed.SSH.User, Auth: auth, HostKeys: &remote.HostKeys{Path: bed.SSH.KnownHosts}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
+	ctx, conn, bed, h := dialBedHost(t, accessHost)
 
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)

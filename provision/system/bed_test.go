@@ -26,8 +26,14 @@ const bedHost = "sd11-debian12"
 
 func dialBed(t *testing.T) (context.Context, *remote.Conn, *testbed.Bed, testbed.Host) {
 	t.Helper()
+	return dialBedHost(t, bedHost)
+}
+
+// dialBedHost connects to the bed's host name as the bed's SSH user, for the length of the test.
+func dialBedHost(t *testing.T, name string) (context.Context, *remote.Conn, *testbed.Bed, testbed.Host) {
+	t.Helper()
 	bed := testbed.Require(t)
-	h := bed.Host(t, bedHost)
+	h := bed.Host(t, name)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	t.Cleanup(cancel)
 	auth, closeAuth, err := remote.AuthFromKeys([]string{bed.SSH.ClientKey}, "")
