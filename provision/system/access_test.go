@@ -2,6 +2,7 @@ package system
 
 import (
 	"context"
+	"github.com/fleetctl/fleetctl/test/testbed"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -193,8 +194,9 @@ func TestSudoersDiff(t *testing.T) {
 // TestSudoersRoundTrip reads, applies and reads again a drop-in through the real shell and this machine's visudo:
 // written 0440 root:root, then unchanged; a rule visudo refuses is never put in place; no longer wanted, it goes.
 func TestSudoersRoundTrip(t *testing.T) {
+	testbed.Require(t) // the bed's machine: root, with sudo's visudo
 	if _, err := exec.LookPath("visudo"); err != nil || os.Getuid() != 0 {
-		t.Skip("needs root and visudo (the bed machine has both)")
+		t.Fatalf("needs root and visudo, as the bed's machine has (visudo: %v, uid %d)", err, os.Getuid())
 	}
 	dir := t.TempDir()
 	p := filepath.Join(dir, "sudoers.d", "fleetctl-telegraf")
