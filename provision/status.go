@@ -153,71 +153,44 @@ func (s *Session) datasourceHealth(ctx context.Context, exp []status.Expect) map
 	g := s.cfg.Servers.Grafana
 	out := make(map[string]plan.DatasourceStatus, len(exp))
 	var mu sync.Mutex
-	sem := make(chan struct{}, healthChecksInFlight)
-	var wg sync.WaitGroup
-	for _, x := range exp {
-		wg.Add(1)
-		go func(uid string) {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			h, err := g.Health(ctx, uid)
-			ds := plan.DatasourceStatus{UID: uid, Health: "OK", Message: h.Message}
-			missing := grafana.IsNotFound(err)
-			if err != nil && !missing {
-				// Grafana 10.0 answers the health of a missing datasource with 500 "Unable to load datasource
-				// metadata": only a read tells a missing datasource from a failing one.
-				_, found, gerr := g.GetDatasource(ctx, uid)
-				missing = gerr == nil && !found
-			}
-			switch {
-			case missing:
-				ds.Health, ds.Message = "missing", ""
-			case err != nil && h.Status == "ERROR":
-				ds.Health, ds.Message = "ERROR", s.masker.Mask(h.Message)
-			case err != nil:
-				ds.Health, ds.Message = "ERROR", s.masker.Mask(err.Error())
-			}
-			mu.Lock()
-			out[uid] = ds
-			mu.Unlock()
-		}(x.DatasourceUID)
-	}
-	wg.Wait()
+	engine.ForEach(ctx, healthChecksInFlight, len(exp), func(i int) {
+		uid := exp[i].DatasourceUID
+		h, err := g.Health(ctx, uid)
+		ds := plan.DatasourceStatus{UID: uid, Health: "OK", Message: h.Message}
+		missing := grafana.IsNotFound(err)
+		if err != nil && !missing {
+			// Grafana 10.0 answers the health of a missing datasource with 500 "Unable to load datasource
+			// metadata": only a read tells a missing datasource from a failing one.
+			_, found, gerr := g.GetDatasource(ctx, uid)
+			missing = gerr == nil && !found
+		}
+		switch {
+		case missing:
+			ds.Health, ds.Message = "missing", ""
+		case err != nil && h.Status == "ERROR":
+			ds.Health, ds.Message = "ERROR", s.masker.Mask(h.Message)
+		case err != nil:
+			ds.Health, ds.Message = "ERROR", s.masker.Mask(err.Error())
+		}
+		mu.Lock()
+		out[uid] = ds
+		mu.Unlock()
+	})
 	return out
 }
 
 // agents reads the agent's service on every selected host: one connection and one SSH session each, forks at a
 // time.
 func (s *Session) agents(ctx context.Context, forks int) map[string]status.Agent {
-	if forks < 1 {
-		forks = 10
-	}
 	out := make(map[string]status.Agent, len(s.Hosts))
 	var mu sync.Mutex
-	sem := make(chan struct{}, forks)
-	var wg sync.WaitGroup
-	for _, h := range s.Hosts {
-		wg.Add(1)
-		go func(h catalog.Host) {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			defer func() { <-sem }()
-			a := s.agent(ctx, h.Host)
-			mu.Lock()
-			out[h.Name] = a
-			mu.Unlock()
-		}(h)
-	}
-	wg.Wait()
+	engine.ForEach(ctx, forks, len(s.Hosts), func(i int) {
+		h := s.Hosts[i]
+		a := s.agent(ctx, h.Host)
+		mu.Lock()
+		out[h.Name] = a
+		mu.Unlock()
+	})
 	return out
 }
 

@@ -53,6 +53,12 @@ func schedule(ctx context.Context, forks, n int, blocked func() bool, job func(i
 	return started
 }
 
+// ForEach runs fn(i) for each of n items, at most forks (<1: 10) at a time, through the scheduler plan and apply
+// use; once ctx is done it starts no more. It returns when every started item has finished.
+func ForEach(ctx context.Context, forks, n int, fn func(i int)) {
+	schedule(ctx, forks, n, func() bool { return false }, func(i int) func() { return func() { fn(i) } })
+}
+
 // tally counts finished hosts for the progress display; its caller serialises the calls.
 type tally struct {
 	phase                 string
